@@ -1,1 +1,46 @@
-"""zoo package."""
+"""Paper zoo: the seed papers' models (ResNet, ShuffleNet V1/V2, SPOS) with weights, cards and exact counts.
+
+    import zoo
+    zoo.list_models("shufflenet*")
+    model = zoo.load("shufflenet_v2", weights="DEFAULT")
+    zoo.info("shufflenet_v2").claims
+
+``import zoo`` needs only torch.
+"""
+from ._count import Counts, count
+from ._factory import load
+from ._optimize import optimize
+from ._registry import (
+    Claim,
+    ModelCard,
+    UnknownModelError,
+    WeightsError,
+    ZooError,
+    info,
+    list_models,
+    register_model,
+    resolve,
+)
+from ._weights import Preprocessing, Weights, cache_dir
+
+# Model files: importing them registers their models. Other engineers add one import line each here.
+from . import resnet as _resnet  # noqa: E402,F401  (registers resnet*)
+
+__all__ = [
+    "Claim",
+    "Counts",
+    "ModelCard",
+    "Preprocessing",
+    "UnknownModelError",
+    "Weights",
+    "WeightsError",
+    "ZooError",
+    "cache_dir",
+    "count",
+    "info",
+    "list_models",
+    "load",
+    "optimize",
+    "register_model",
+    "resolve",
+]

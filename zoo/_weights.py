@@ -1,0 +1,351 @@
+"""Weights as data, and all download / cache / hash / checkpoint-reading logic of the zoo (one module, by design).
+
+A ``Weights`` entry says where a checkpoint lives, how to check it, what it scored, and how its inputs must be
+preprocessed. ``fetch`` puts the file in the cache (download to a temp file, check the SHA-256, rename);
+``read_state_dict`` opens ``.pth`` / ``.pth.tar`` / ``.safetensors`` with ``weights_only=True`` and runs the source's
+filter function (unwrap ``state_dict``, strip ``module.``, remap keys) so that loading can be strict.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import torch
+
+from ._registry import WeightsError
+
+__all__ = [
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "Preprocessing",
+    "Transform",
+    "Weights",
+    "cache_dir",
+    "fetch",
+    "read_state_dict",
+    "sha256_of",
+]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+CACHE_ENV = "ZOO_CACHE"
+CHECKPOINT_SUFFIXES = (".pth", ".pth.tar", ".pt", ".safetensors")
+
+
+def cache_dir() -> Path:
+    """Where downloaded weights live: ``$ZOO_CACHE`` or ``~/.cache/paper-zoo/weights``. Not created here."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "paper-zoo" / "weights"
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How images must be prepared for a set of weights.
+
+    Attributes:
+        resize: shorter side is resized to this many pixels.
+        crop: then a centre crop of ``crop`` x ``crop``.
+        interpolation: ``"bilinear"`` or ``"bicubic"``.
+        channel_order: ``"RGB"`` or ``"BGR"`` (megvii's OpenCV pipelines).
+        pixel_scale: pixel values span ``[0, pixel_scale]`` before normalisation (1.0 or 255.0).
+        mean: per-channel mean subtracted (in ``channel_order``), or ``None``.
+        std: per-channel std divided by, or ``None``.
+    """
+
+    resize: int = 256
+    crop: int = 224
+    interpolation: str = "bilinear"
+    channel_order: str = "RGB"
+    pixel_scale: float = 1.0
+    mean: tuple[float, float, float] | None = IMAGENET_MEAN
+    std: tuple[float, float, float] | None = IMAGENET_STD
+
+
+class Transform:
+    """Callable preprocessing: PIL image or RGB tensor (``CHW``/``NCHW``, uint8 0-255 or float 0-1) -> float tensor."""
+
+    def __init__(self, p: Preprocessing) -> None:
+        self.p = p
+
+    def __repr__(self) -> str:
+        return f"Transform({self.p!r})"
+
+    def __call__(self, img: Any) -> torch.Tensor:
+        x = _to_tensor(img)
+        batched = x.dim() == 4
+        x = x if batched else x.unsqueeze(0)
+        h, w = x.shape[-2:]
+        scale = self.p.resize / min(h, w)
+        size = (max(self.p.crop, round(h * scale)), max(self.p.crop, round(w * scale)))
+        x = torch.nn.functional.interpolate(
+            x, size=size, mode=self.p.interpolation, align_corners=False, antialias=True
+        )
+        top, left = (size[0] - self.p.crop) // 2, (size[1] - self.p.crop) // 2
+        x = x[..., top : top + self.p.crop, left : left + self.p.crop]
+        if self.p.interpolation == "bicubic":
+            x = x.clamp(0.0, 1.0)
+        if self.p.channel_order == "BGR":
+            x = x.flip(1)
+        x = x * self.p.pixel_scale
+        if self.p.mean is not None:
+            x = x - torch.tensor(self.p.mean, dtype=x.dtype).view(1, -1, 1, 1)
+        if self.p.std is not None:
+            x = x / torch.tensor(self.p.std, dtype=x.dtype).view(1, -1, 1, 1)
+        return x.contiguous() if batched else x[0].contiguous()
+
+
+def _to_tensor(img: Any) -> torch.Tensor:
+    if isinstance(img, torch.Tensor):
+        x = img
+    elif hasattr(img, "convert") and hasattr(img, "size"):  # a PIL image; PIL is not a dependency of zoo
+        import numpy as np
+
+        x = torch.from_numpy(np.asarray(img.convert("RGB"), dtype=np.uint8).copy()).permute(2, 0, 1)
+    else:
+        raise TypeError(f"expected a PIL image or a tensor, not {type(img).__name__}")
+    if x.dim() not in (3, 4) or x.shape[-3] != 3:
+        raise ValueError(f"expected an RGB image of shape (3, H, W) or (N, 3, H, W), got {tuple(x.shape)}")
+    return x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+
+
+@dataclass(frozen=True)
+class Weights:
+    """One released checkpoint, as data.
+
+    Attributes:
+        tag: its name within the model, e.g. ``"IMAGENET1K_V1"`` (``model.tag`` selects it).
+        file_name: the cache file name.
+        url: direct download URL, or ``None`` when the file sits behind a cloud-drive page (see ``page``).
+        sha256: the file's SHA-256 or its published prefix (torchvision publishes 8-10 hex digits in the name);
+            ``None`` when unpublished.
+        num_params: parameters of the model these weights fit.
+        metrics: published figures, e.g. ``{"top1": 76.13, "top5": 92.862}`` (ImageNet-1k val, %).
+        preprocessing: how to prepare inputs (see ``transforms()``).
+        num_classes: size of the classifier the checkpoint holds.
+        categories: the label set (``"imagenet-1k"``).
+        source: ``"torchvision"`` or ``"megvii"``; also picks the checkpoint filter function.
+        paper: arXiv id of the paper the model implements.
+        licence: the licence the weights are released under.
+        page: the release page (where to get a file that has no direct ``url``).
+        recipe: how they were trained, in one line or a link.
+    """
+
+    tag: str
+    file_name: str
+    url: str | None = None
+    sha256: str | None = None
+    num_params: int | None = None
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    num_classes: int = 1000
+    categories: str = "imagenet-1k"
+    source: str = ""
+    paper: str | None = None
+    licence: str = ""
+    page: str | None = None
+    recipe: str = ""
+
+    def transforms(self) -> Transform:
+        """The preprocessing these weights expect, as a callable on PIL images or tensors."""
+        return Transform(self.preprocessing)
+
+    @property
+    def manual(self) -> bool:
+        """True when the file must be downloaded by hand (no direct URL)."""
+        return self.url is None
+
+    def cache_path(self, root: str | os.PathLike | None = None) -> Path:
+        """Where this file lives (or must be put) in the cache."""
+        return (Path(root).expanduser() if root is not None else cache_dir()) / self.file_name
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["metrics"] = dict(self.metrics)
+        d["preprocessing"] = dataclasses.asdict(self.preprocessing)
+        return d
+
+
+def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _hash_ok(digest: str, expected: str | None) -> bool:
+    return expected is None or digest.lower().startswith(expected.lower())
+
+
+def fetch(
+    weights: Weights, *, root: str | os.PathLike | None = None, progress: bool = True, timeout: float = 30.0
+) -> Path:
+    """The cached file of ``weights``, downloading it first when needed.
+
+    The download goes to a temp file in the cache folder; its SHA-256 is checked against ``weights.sha256`` and only
+    then is it renamed into place, so an interrupted or corrupt download never sits in the cache.
+
+    Raises:
+        WeightsError: the file is not cached and cannot be downloaded (one line naming the URL and the exact path
+            to put the file at), or its hash does not match.
+    """
+    dest = weights.cache_path(root)
+    if dest.is_file():
+        return dest
+    if weights.url is None:
+        raise WeightsError(
+            f"{weights.file_name} is published only on {weights.page or 'its release page'}: download it once and "
+            f"pass its path as weights=..., or put it at {dest}"
+        )
+    _download(weights.url, dest, weights.sha256, progress=progress, timeout=timeout)
+    return dest
+
+
+def _download(url: str, dest: Path, sha256: str | None, *, progress: bool, timeout: float) -> None:
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise WeightsError(f"cannot create the cache folder {dest.parent}: {e.strerror or e}") from None
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        h = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+                total = resp.headers.get("Content-Length") if hasattr(resp, "headers") else None
+                bar = _progress(int(total) if total else None, dest.name, progress)
+                try:
+                    for block in iter(lambda: resp.read(1 << 20), b""):
+                        out.write(block)
+                        h.update(block)
+                        bar.update(len(block))
+                finally:
+                    bar.close()
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or e
+            raise WeightsError(f"cannot download {url} ({reason}); put the file at {dest}") from None
+        digest = h.hexdigest()
+        if not _hash_ok(digest, sha256):
+            raise WeightsError(
+                f"{url} downloaded with SHA-256 {digest[:16]}..., expected {sha256}...; nothing was cached at {dest}"
+            )
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _progress(total: int | None, desc: str, enabled: bool):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is optional for the library
+        enabled = False
+    if not enabled:
+
+        class _Null:
+            def update(self, n: int) -> None: ...
+
+            def close(self) -> None: ...
+
+        return _Null()
+    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, leave=False)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# reading checkpoints
+
+
+def _read_file(path: Path) -> Any:
+    if path.name.endswith(".safetensors"):
+        try:
+            from safetensors.torch import load_file
+        except ImportError:
+            raise WeightsError(f"{path} is a .safetensors file: pip install safetensors to read it") from None
+        try:
+            return load_file(str(path))
+        except Exception as e:  # safetensors raises its own error types
+            raise WeightsError(f"{path} is not a readable .safetensors file ({e})") from None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise WeightsError(f"weights file not found: {path}") from None
+    except Exception as e:  # unpickling errors are varied; the message matters, not the type
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise WeightsError(f"{path} is not a readable checkpoint ({first})") from None
+
+
+def _unwrap(obj: Any) -> dict[str, torch.Tensor]:
+    """Find the state dict inside common wrappers: {'state_dict': ...}, {'model': ...}, {'state_dict_ema': ...}."""
+    for _ in range(3):
+        if isinstance(obj, Mapping) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+            return dict(obj)
+        if isinstance(obj, Mapping):
+            for key in ("state_dict", "model", "model_state_dict", "net"):
+                if isinstance(obj.get(key), Mapping):
+                    obj = obj[key]
+                    break
+            else:
+                break
+    raise WeightsError("the checkpoint holds no state dict (expected tensors, or a 'state_dict' entry of tensors)")
+
+
+def _strip_prefix(sd: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    if sd and all(k.startswith(prefix) for k in sd):
+        return {k[len(prefix) :]: v for k, v in sd.items()}
+    return sd
+
+
+def filter_generic(obj: Any) -> dict[str, torch.Tensor]:
+    """Unwrap and strip a DataParallel ``module.`` prefix."""
+    return _strip_prefix(_unwrap(obj), "module.")
+
+
+def filter_megvii(obj: Any) -> dict[str, torch.Tensor]:
+    """Megvii's releases: ``{'state_dict': {'module.' + key: tensor}}``; keys otherwise match their wiring."""
+    return filter_generic(obj)
+
+
+FILTERS: dict[str, Callable[[Any], dict[str, torch.Tensor]]] = {
+    "": filter_generic,
+    "torchvision": filter_generic,
+    "megvii": filter_megvii,
+}
+
+
+def read_state_dict(path: str | os.PathLike, source: str = "") -> dict[str, torch.Tensor]:
+    """Read a ``.pth`` / ``.pth.tar`` / ``.safetensors`` file and run the filter function of ``source`` on it."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    return FILTERS.get(source, filter_generic)(_read_file(path))
+
+
+def load_strict(model: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], *, skip: tuple[str, ...] = ()) -> None:
+    """Strict loading with one clear message naming missing, unexpected and mis-shaped keys.
+
+    Keys under the ``skip`` prefixes (a classifier being re-initialised) are neither loaded nor required.
+    """
+    own = {k: v for k, v in model.state_dict().items() if not k.startswith(skip or ("\0",))}
+    theirs = {k: v for k, v in state_dict.items() if not k.startswith(skip or ("\0",))}
+    missing = sorted(set(own) - set(theirs))
+    unexpected = sorted(set(theirs) - set(own))
+    shapes = sorted(
+        f"{k} {tuple(theirs[k].shape)} vs {tuple(own[k].shape)}"
+        for k in set(own) & set(theirs)
+        if tuple(own[k].shape) != tuple(theirs[k].shape)
+    )
+    if missing or unexpected or shapes:
+        parts = []
+        for label, items in (("missing", missing), ("unexpected", unexpected), ("mis-shaped", shapes)):
+            if items:
+                more = f" (+{len(items) - 5} more)" if len(items) > 5 else ""
+                parts.append(f"{label} {len(items)}: {', '.join(items[:5])}{more}")
+        raise WeightsError(f"the weights do not fit {type(model).__name__}: " + "; ".join(parts))
+    model.load_state_dict(theirs, strict=not skip)
