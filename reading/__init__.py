@@ -1,1 +1,29 @@
-"""reading package."""
+"""The paper log: one SQLite file of papers, reads, notes, tags, zoo links and benchmark results.
+
+    >>> from reading import open_log
+    >>> log = open_log(tmp_path / "log.db")          # doctest: +SKIP
+    >>> log.add("1512.03385", tags=["resnet"]).paper["title"]   # doctest: +SKIP
+    'Deep Residual Learning for Image Recognition'
+
+Importing this package is light: arxiv, bibtexparser and sqlite_utils are imported inside the functions that need
+them; nothing heavy (torch, sentence-transformers, faiss) is ever imported here.
+"""
+from ._config import default_db_path
+from ._errors import InvalidArxivId, InvalidInput, PaperNotFound, ReadingError
+from ._ids import normalise_title, parse_arxiv_id, parse_doi
+from ._log import STATUSES, AddResult, Log, open_log
+
+__all__ = [
+    "AddResult",
+    "InvalidArxivId",
+    "InvalidInput",
+    "Log",
+    "PaperNotFound",
+    "ReadingError",
+    "STATUSES",
+    "default_db_path",
+    "normalise_title",
+    "open_log",
+    "parse_arxiv_id",
+    "parse_doi",
+]

@@ -1,0 +1,511 @@
+"""All SQL of the reading log: schema, migrations and queries.
+
+The hot paths (``reading add/list/show``) talk to SQLite through the standard library: importing ``sqlite_utils``
+pulls in pandas and numpy when they are installed (about half a second), which the CLI cannot afford on every
+call. ``sqlite_utils`` wraps the same connection for bulk work (imports, exports) and is exposed as ``Log.db``.
+
+Connections run in autocommit mode; every write goes through :func:`write`, a ``BEGIN IMMEDIATE`` transaction,
+so a check-then-insert cannot race another writer. WAL and a busy timeout let the CLI and the app write at once.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+BUSY_TIMEOUT_MS = 15_000
+
+PAPER_COLUMNS = (
+    "arxiv_id", "doi", "title", "title_norm", "authors", "abstract", "year", "venue", "categories", "url",
+    "published", "added_at", "updated_at", "status", "rating", "needs_refresh", "manual_fields", "source",
+)
+_JSON_COLUMNS = ("authors", "categories", "manual_fields")
+
+_V1 = """
+CREATE TABLE papers (
+    id INTEGER PRIMARY KEY,
+    arxiv_id TEXT UNIQUE,
+    doi TEXT UNIQUE,
+    title TEXT NOT NULL DEFAULT '',
+    title_norm TEXT NOT NULL DEFAULT '',
+    authors TEXT NOT NULL DEFAULT '[]',
+    abstract TEXT NOT NULL DEFAULT '',
+    year INTEGER,
+    venue TEXT,
+    categories TEXT NOT NULL DEFAULT '[]',
+    url TEXT,
+    published TEXT,
+    added_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'to-read' CHECK (status IN ('to-read', 'reading', 'read')),
+    rating INTEGER CHECK (rating BETWEEN 1 AND 5),
+    needs_refresh INTEGER NOT NULL DEFAULT 0,
+    manual_fields TEXT NOT NULL DEFAULT '[]',
+    source TEXT
+);
+CREATE INDEX papers_title_norm ON papers (title_norm);
+CREATE INDEX papers_added_at ON papers (added_at);
+CREATE TABLE notes (
+    id INTEGER PRIMARY KEY,
+    paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX notes_paper ON notes (paper_id);
+CREATE TABLE tags (
+    paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (paper_id, tag)
+);
+CREATE INDEX tags_tag ON tags (tag);
+CREATE TABLE reads (
+    id INTEGER PRIMARY KEY,
+    paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+    read_on TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (paper_id, read_on)
+);
+CREATE INDEX reads_read_on ON reads (read_on);
+CREATE TABLE links (
+    model TEXT NOT NULL,
+    arxiv_id TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT 'implements',
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (model, arxiv_id)
+);
+CREATE INDEX links_arxiv ON links (arxiv_id);
+CREATE TABLE results (
+    id INTEGER PRIMARY KEY,
+    model TEXT NOT NULL,
+    weights TEXT,
+    metric TEXT NOT NULL,
+    value REAL NOT NULL,
+    env TEXT NOT NULL DEFAULT '{}',
+    source TEXT NOT NULL DEFAULT 'measured',
+    measured_at TEXT NOT NULL
+);
+CREATE INDEX results_model ON results (model, metric);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta (key, value) VALUES ('data_version', 0);
+
+CREATE VIRTUAL TABLE papers_fts USING fts5 (
+    title, abstract, notes, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER papers_fts_ai AFTER INSERT ON papers BEGIN
+    INSERT INTO papers_fts (rowid, title, abstract, notes) VALUES (new.id, new.title, new.abstract, '');
+END;
+CREATE TRIGGER papers_fts_au AFTER UPDATE OF title, abstract ON papers BEGIN
+    UPDATE papers_fts SET title = new.title, abstract = new.abstract WHERE rowid = new.id;
+END;
+CREATE TRIGGER papers_fts_ad AFTER DELETE ON papers BEGIN
+    DELETE FROM papers_fts WHERE rowid = old.id;
+END;
+CREATE TRIGGER notes_fts_ai AFTER INSERT ON notes BEGIN
+    UPDATE papers_fts SET notes = (
+        SELECT coalesce(group_concat(text, char(10)), '') FROM (SELECT text FROM notes WHERE paper_id = new.paper_id ORDER BY id)
+    ) WHERE rowid = new.paper_id;
+END;
+CREATE TRIGGER notes_fts_au AFTER UPDATE ON notes BEGIN
+    UPDATE papers_fts SET notes = (
+        SELECT coalesce(group_concat(text, char(10)), '') FROM (SELECT text FROM notes WHERE paper_id = new.paper_id ORDER BY id)
+    ) WHERE rowid = new.paper_id;
+END;
+CREATE TRIGGER notes_fts_ad AFTER DELETE ON notes BEGIN
+    UPDATE papers_fts SET notes = (
+        SELECT coalesce(group_concat(text, char(10)), '') FROM (SELECT text FROM notes WHERE paper_id = old.paper_id ORDER BY id)
+    ) WHERE rowid = old.paper_id;
+END;
+"""
+
+
+def _version_triggers() -> str:
+    """Triggers that bump meta.data_version on every write that can change what a paper is or says."""
+    out = []
+    for table in ("papers", "notes", "tags", "reads"):
+        for op in ("INSERT", "UPDATE", "DELETE"):
+            out.append(
+                f"CREATE TRIGGER {table}_version_{op.lower()} AFTER {op} ON {table} BEGIN "
+                "UPDATE meta SET value = value + 1 WHERE key = 'data_version'; END;"
+            )
+    return "\n".join(out)
+
+
+# Each migration takes the schema from version i to i + 1. Append, never edit a released one.
+MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(),)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# --- connection and transactions ------------------------------------------------------------------------------
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """Open (creating when missing) the log file: WAL, busy timeout, foreign keys, schema migrated."""
+    memory = str(path) == ":memory:"
+    if not memory:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if not memory and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    migrate(conn)
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply pending migrations in one transaction each; safe when two processes open a new file at once."""
+    if schema_version(conn) == SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    with write(conn):
+        current = schema_version(conn)  # re-read under the write lock: another process may have migrated
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(f"log schema version {current} is newer than this program ({SCHEMA_VERSION})")
+        for version in range(current, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return SCHEMA_VERSION
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a script into complete statements (executescript would commit our transaction)."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                yield buf.strip()
+            buf = ""
+    if buf.strip():
+        yield buf.strip()
+
+
+@contextlib.contextmanager
+def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction taken up front (BEGIN IMMEDIATE), so reads inside it see a stable log."""
+    if conn.in_transaction:  # nested: join the outer transaction
+        yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# --- papers -----------------------------------------------------------------------------------------------------
+
+
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def find_paper_id(conn: sqlite3.Connection, *, arxiv_id=None, doi=None, title_norm=None) -> int | None:
+    """The id of the paper matching by arXiv id, then DOI, then normalised title."""
+    for column, value in (("arxiv_id", arxiv_id), ("doi", doi), ("title_norm", title_norm)):
+        if value:
+            row = conn.execute(f"SELECT id FROM papers WHERE {column} = ? ORDER BY id LIMIT 1", (value,)).fetchone()
+            if row:
+                return row[0]
+    return None
+
+
+def paper_exists(conn: sqlite3.Connection, paper_id: int) -> bool:
+    return conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
+
+
+def _encode(fields: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in fields.items():
+        if key not in PAPER_COLUMNS:
+            raise KeyError(f"unknown paper column {key!r}")
+        if key in _JSON_COLUMNS:
+            value = json.dumps(list(value or []), ensure_ascii=False)
+        elif key == "needs_refresh":
+            value = int(bool(value))
+        out[key] = value
+    return out
+
+
+def insert_paper(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
+    row = _encode(fields)
+    cols = list(row)
+    cur = conn.execute(
+        f"INSERT INTO papers ({', '.join(cols)}) VALUES ({_placeholders(cols)})", [row[c] for c in cols]
+    )
+    return cur.lastrowid
+
+
+def update_paper(conn: sqlite3.Connection, paper_id: int, fields: dict[str, Any]) -> None:
+    if not fields:
+        return
+    row = _encode(fields)
+    sets = ", ".join(f"{c} = ?" for c in row)
+    conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*row.values(), paper_id])
+
+
+def delete_paper(conn: sqlite3.Connection, paper_id: int) -> None:
+    conn.execute("DELETE FROM papers WHERE id = ?", (paper_id,))
+
+
+def paper_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Full paper dicts (tags, notes, reads, linked models) for ``ids``, keyed by id."""
+    if not ids:
+        return {}
+    arg = json.dumps(list(ids))
+    papers: dict[int, dict[str, Any]] = {}
+    for row in conn.execute("SELECT * FROM papers WHERE id IN (SELECT value FROM json_each(?))", (arg,)):
+        p = dict(row)
+        for key in _JSON_COLUMNS:
+            p[key] = json.loads(p[key] or "[]")
+        p["needs_refresh"] = bool(p["needs_refresh"])
+        p.update(tags=[], notes=[], reads=[], models=[])
+        papers[p["id"]] = p
+    sel = "SELECT value FROM json_each(?)"
+    for pid, tag in conn.execute(f"SELECT paper_id, tag FROM tags WHERE paper_id IN ({sel}) ORDER BY tag", (arg,)):
+        papers[pid]["tags"].append(tag)
+    for r in conn.execute(
+        f"SELECT id, paper_id, text, created_at FROM notes WHERE paper_id IN ({sel}) ORDER BY id", (arg,)
+    ):
+        papers[r["paper_id"]]["notes"].append({"id": r["id"], "text": r["text"], "created_at": r["created_at"]})
+    for r in conn.execute(
+        f"SELECT id, paper_id, read_on, created_at FROM reads WHERE paper_id IN ({sel}) ORDER BY read_on, id", (arg,)
+    ):
+        papers[r["paper_id"]]["reads"].append({"id": r["id"], "read_on": r["read_on"], "created_at": r["created_at"]})
+    for pid, model in conn.execute(
+        f"SELECT p.id, l.model FROM links l JOIN papers p ON p.arxiv_id = l.arxiv_id "
+        f"WHERE p.id IN ({sel}) ORDER BY l.model",
+        (arg,),
+    ):
+        papers[pid]["models"].append(model)
+    return papers
+
+
+_SORTS = {
+    "added": "p.added_at DESC, p.id DESC",
+    "read": "last_read DESC NULLS LAST, p.added_at DESC, p.id DESC",
+    "title": "p.title COLLATE NOCASE ASC, p.id ASC",
+    "year": "p.year DESC NULLS LAST, p.added_at DESC, p.id DESC",
+    "rating": "p.rating DESC NULLS LAST, p.added_at DESC, p.id DESC",
+}
+SORT_KEYS = tuple(_SORTS)
+
+
+def select_paper_ids(
+    conn: sqlite3.Connection,
+    *,
+    tag: str | None = None,
+    status: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    year_min: int | None = None,
+    year_max: int | None = None,
+    read_since: str | None = None,
+    read_until: str | None = None,
+    ids: Iterable[int] | None = None,
+    sort: str = "added",
+    limit: int | None = None,
+) -> list[int]:
+    """Ids of papers matching every given filter, in ``sort`` order.
+
+    ``since``/``until`` (inclusive ``YYYY-MM-DD``) match a paper added or read in the range; ``read_since`` /
+    ``read_until`` match read dates only.
+    """
+    where, args = [], []
+    if tag is not None:
+        where.append("p.id IN (SELECT paper_id FROM tags WHERE tag = ?)")
+        args.append(tag)
+    if status is not None:
+        where.append("p.status = ?")
+        args.append(status)
+    if year_min is not None:
+        where.append("p.year >= ?")
+        args.append(year_min)
+    if year_max is not None:
+        where.append("p.year <= ?")
+        args.append(year_max)
+    if since is not None or until is not None:
+        lo, hi = since or "0000-00-00", until or "9999-99-99"
+        where.append(
+            "(substr(p.added_at, 1, 10) BETWEEN ? AND ? OR "
+            "p.id IN (SELECT paper_id FROM reads WHERE read_on BETWEEN ? AND ?))"
+        )
+        args += [lo, hi, lo, hi]
+    if read_since is not None or read_until is not None:
+        where.append("p.id IN (SELECT paper_id FROM reads WHERE read_on BETWEEN ? AND ?)")
+        args += [read_since or "0000-00-00", read_until or "9999-99-99"]
+    if ids is not None:
+        where.append("p.id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps([int(i) for i in ids]))
+    sql = "SELECT p.id, (SELECT max(read_on) FROM reads r WHERE r.paper_id = p.id) AS last_read FROM papers p"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY " + _SORTS[sort]
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(int(limit))
+    return [row[0] for row in conn.execute(sql, args)]
+
+
+def count_papers(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0]
+
+
+# --- notes, tags, reads -----------------------------------------------------------------------------------------
+
+
+def insert_note(conn: sqlite3.Connection, paper_id: int, text: str, created_at: str) -> int:
+    cur = conn.execute("INSERT INTO notes (paper_id, text, created_at) VALUES (?, ?, ?)", (paper_id, text, created_at))
+    return cur.lastrowid
+
+
+def has_note(conn: sqlite3.Connection, paper_id: int, text: str) -> bool:
+    return conn.execute("SELECT 1 FROM notes WHERE paper_id = ? AND text = ?", (paper_id, text)).fetchone() is not None
+
+
+def insert_tags(conn: sqlite3.Connection, paper_id: int, tags: Iterable[str]) -> None:
+    conn.executemany("INSERT OR IGNORE INTO tags (paper_id, tag) VALUES (?, ?)", [(paper_id, t) for t in tags])
+
+
+def delete_tags(conn: sqlite3.Connection, paper_id: int, tags: Iterable[str]) -> None:
+    conn.executemany("DELETE FROM tags WHERE paper_id = ? AND tag = ?", [(paper_id, t) for t in tags])
+
+
+def insert_read(conn: sqlite3.Connection, paper_id: int, read_on: str, created_at: str) -> bool:
+    """Record a read; False when this paper already has one on that day."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO reads (paper_id, read_on, created_at) VALUES (?, ?, ?)", (paper_id, read_on, created_at)
+    )
+    return cur.rowcount > 0
+
+
+def read_dates(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    """(read_on, number of papers read that day), oldest first."""
+    return [
+        (r[0], r[1])
+        for r in conn.execute("SELECT read_on, count(DISTINCT paper_id) FROM reads GROUP BY read_on ORDER BY read_on")
+    ]
+
+
+def tag_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    rows = conn.execute("SELECT tag, count(*) AS n FROM tags GROUP BY tag ORDER BY n DESC, tag")
+    return {r[0]: r[1] for r in rows}
+
+
+# --- search and index feed --------------------------------------------------------------------------------------
+
+
+def fts_search(
+    conn: sqlite3.Connection, match: str, k: int, ids: Iterable[int] | None = None
+) -> list[tuple[int, float]]:
+    """BM25 over title (weight 2), abstract and notes; scores negated so that higher is better."""
+    sql = "SELECT rowid, -bm25(papers_fts, 2.0, 1.0, 1.0) AS score FROM papers_fts WHERE papers_fts MATCH ?"
+    args: list[Any] = [match]
+    if ids is not None:
+        sql += " AND rowid IN (SELECT value FROM json_each(?))"
+        args.append(json.dumps([int(i) for i in ids]))
+    sql += " ORDER BY bm25(papers_fts, 2.0, 1.0, 1.0) LIMIT ?"
+    args.append(int(k))
+    return [(r[0], float(r[1])) for r in conn.execute(sql, args)]
+
+
+def texts(conn: sqlite3.Connection, ids: Iterable[int] | None = None) -> list[tuple[int, str, str, list[str]]]:
+    """(id, title, abstract, notes oldest first) for ``ids`` (all papers when None), by id."""
+    sql = "SELECT id, title, abstract FROM papers"
+    args: list[Any] = []
+    if ids is not None:
+        sql += " WHERE id IN (SELECT value FROM json_each(?))"
+        args.append(json.dumps([int(i) for i in ids]))
+    rows = conn.execute(sql + " ORDER BY id", args).fetchall()
+    notes: dict[int, list[str]] = {}
+    nsql = "SELECT paper_id, text FROM notes"
+    if ids is not None:
+        nsql += " WHERE paper_id IN (SELECT value FROM json_each(?))"
+    for pid, text in conn.execute(nsql + " ORDER BY id", args):
+        notes.setdefault(pid, []).append(text)
+    return [(r[0], r[1], r[2], notes.get(r[0], [])) for r in rows]
+
+
+# --- links, results, settings -----------------------------------------------------------------------------------
+
+
+def upsert_link(conn: sqlite3.Connection, model: str, arxiv_id: str, role: str, created_at: str) -> None:
+    conn.execute(
+        "INSERT INTO links (model, arxiv_id, role, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (model, arxiv_id) DO UPDATE SET role = excluded.role",
+        (model, arxiv_id, role, created_at),
+    )
+
+
+def linked_models(conn: sqlite3.Connection, arxiv_id: str) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT model FROM links WHERE arxiv_id = ? ORDER BY model", (arxiv_id,))]
+
+
+def linked_paper_ids(conn: sqlite3.Connection, model: str) -> list[int]:
+    rows = conn.execute(
+        "SELECT p.id FROM links l JOIN papers p ON p.arxiv_id = l.arxiv_id WHERE l.model = ? ORDER BY p.id", (model,)
+    )
+    return [r[0] for r in rows]
+
+
+def all_links(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute("SELECT model, arxiv_id, role FROM links ORDER BY arxiv_id, model")]
+
+
+def insert_result(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
+    cur = conn.execute(
+        "INSERT INTO results (model, weights, metric, value, env, source, measured_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (row["model"], row["weights"], row["metric"], row["value"], json.dumps(row["env"], ensure_ascii=False),
+         row["source"], row["measured_at"]),
+    )
+    return cur.lastrowid
+
+
+def select_results(conn: sqlite3.Connection, model: str | None, metric: str | None) -> list[dict[str, Any]]:
+    where, args = [], []
+    if model is not None:
+        where.append("model = ?")
+        args.append(model)
+    if metric is not None:
+        where.append("metric = ?")
+        args.append(metric)
+    sql = "SELECT id, model, weights, metric, value, env, source, measured_at FROM results"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    out = []
+    for r in conn.execute(sql + " ORDER BY measured_at, id", args):
+        d = dict(r)
+        d["env"] = json.loads(d["env"] or "{}")
+        out.append(d)
+    return out
+
+
+def get_setting(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return None if row is None else row[0]
+
+
+def set_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

@@ -1,0 +1,76 @@
+"""Identifier parsing: arXiv ids (new and old style, URLs, prefixes), DOIs and normalised titles."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ._errors import InvalidArxivId
+
+ACCEPTED_FORMS = (
+    "1512.03385, 1512.03385v2, arXiv:1512.03385, https://arxiv.org/abs/1512.03385, "
+    "https://arxiv.org/pdf/1512.03385v2, cs/0112017, math.GT/0309136"
+)
+
+_NEW = r"(?P<new>\d{4}\.\d{4,5})"
+# old style: archive (hep-th, cs, math ...) with an optional subject class (math.GT), then YYMMNNN
+_OLD = r"(?P<old>(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{2})?/(?P<num>\d{7}))"
+_ID = rf"(?:{_NEW}|{_OLD})(?:v(?P<version>\d+))?"
+_URL = re.compile(
+    rf"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/{_ID}(?:\.pdf)?/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+_BARE = re.compile(rf"^(?:arxiv:\s*)?{_ID}$", re.IGNORECASE)
+
+_DOI = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(?P<doi>10\.\d{4,9}/\S+)$", re.IGNORECASE)
+
+
+def parse_arxiv_id(text: str) -> str:
+    """The version-free arXiv id of ``text``.
+
+    >>> parse_arxiv_id("https://arxiv.org/pdf/1512.03385v2.pdf")
+    '1512.03385'
+    >>> parse_arxiv_id("math.GT/0309136")
+    'math/0309136'
+
+    Raises:
+        InvalidArxivId: for anything that is not an accepted form (the message lists them).
+    """
+    s = str(text).strip()
+    m = _BARE.match(s) or _URL.match(s)
+    if not m:
+        shown = s if len(s) <= 60 else s[:57] + "..."
+        raise InvalidArxivId(f"not an arXiv id: {shown!r}; accepted forms: {ACCEPTED_FORMS}")
+    if m.group("new"):
+        new = m.group("new")
+        # four-digit sequence numbers until 1412, five from 1501 on
+        if (len(new) == 10) != (new[:4] >= "1501"):
+            raise InvalidArxivId(f"not an arXiv id: {s!r}; accepted forms: {ACCEPTED_FORMS}")
+        return new
+    # the subject class (math.GT) is not part of an old-style identifier
+    return f"{m.group('archive').lower()}/{m.group('num')}"
+
+
+def is_arxiv_id(text: str) -> bool:
+    """Whether ``text`` parses as an arXiv id."""
+    try:
+        parse_arxiv_id(text)
+    except InvalidArxivId:
+        return False
+    return True
+
+
+def parse_doi(text: str | None) -> str | None:
+    """The lower-cased bare DOI of ``text`` (``doi:`` prefix and doi.org URLs stripped), or None."""
+    if not text:
+        return None
+    m = _DOI.match(str(text).strip())
+    return m.group("doi").lower().rstrip(".") if m else None
+
+
+def normalise_title(title: str | None) -> str:
+    """A title key for duplicate detection: case-, accent-, punctuation- and space-insensitive."""
+    if not title:
+        return ""
+    s = unicodedata.normalize("NFKD", title).casefold()
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    return " ".join(re.findall(r"\w+", s))

@@ -1,0 +1,82 @@
+"""Shared fixtures: a fresh log per test, and arXiv answers replayed from recorded Atom responses."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+ARXIV_FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """No test may touch the real user's log: point the defaults at a throw-away folder."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("READING_DB", raising=False)
+
+
+@pytest.fixture
+def log(tmp_path):
+    from reading import open_log
+
+    with open_log(tmp_path / "log.db") as opened:
+        yield opened
+
+
+class ArxivReplay:
+    """Answers the arXiv API at the HTTP layer (requests' transport adapter) from recorded response bodies, so
+    the ``arxiv`` package's own request building and Atom parsing run unchanged.
+
+    ``mode``: ``"replay"`` (default), ``"offline"`` (connection refused) or an HTTP status code to answer with.
+    ``requests`` records every URL asked for.
+    """
+
+    def __init__(self):
+        self.mode: str | int = "replay"
+        self.requests: list[str] = []
+
+    def body_for(self, url: str) -> bytes:
+        query = parse_qs(urlparse(url).query)
+        ids = query.get("id_list", [""])[0]
+        key = ids.replace(",", "_").replace("/", "_")
+        start, size = query["start"][0], query["max_results"][0]
+        matches = sorted(ARXIV_FIXTURES.glob(f"id_{key}_s{start}_m{size}_*.xml"))
+        if not matches:
+            # arXiv answers an unknown (well-formed) id with an empty feed
+            matches = sorted(ARXIV_FIXTURES.glob("id_0000.0000_*.xml"))
+        return matches[0].read_bytes()
+
+    def send(self, adapter, request, **kwargs):
+        import requests
+
+        self.requests.append(request.url)
+        if self.mode == "offline":
+            raise requests.exceptions.ConnectionError("replay: network is unreachable")
+        response = requests.Response()
+        response.request = request
+        response.url = request.url
+        if isinstance(self.mode, int):
+            response.status_code = self.mode
+            response._content = b"Service Unavailable"
+        else:
+            response.status_code = 200
+            response._content = self.body_for(request.url)
+            response.headers["Content-Type"] = "application/atom+xml"
+        return response
+
+
+@pytest.fixture
+def arxiv_replay(monkeypatch):
+    """Replay recorded arXiv responses; no request leaves the machine. No delay between requests."""
+    import requests.adapters
+
+    from reading import _arxiv
+
+    replay = ArxivReplay()
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", lambda self, request, **kw: replay.send(self, request, **kw))
+    monkeypatch.setattr(_arxiv, "DELAY_S", 0.0)
+    real_make_client = _arxiv.make_client
+    monkeypatch.setattr(_arxiv, "make_client", lambda **kw: real_make_client(**{"delay": 0.0, **kw}))
+    return replay

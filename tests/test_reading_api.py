@@ -1,0 +1,342 @@
+"""The reading log's public API: papers, duplicates, notes, tags, reads, search, links, results, settings."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import reading
+from reading import InvalidArxivId, InvalidInput, PaperNotFound, ReadingError, open_log, parse_arxiv_id
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1512.03385", "1512.03385"),
+        ("1512.03385v2", "1512.03385"),
+        ("arXiv:1512.03385", "1512.03385"),
+        ("ARXIV: 1807.11164v1", "1807.11164"),
+        ("https://arxiv.org/abs/1512.03385", "1512.03385"),
+        ("http://arxiv.org/abs/1512.03385v3/", "1512.03385"),
+        ("https://arxiv.org/pdf/1512.03385v2.pdf", "1512.03385"),
+        ("arxiv.org/pdf/1904.00420", "1904.00420"),
+        ("https://export.arxiv.org/abs/2104.12255v1", "2104.12255"),
+        ("cs/0112017", "cs/0112017"),
+        ("cs/0112017v1", "cs/0112017"),
+        ("math.GT/0309136", "math/0309136"),
+        ("hep-th/9901001", "hep-th/9901001"),
+        ("https://arxiv.org/abs/astro-ph/0601001", "astro-ph/0601001"),
+        ("  1707.01083 ", "1707.01083"),
+    ],
+)
+def test_parse_arxiv_id_accepts_every_documented_form(text, expected):
+    assert parse_arxiv_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "abc", "1512.0338", "1512.033855x", "15120.3385", "arXiv:", "cs/011201", "https://example.org/abs/1512.03385",
+             "1512.03385v", "doi:10.1000/xyz"]
+)
+def test_parse_arxiv_id_rejects_anything_else_with_one_line_naming_the_forms(text):
+    with pytest.raises(InvalidArxivId) as err:
+        parse_arxiv_id(text)
+    message = str(err.value)
+    assert "\n" not in message and "1512.03385v2" in message and "math.GT/0309136" in message
+    assert isinstance(err.value, ReadingError)
+
+
+def test_open_log_creates_parents_wal_and_schema(tmp_path):
+    path = tmp_path / "deep" / "er" / "log.db"
+    with open_log(path) as log:
+        assert log.path == path and path.exists()
+        assert log.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert log.conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+        assert log.count() == 0
+    with open_log(path) as again:  # reopening an up-to-date log migrates nothing and keeps data
+        assert again.conn.execute("PRAGMA user_version").fetchone()[0] >= 1
+
+
+def test_default_db_path_honours_env_and_xdg(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert reading.default_db_path() == tmp_path / "xdg" / "paper-zoo" / "reading.db"
+    monkeypatch.setenv("READING_DB", str(tmp_path / "mine.db"))
+    assert reading.default_db_path() == tmp_path / "mine.db"
+    with open_log() as log:
+        assert log.path == tmp_path / "mine.db"
+
+
+def test_open_log_on_a_file_that_is_not_sqlite_is_one_line_error(tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ReadingError) as err:
+        open_log(bad)
+    assert "\n" not in str(err.value)
+    assert bad.read_bytes() == b"this is not a database" * 100  # nothing lost
+
+
+def test_manual_add_round_trips_every_field(log):
+    note = "## 残差学习\n恒等映射让深层网络更容易优化。 *Markdown* stays `verbatim`.\n"
+    result = log.add(
+        None, title="Deep Residual Learning for Image Recognition", authors="Kaiming He; Xiangyu Zhang",
+        year=2015, venue="CVPR 2016", abstract="Deeper nets are harder to train.", doi="https://doi.org/10.1109/CVPR.2016.90",
+        tags=["resnet", "cv"], note=note, rating=5, read_on="2026-11-20",
+    )
+    assert result.created and result.message is None
+    paper = log.get(result.paper["id"])
+    assert paper["title"] == "Deep Residual Learning for Image Recognition"
+    assert paper["authors"] == ["Kaiming He", "Xiangyu Zhang"]
+    assert (paper["year"], paper["venue"], paper["doi"]) == (2015, "CVPR 2016", "10.1109/cvpr.2016.90")
+    assert paper["tags"] == ["cv", "resnet"] and paper["rating"] == 5 and paper["status"] == "read"
+    assert paper["notes"][0]["text"] == note  # exact round trip, Chinese and Markdown included
+    assert [r["read_on"] for r in paper["reads"]] == ["2026-11-20"]
+    assert log.get("10.1109/CVPR.2016.90")["id"] == paper["id"] == log.get(str(paper["id"]))["id"]
+
+
+def test_add_needs_an_id_or_a_title(log):
+    with pytest.raises(InvalidInput):
+        log.add(None, authors="Nobody")
+    with pytest.raises(InvalidArxivId):
+        log.add("not-an-id")
+    assert log.count() == 0
+
+
+@pytest.mark.parametrize("field, value", [("rating", 6), ("rating", 0), ("rating", "x"), ("status", "done"),
+                                          ("read_on", "27/11/2026"), ("year", "twenty")])
+def test_add_rejects_bad_fields_and_stores_nothing(log, field, value):
+    with pytest.raises(InvalidInput) as err:
+        log.add(None, title="A paper", **{field: value})
+    assert "\n" not in str(err.value)
+    assert log.count() == 0
+
+
+def test_duplicate_by_arxiv_id_adds_a_read_and_merges_tags_and_notes(log):
+    first = log.add("1512.03385", fetch=False, title="ResNet", tags=["a"], note="first", read_on="2026-11-01")
+    again = log.add("arXiv:1512.03385v2", fetch=False, tags=["b"], note="second", read_on="2026-11-02")
+    same_day = log.add("https://arxiv.org/abs/1512.03385", fetch=False, note="second", read_on="2026-11-02")
+    assert not again.created and not same_day.created
+    assert log.count() == 1
+    paper = log.get("1512.03385")
+    assert paper["id"] == first.paper["id"]
+    assert paper["tags"] == ["a", "b"]
+    assert [n["text"] for n in paper["notes"]] == ["first", "second"]  # a repeated note is not stored twice
+    assert [r["read_on"] for r in paper["reads"]] == ["2026-11-01", "2026-11-02"]
+
+
+def test_duplicate_by_doi_and_by_normalised_title(log):
+    log.add(None, title="ShuffleNet V2: Practical Guidelines", doi="10.1007/978-3-030-01264-9_8")
+    log.add(None, title="Other title", doi="doi:10.1007/978-3-030-01264-9_8", tags=["x"])
+    log.add(None, title="  shufflenet v2 —  practical   GUIDELINES ", tags=["y"])
+    assert log.count() == 1
+    assert log.papers()[0]["tags"] == ["x", "y"]
+    # what the user typed first is never overwritten by a later duplicate
+    assert log.papers()[0]["title"] == "ShuffleNet V2: Practical Guidelines"
+
+
+def test_same_title_but_different_arxiv_ids_are_two_papers(log):
+    log.add("1707.01083", fetch=False, title="Same")
+    log.add("1807.11164", fetch=False, title="Same")
+    assert log.count() == 2
+
+
+def test_to_read_adds_no_read_until_logged_again(log):
+    log.add(None, title="Later", status="to-read")
+    paper = log.papers()[0]
+    assert paper["status"] == "to-read" and paper["reads"] == []
+    log.add(None, title="Later", read_on="2026-11-03")
+    paper = log.papers()[0]
+    assert paper["status"] == "read" and [r["read_on"] for r in paper["reads"]] == ["2026-11-03"]
+
+
+def test_note_tag_untag_status_rate_read_remove(log):
+    pid = log.add(None, title="P").paper["id"]
+    nid = log.note(pid, "多语言 note ✓")
+    assert log.get(pid)["notes"][-1] == {"id": nid, "text": "多语言 note ✓", "created_at": log.get(pid)["notes"][-1]["created_at"]}
+    assert log.tag(pid, "z", "a", "z") == ["a", "z"]
+    assert log.untag(pid, "z", "missing") == ["a"]
+    assert log.set_status(pid, "reading")["status"] == "reading"
+    assert log.rate(pid, 3)["rating"] == 3
+    assert log.add_read(pid, "2026-01-01") is True
+    assert log.add_read(pid, "2026-01-01") is False
+    assert log.get(pid)["status"] == "read"
+    with pytest.raises(InvalidInput):
+        log.note(pid, "   ")
+    removed = log.remove(pid)
+    assert removed["title"] == "P"
+    with pytest.raises(PaperNotFound):
+        log.get(pid)
+    assert log.conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("ref", [999, "999", "1512.03385", "10.1000/nothing", "no such thing"])
+def test_unknown_references_raise_paper_not_found(log, ref):
+    with pytest.raises(PaperNotFound) as err:
+        log.get(ref)
+    assert "\n" not in str(err.value)
+
+
+def _three(log):
+    a = log.add(None, title="Channel shuffle for mobile networks", abstract="Pointwise group convolution and channel shuffle.",
+                year=2017, tags=["mobile"], read_on="2026-11-01").paper["id"]
+    b = log.add(None, title="Deep residual learning", abstract="Residual blocks ease optimisation.", year=2015,
+                tags=["resnet"], status="to-read").paper["id"]
+    c = log.add(None, title="One-shot architecture search", abstract="A supernet with uniform path sampling.",
+                year=2019, tags=["nas", "mobile"], read_on="2026-11-10").paper["id"]
+    return a, b, c
+
+
+def test_papers_filters_and_sorts(log):
+    a, b, c = _three(log)
+    assert [p["id"] for p in log.papers()] == [c, b, a]
+    assert [p["id"] for p in log.papers(tag="mobile")] == [c, a]
+    assert [p["id"] for p in log.papers(status="to-read")] == [b]
+    assert [p["id"] for p in log.papers(sort="year")] == [c, a, b]
+    assert [p["id"] for p in log.papers(sort="title")] == [a, b, c]
+    assert [p["id"] for p in log.papers(sort="read")][:2] == [c, a]
+    assert [p["id"] for p in log.papers(year_min=2016, year_max=2018)] == [a]
+    assert [p["id"] for p in log.papers(limit=1)] == [c]
+    assert [p["id"] for p in log.papers(ids=[a, b])] == [b, a]
+    today = dt.date.today().isoformat()
+    if not "2026-11-05" <= today <= "2026-11-10":  # everything was added today
+        assert {p["id"] for p in log.papers(since="2026-11-05", until="2026-11-10")} == {c}
+    assert {p["id"] for p in log.papers(since=today)} == {a, b, c}  # all added today
+    with pytest.raises(InvalidInput):
+        log.papers(sort="random")
+
+
+def test_filter_ids(log):
+    a, b, c = _three(log)
+    assert log.filter_ids(tag="mobile") == {a, c}
+    assert log.filter_ids(status="read", year_min=2018) == {c}
+    assert log.filter_ids(read_since="2026-11-05") == {c}
+    assert log.filter_ids(read_until="2026-11-05") == {a}
+    assert log.filter_ids() == {a, b, c}
+
+
+@pytest.mark.parametrize("query", ['channel "shuffle', "shuffle AND (", "NEAR(x y)", "title:shuffle", "*", "-", "'", "a OR"])
+def test_keyword_search_accepts_any_text(log, query):
+    _three(log)
+    hits = log.keyword_search(query)
+    assert isinstance(hits, list)
+
+
+def test_keyword_search_ranks_title_abstract_and_notes(log):
+    a, b, c = _three(log)
+    hits = log.keyword_search("channel shuffle")
+    assert hits[0][0] == a and all(s > 0 for _, s in hits)
+    assert [i for i, _ in log.keyword_search("supernet")] == [c]
+    log.note(b, "用恒等映射 — identity shortcut trick")
+    assert [i for i, _ in log.keyword_search("identity")] == [b]
+    assert [i for i, _ in log.keyword_search("residual supernet", ids=[c])] == [c]
+    assert log.keyword_search("") == [] and log.keyword_search("zzzz") == []
+    assert log.keyword_search("shuffles")[0][0] == a  # stemmed
+
+
+def test_index_texts_and_data_version(log):
+    v0 = log.data_version()
+    a, b, c = _three(log)
+    v1 = log.data_version()
+    assert v1 > v0
+    log.note(a, "my note")
+    v2 = log.data_version()
+    assert v2 > v1
+    log.tag(b, "new")
+    assert log.data_version() > v2
+    texts = dict(log.index_texts())
+    assert texts[a] == "Channel shuffle for mobile networks\n\nPointwise group convolution and channel shuffle.\n\nmy note"
+    assert [i for i, _ in log.index_texts(ids=[c, b])] == [b, c]
+    unchanged = log.data_version()
+    log.papers(), log.keyword_search("x"), log.index_texts()
+    assert log.data_version() == unchanged
+
+
+def test_links_results_and_settings(log):
+    pid = log.add("1807.11164", fetch=False, title="ShuffleNet V2").paper["id"]
+    log.link_model("shufflenet_v2_x1_0", "arXiv:1807.11164")
+    log.link_model("shufflenet_v2_x1_0", "1807.11164")  # idempotent
+    log.link_model("shufflenet_v2_x0_5", "1807.11164v2")
+    log.link_model("resnet50", "1512.03385")  # paper not in the log yet: the link waits for it
+    assert log.models_for(pid) == ["shufflenet_v2_x0_5", "shufflenet_v2_x1_0"]
+    assert log.get(pid)["models"] == ["shufflenet_v2_x0_5", "shufflenet_v2_x1_0"]
+    assert log.models_for("1512.03385") == ["resnet50"]
+    assert [p["id"] for p in log.papers_for_model("shufflenet_v2_x1_0")] == [pid]
+    assert log.papers_for_model("resnet50") == []
+    log.add("1512.03385", fetch=False, title="ResNet")
+    assert [p["arxiv_id"] for p in log.papers_for_model("resnet50")] == ["1512.03385"]
+
+    rid = log.add_result("resnet50", "top1", 76.13, weights="IMAGENET1K_V1", env={"torch": "2.13.0", "device": "cpu"},
+                         source="measured", measured_at="2026-11-27T10:00:00+00:00")
+    log.add_result("resnet50", "latency_ms", 12.5)
+    log.add_result("shufflenet_v2_x1_0", "top1", 69.36, source="paper")
+    top1 = log.results("resnet50", metric="top1")
+    assert len(top1) == 1 and top1[0]["id"] == rid
+    assert top1[0]["env"] == {"torch": "2.13.0", "device": "cpu"} and top1[0]["weights"] == "IMAGENET1K_V1"
+    assert len(log.results()) == 3 and len(log.results(metric="top1")) == 2
+
+    assert log.get_setting("goal", 2) == 2
+    log.set_setting("goal", 3)
+    log.set_setting("categories", ["cs.CV", "cs.LG"])
+    assert log.get_setting("goal") == 3 and log.get_setting("categories") == ["cs.CV", "cs.LG"]
+    with pytest.raises(InvalidInput):
+        log.set_setting("bad", object())
+
+
+def test_stats_days_weeks_months_streaks_average_tags(log):
+    for i, day in enumerate(["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-10", "2026-11-26", "2026-11-27"]):
+        log.add(None, title=f"Paper {i}", read_on=day, tags=["t"] if i % 2 else [])
+    log.add(None, title="Paper 1", read_on="2026-11-27")  # a second read of paper 1
+    stats = log.stats(window_days=7, today="2026-11-27")
+    assert stats["per_day"]["2026-11-27"] == 2 and stats["per_day"]["2026-11-01"] == 1
+    assert stats["per_month"] == {"2026-11": 7}
+    assert stats["per_week"]["2026-W44"] == 1 and stats["per_week"]["2026-W45"] == 2
+    assert stats["current_streak"] == 2 and stats["longest_streak"] == 3
+    assert stats["avg_per_day"] == pytest.approx(3 / 7)
+    assert stats["tag_counts"] == {"t": 3}
+    # a streak is not broken before the day is over
+    assert log.stats(today="2026-11-28")["current_streak"] == 2
+    assert log.stats(today="2026-11-29")["current_streak"] == 0
+
+
+def test_concurrent_writers_lose_nothing(tmp_path):
+    """Two processes add 40 papers each at once into one log; every paper and read arrives."""
+    import multiprocessing as mp
+
+    path = tmp_path / "shared.db"
+    open_log(path).close()
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(path), w, 40)) for w in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    with open_log(path) as log:
+        assert log.count() == 80
+        assert sum(len(p["reads"]) for p in log.papers()) == 80
+        assert log.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _writer(path: str, worker: int, n: int) -> None:
+    with open_log(path) as log:
+        for i in range(n):
+            log.add(None, title=f"worker {worker} paper {i}", tags=[f"w{worker}"], note="n")
+
+
+def test_threads_share_one_log(log):
+    import threading
+
+    def work(k):
+        for i in range(15):
+            log.add(None, title=f"thread {k} paper {i}")
+            log.papers(limit=5)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert log.count() == 45
+
+
+def test_public_surface():
+    for name in ["Log", "open_log", "default_db_path", "parse_arxiv_id", "ReadingError", "InvalidArxivId", "PaperNotFound"]:
+        assert name in reading.__all__ and hasattr(reading, name)
