@@ -1,1 +1,45 @@
-"""index package."""
+"""Semantic index over the reading log: embeddings in FAISS, hybrid keyword + dense search, related papers.
+
+The index is derived from the log and lives beside its database (`<db stem>.index/`); it can always be rebuilt.
+
+    import reading, index
+    log = reading.open_log()
+    index.search(log, "cheap shuffles of group-conv channels", k=10, mode="hybrid", tag="efficient")
+    index.related(log, "1707.01083", k=10)
+    index.sync(log)                  # embed pending papers (search does this itself)
+    index.reindex(log, full=True)    # re-embed everything
+
+Importing this package is light: numpy only; faiss and sentence-transformers load when first needed.
+"""
+from ._embed import (
+    DEFAULT_MODEL,
+    MODEL_ENV,
+    MODEL_SETTING,
+    Embedder,
+    HashEmbedder,
+    SentenceTransformerEmbedder,
+    get_embedder,
+    resolve_model,
+)
+from ._search import MODES, SearchError, reindex, related, search
+from ._store import index_dir
+from ._sync import SyncReport, sync
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODEL_ENV",
+    "MODEL_SETTING",
+    "MODES",
+    "Embedder",
+    "HashEmbedder",
+    "SearchError",
+    "SentenceTransformerEmbedder",
+    "SyncReport",
+    "get_embedder",
+    "index_dir",
+    "reindex",
+    "related",
+    "resolve_model",
+    "search",
+    "sync",
+]

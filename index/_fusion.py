@@ -1,0 +1,55 @@
+"""Fusing a dense and a keyword ranking: reciprocal-rank fusion and a weighted blend of normalised scores.
+
+Both are measured on CSFCube by bench/search_quality.py (tuned on one fold, reported on the other); `DEFAULT`
+holds the winner and its parameter, which `index.search` and `index.related` use in hybrid mode.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+Ranking = Sequence[tuple[int, float]]  # (paper id, score), best first
+
+#: RRF's rank offset; 60 is the value of Cormack et al. (2009).
+RRF_K = 60
+#: Weight of the dense scores in the blend (1 - this for keyword), tuned on CSFCube's dev folds.
+BLEND_ALPHA = 0.7
+#: The fusion hybrid search uses: ("rrf", RRF_K) or ("blend", BLEND_ALPHA).
+DEFAULT: tuple[str, float] = ("blend", BLEND_ALPHA)
+
+
+def rrf(dense: Ranking, keyword: Ranking, k: float = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion: score = sum over rankings of 1 / (k + rank)."""
+    scores: dict[int, float] = {}
+    for ranking in (dense, keyword):
+        for rank, (pid, _) in enumerate(ranking, start=1):
+            scores[pid] = scores.get(pid, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _minmax(ranking: Ranking) -> dict[int, float]:
+    if not ranking:
+        return {}
+    values = [s for _, s in ranking]
+    lo, hi = min(values), max(values)
+    span = hi - lo
+    return {pid: ((s - lo) / span if span > 0 else 1.0) for pid, s in ranking}
+
+
+def blend(dense: Ranking, keyword: Ranking, alpha: float = BLEND_ALPHA) -> list[tuple[int, float]]:
+    """Weighted blend: alpha * dense + (1 - alpha) * keyword, each min-max scaled over its own candidates.
+
+    A paper missing from one ranking scores 0 there (below that ranking's worst candidate).
+    """
+    d, kw = _minmax(dense), _minmax(keyword)
+    scores = {pid: alpha * d.get(pid, 0.0) + (1 - alpha) * kw.get(pid, 0.0) for pid in {*d, *kw}}
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def fuse(dense: Ranking, keyword: Ranking, method: tuple[str, float] | None = None) -> list[tuple[int, float]]:
+    """Fuse with `method` (default `DEFAULT`)."""
+    name, param = method or DEFAULT
+    if name == "rrf":
+        return rrf(dense, keyword, param)
+    if name == "blend":
+        return blend(dense, keyword, param)
+    raise ValueError(f"unknown fusion {name!r}; use 'rrf' or 'blend'")

@@ -1,0 +1,192 @@
+"""Search the log: dense (FAISS), keyword (the log's FTS5 BM25) and hybrid; related papers.
+
+Every search first syncs pending papers (a cheap check when nothing changed) without waiting for another writer.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _fusion, _store, _vectors
+from ._embed import Embedder, get_embedder
+from ._sync import logger, sync
+
+MODES = ("hybrid", "dense", "keyword")
+#: Candidates taken from each ranking before fusing (at least this many, or 5 x k).
+MIN_DEPTH = 100
+
+_WORD = re.compile(r"\w{3,}", re.UNICODE)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_LOADED: dict[tuple[str, str], Any] = {}
+_LOADED_LOCK = threading.Lock()
+
+
+class SearchError(ValueError):
+    """Bad search input (unknown mode, empty query, k < 1); the message is one line for the user."""
+
+
+def _read_loaded(folder: Any) -> Any | None:
+    manifest = _store.read_manifest(folder)
+    if manifest is None:
+        return None
+    key = (str(folder), str(manifest.get("index_file")))
+    with _LOADED_LOCK:
+        if key not in _LOADED:
+            index, manifest = _store.read_index(folder, manifest)
+            key = (str(folder), str(manifest.get("index_file")))
+            for old in [k for k in _LOADED if k[0] == key[0]]:
+                del _LOADED[old]
+            _LOADED[key] = index
+        return _LOADED[key]
+
+
+def _synced_index(log: Any, embedder: Embedder) -> Any | None:
+    """Sync pending papers, then the committed FAISS index (cached per generation), or None if none is usable.
+
+    A corrupt index found here is rebuilt at once (unless another process is writing it).
+    """
+    sync(log, embedder=embedder, wait=False)
+    folder = _store.index_dir(log.path)
+    try:
+        return _read_loaded(folder)
+    except _store.CorruptIndex:
+        if sync(log, embedder=embedder, wait=False, verify=True).busy:
+            return None
+    try:
+        return _read_loaded(folder)
+    except _store.CorruptIndex as exc:
+        logger.warning("the search index cannot be read (%s); dense results are skipped", exc)
+        return None
+
+
+def _check(query: str, k: int, mode: str) -> None:
+    if mode not in MODES:
+        raise SearchError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+    if not query or not query.strip():
+        raise SearchError("empty query; give some words to search for")
+    if int(k) < 1:
+        raise SearchError("k must be at least 1")
+
+
+def _allowed(log: Any, filters: dict[str, Any]) -> set[int] | None:
+    active = {key: value for key, value in filters.items() if value is not None}
+    return log.filter_ids(**active) if active else None
+
+
+def _dense(log: Any, embedder: Embedder, vector: np.ndarray | None, query: str, depth: int,
+           allowed: set[int] | None, exclude: int | None = None) -> list[tuple[int, float]]:
+    index = _synced_index(log, embedder)
+    if index is None or index.ntotal == 0:
+        return []
+    if vector is None:
+        vector = embedder.encode([query])[0]
+    extra = 1 if exclude is not None else 0
+    scores, ids = _vectors.search(index, vector, depth + extra, allowed)
+    return [(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0 and i != exclude][:depth]
+
+
+def _keyword(log: Any, query: str, depth: int, allowed: set[int] | None, exclude: int | None = None
+             ) -> list[tuple[int, float]]:
+    extra = 1 if exclude is not None else 0
+    hits = log.keyword_search(query, k=depth + extra, ids=allowed)
+    return [(int(pid), float(score)) for pid, score in hits if pid != exclude][:depth]
+
+
+def _snippet(abstract: str, query: str, width: int = 200) -> str:
+    """The abstract sentence sharing most words with the query (its start if none does), cut to `width`."""
+    abstract = " ".join((abstract or "").split())
+    if not abstract:
+        return ""
+    words = {w.lower() for w in _WORD.findall(query)}
+    sentences = _SENTENCE.split(abstract)
+    best = max(sentences, key=lambda s: len(words & {w.lower() for w in _WORD.findall(s)})) if words else sentences[0]
+    if not words & {w.lower() for w in _WORD.findall(best)}:
+        best = sentences[0]
+    return best if len(best) <= width else best[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _results(log: Any, ranked: Sequence[tuple[int, float]], query: str) -> list[dict[str, Any]]:
+    if not ranked:
+        return []
+    papers = {p["id"]: p for p in log.papers(ids=[pid for pid, _ in ranked])}
+    out = []
+    for pid, score in ranked:
+        paper = papers.get(pid)
+        if paper is None:  # removed since it was indexed
+            continue
+        out.append({"id": pid, "arxiv_id": paper.get("arxiv_id"), "title": paper.get("title", ""),
+                    "year": paper.get("year"), "score": round(float(score), 6),
+                    "snippet": _snippet(paper.get("abstract", ""), query)})
+    return out
+
+
+def _rank(log: Any, query: str, k: int, mode: str, embedder: Embedder | None, allowed: set[int] | None,
+          vector: np.ndarray | None = None, exclude: int | None = None,
+          fusion: tuple[str, float] | None = None) -> list[tuple[int, float]]:
+    if allowed is not None and not allowed:
+        return []
+    depth = k if mode != "hybrid" else max(MIN_DEPTH, 5 * k)
+    dense = keyword = []
+    if mode in ("dense", "hybrid"):
+        dense = _dense(log, embedder or get_embedder(log=log), vector, query, depth, allowed, exclude)
+    if mode in ("keyword", "hybrid"):
+        keyword = _keyword(log, query, depth, allowed, exclude)
+    if mode == "dense":
+        return dense[:k]
+    if mode == "keyword":
+        return keyword[:k]
+    return _fusion.fuse(dense, keyword, fusion)[:k]
+
+
+def search(log: Any, query: str, k: int = 10, *, mode: str = "hybrid", tag: str | None = None,
+           status: str | None = None, year_min: int | None = None, year_max: int | None = None,
+           read_since: str | None = None, read_until: str | None = None, embedder: Embedder | None = None,
+           fusion: tuple[str, float] | None = None) -> list[dict[str, Any]]:
+    """Search the log; best first.
+
+    Args:
+        log: an open `reading.Log`.
+        query: free text in any language (the default model is English-first).
+        k: number of results.
+        mode: "hybrid" (dense + keyword fused), "dense" (embeddings) or "keyword" (FTS5 BM25).
+        tag, status, year_min, year_max, read_since, read_until: filters, as `log.filter_ids` takes them.
+        embedder: defaults to the configured model (`get_embedder(log=log)`).
+        fusion: ("rrf", k) or ("blend", alpha); defaults to the one measured best on CSFCube.
+
+    Returns:
+        Dicts with id, arxiv_id, title, year, score and snippet.
+    """
+    _check(query, k, mode)
+    allowed = _allowed(log, {"tag": tag, "status": status, "year_min": year_min, "year_max": year_max,
+                             "read_since": read_since, "read_until": read_until})
+    return _results(log, _rank(log, query, int(k), mode, embedder, allowed, fusion=fusion), query)
+
+
+def related(log: Any, ref: Any, k: int = 10, *, mode: str = "hybrid", tag: str | None = None,
+            status: str | None = None, year_min: int | None = None, year_max: int | None = None,
+            embedder: Embedder | None = None, fusion: tuple[str, float] | None = None) -> list[dict[str, Any]]:
+    """Papers of the log most like paper `ref` (row id, arXiv id or DOI), itself excluded; best first.
+
+    Ranks by its title + abstract + notes: its stored vector for the dense part, its text for the keyword part.
+    Raises the log's `PaperNotFound` for an unknown `ref`.
+    """
+    paper = log.get(ref)
+    pid = int(paper["id"])
+    text = dict(log.index_texts([pid])).get(pid) or paper.get("title", "")
+    _check(text, k, mode)
+    allowed = _allowed(log, {"tag": tag, "status": status, "year_min": year_min, "year_max": year_max})
+    vector = None
+    if mode != "keyword":
+        embedder = embedder or get_embedder(log=log)
+        index = _synced_index(log, embedder)
+        vector = _vectors.vector_of(index, pid) if index is not None else None
+    ranked = _rank(log, text, int(k), mode, embedder, allowed, vector=vector, exclude=pid, fusion=fusion)
+    return _results(log, ranked, paper.get("title", ""))
+
+
+def reindex(log: Any, full: bool = False, *, embedder: Embedder | None = None, progress: bool | None = None) -> Any:
+    """Sync the index now and wait for any other writer; `full` re-embeds every paper. Returns the `SyncReport`."""
+    return sync(log, embedder=embedder, full=full, wait=True, progress=progress)

@@ -1,0 +1,228 @@
+"""All index file I/O: the folder beside the database, manifest, FAISS file, ingest chunks, the writer lock.
+
+Layout of `<db stem>.index/` next to the SQLite file::
+
+    manifest.json        the commit point: model, dim, count, checksum, per-paper content hashes, index file name
+    faiss-<gen>.index    the FAISS index of generation <gen> (a new name per write; the manifest names the live one)
+    chunks/*.npz         embeddings of an ingest in progress (resume after Ctrl-C or kill -9)
+    lock                 flock'ed by the process that writes
+
+Every file is written to a temporary name, fsync'ed and renamed into place, and the manifest is replaced last, so a
+crash at any moment leaves either the old or the new generation, never a mix.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+LOCK = "lock"
+CHUNKS = "chunks"
+
+
+class CorruptIndex(Exception):
+    """The index files exist but cannot be trusted (the caller rebuilds them)."""
+
+
+def index_dir(db_path: str | os.PathLike[str]) -> Path:
+    """The index folder beside a database file: `/x/reading.db` -> `/x/reading.index/`."""
+    db = Path(db_path)
+    return db.with_name(db.stem + ".index")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+@contextlib.contextmanager
+def writer_lock(folder: Path, *, blocking: bool = True) -> Iterator[bool]:
+    """Hold the folder's exclusive writer lock; yields False (without the lock) if `blocking` is off and it is taken.
+
+    The lock is an `flock` on `folder/lock`: the kernel releases it when the holder dies, even by kill -9.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "a+b") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+_MANIFESTS: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest (treat as read-only), or None if there is none; CorruptIndex if unreadable or of another format.
+
+    Parsed manifests are cached per process by the file's (inode, size, mtime), so repeated searches only stat it.
+    """
+    path = folder / MANIFEST
+    try:
+        st = path.stat()
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        cached = _MANIFESTS.get(path)
+        if cached and cached[0] == sig:
+            return cached[1]
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        manifest = json.loads(raw)
+    except ValueError as exc:
+        raise CorruptIndex(f"unreadable manifest ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise CorruptIndex("manifest of an unknown format")
+    _MANIFESTS[path] = (sig, manifest)
+    return manifest
+
+
+def read_index(folder: Path, manifest: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Load and verify the FAISS index the manifest names (sha256, dimension, count).
+
+    Returns (index, manifest): the manifest may be a newer one if a concurrent writer committed meanwhile.
+    """
+    import faiss
+
+    for attempt in range(3):
+        name = manifest.get("index_file")
+        if not isinstance(name, str) or "/" in name:
+            raise CorruptIndex("manifest names no index file")
+        try:
+            data = (folder / name).read_bytes()
+            break
+        except FileNotFoundError:
+            # a concurrent writer may have just committed a newer generation and removed ours
+            newer = read_manifest(folder)
+            if attempt == 2 or newer is None or newer.get("index_file") == name:
+                raise CorruptIndex(f"index file {name} is missing") from None
+            manifest = newer
+    if hashlib.sha256(data).hexdigest() != manifest.get("index_sha256"):
+        raise CorruptIndex(f"index file {name} does not match its checksum")
+    try:
+        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8).copy())
+    except RuntimeError as exc:
+        raise CorruptIndex(f"FAISS cannot read {name}: {str(exc).splitlines()[0]}") from None
+    if index.d != manifest.get("dim") or index.ntotal != manifest.get("count"):
+        raise CorruptIndex("index dimension or size differs from the manifest")
+    return index, manifest
+
+
+def update_manifest(folder: Path, manifest: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """Rewrite the manifest with `changes` (same index file); returns the new manifest."""
+    manifest = {**manifest, **changes}
+    _atomic_write(folder / MANIFEST, json.dumps(manifest, sort_keys=True).encode())
+    return manifest
+
+
+def write_generation(folder: Path, index: Any, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Commit a new generation: write its FAISS file, then replace the manifest, then drop old files.
+
+    Returns the manifest as written (with format, index_file, index_sha256 filled in).
+    """
+    import faiss
+
+    data = faiss.serialize_index(index).tobytes()
+    name = f"faiss-{time.time_ns():x}-{uuid.uuid4().hex[:6]}.index"
+    _atomic_write(folder / name, data)
+    manifest = {**manifest, "format": FORMAT, "index_file": name, "index_sha256": hashlib.sha256(data).hexdigest()}
+    _atomic_write(folder / MANIFEST, json.dumps(manifest, sort_keys=True).encode())
+    for old in folder.glob("faiss-*.index"):
+        if old.name != name:
+            with contextlib.suppress(OSError):
+                old.unlink()
+    return manifest
+
+
+def remove_all(folder: Path) -> None:
+    """Forget the committed index (manifest first, so a crash half-way still reads as 'missing')."""
+    with contextlib.suppress(FileNotFoundError):
+        (folder / MANIFEST).unlink()
+    for old in folder.glob("faiss-*.index"):
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+# --- ingest chunks ------------------------------------------------------------------------------------------------
+
+def _model_tag(model: str) -> str:
+    return hashlib.sha256(model.encode()).hexdigest()[:12]
+
+
+def save_chunk(folder: Path, model: str, ids: np.ndarray, hashes: list[str], vecs: np.ndarray) -> Path:
+    """Persist one embedded chunk so an interrupted ingest resumes after it."""
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, ids=np.asarray(ids, dtype=np.int64), hashes=np.asarray(hashes, dtype="U64"),
+             vecs=np.asarray(vecs, dtype=np.float32), model=np.asarray(model))
+    path = folder / CHUNKS / f"{_model_tag(model)}-{time.time_ns():x}-{uuid.uuid4().hex[:6]}.npz"
+    _atomic_write(path, buf.getvalue())
+    return path
+
+
+def load_chunks(folder: Path, model: str, dim: int | None = None) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """All saved chunks for `model` concatenated as (ids, hashes, vecs); unreadable or foreign chunks are deleted."""
+    ids: list[np.ndarray] = []
+    hashes: list[str] = []
+    vecs: list[np.ndarray] = []
+    tag = _model_tag(model)
+    for path in sorted((folder / CHUNKS).glob("*.npz")):
+        try:
+            if not path.name.startswith(tag + "-"):
+                raise ValueError("another model")
+            with np.load(path, allow_pickle=False) as z:
+                c_ids, c_hashes, c_vecs, c_model = z["ids"], z["hashes"], z["vecs"], str(z["model"])
+            if c_model != model or len(c_ids) != len(c_vecs) or len(c_ids) != len(c_hashes) or c_vecs.ndim != 2:
+                raise ValueError("inconsistent chunk")
+            if dim is not None and c_vecs.shape[1] != dim:
+                raise ValueError("other dimension")
+        except Exception:  # noqa: BLE001 - any unreadable chunk is just re-embedded
+            with contextlib.suppress(OSError):
+                path.unlink()
+            continue
+        ids.append(c_ids)
+        hashes.extend(str(h) for h in c_hashes)
+        vecs.append(c_vecs)
+    if not ids:
+        return np.zeros(0, dtype=np.int64), [], np.zeros((0, dim or 0), dtype=np.float32)
+    return np.concatenate(ids), hashes, np.concatenate(vecs).astype(np.float32, copy=False)
+
+
+def clear_chunks(folder: Path) -> None:
+    """Delete ingest chunks (after they were committed into a generation)."""
+    for path in (folder / CHUNKS).glob("*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
