@@ -120,7 +120,8 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:
         if self._dim is None:
             model = self.model
-            getter = getattr(model, "get_sentence_embedding_dimension", None)
+            getter = getattr(model, "get_embedding_dimension", None) or getattr(
+                model, "get_sentence_embedding_dimension", None)
             dim = getter() if getter else None
             self._dim = int(dim) if dim else int(self.encode(["dimension probe"]).shape[1])
         return self._dim
