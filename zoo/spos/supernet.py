@@ -1,0 +1,133 @@
+"""The SPOS supernet: 20 choice blocks, one path per forward pass (``supernet(x, arch)``)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Iterator
+
+import torch
+from torch import nn
+
+from .arch import NUM_BLOCKS, SCALES, SPOS_A, STAGE_REPEATS, Arch, ArchError, scaled_width
+from .blocks import ChoiceBlock, ConvBN
+
+__all__ = ["Layout", "SuperNet", "init_weights"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Channel layout shared by the supernet and its subnets (defaults: the paper's, as released).
+
+    Scaled-down layouts (e.g. ``stem_channels=4, stage_channels=(8, 16, 24, 32)``) keep the 20-block structure for fast tests.
+    """
+
+    num_classes: int = 1000
+    channel_search: bool = False
+    stem_channels: int = 16
+    stage_channels: tuple[int, int, int, int] = (64, 160, 320, 640)
+    last_channels: int = 1024
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stage_channels", tuple(int(c) for c in self.stage_channels))
+        if len(self.stage_channels) != len(STAGE_REPEATS) or any(c % 4 or c <= 0 for c in self.stage_channels):
+            raise ValueError(f"stage_channels must be 4 positive multiples of 4, got {self.stage_channels}")
+        widths = (self.stem_channels, *self.stage_channels)
+        if any(a >= b for a, b in zip(widths, widths[1:])):
+            raise ValueError(f"channels must grow stage by stage (the stride-2 units concatenate), got {widths}")
+        if self.num_classes < 1:
+            raise ValueError(f"num_classes must be positive, got {self.num_classes}")
+
+    def blocks(self) -> list[tuple[int, int, int, int]]:
+        """``(in_channels, out_channels, stride, base_mid)`` of the 20 blocks."""
+        out, cin = [], self.stem_channels
+        for repeats, cout in zip(STAGE_REPEATS, self.stage_channels):
+            for i in range(repeats):
+                out.append((cin, cout, 2 if i == 0 else 1, cout // 2))
+                cin = cout
+        return out
+
+    def max_mids(self) -> list[int]:
+        """The widest middle width of each block: 1.6x with channel search, else the default width."""
+        top = len(SCALES) - 1 if self.channel_search else 4
+        return [scaled_width(base, top) for *_, base in self.blocks()]
+
+    def mids(self, arch: Arch) -> list[int]:
+        """The middle width of each block for ``arch``."""
+        return [scaled_width(b[3], s) for b, s in zip(self.blocks(), arch.scale_ids)]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["stage_channels"] = list(self.stage_channels)
+        return d
+
+
+def init_weights(model: nn.Module) -> None:
+    """The release's initialisation: N(0, 1/fan_in-per-group) convs (N(0, 0.01) for the stem), N(0, 0.01) linear."""
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Conv2d):
+            std = 0.01 if name.startswith("stem") else 1.0 / m.weight.shape[1]
+            nn.init.normal_(m.weight, 0, std)
+        elif isinstance(m, nn.BatchNorm2d):
+            if m.affine:
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0, 0.01)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+class SuperNet(nn.Module):
+    """The SPOS supernet (BN ``affine=False``); ``forward(x, arch)`` runs the single path ``arch``.
+
+    Args:
+        layout: channel layout; or pass its fields as keyword options (``num_classes``, ``channel_search``, ...).
+        default_arch: the path run when ``forward`` gets no ``arch`` (the paper's searched architecture), so the
+            supernet can be counted and smoke-tested like any model.
+    """
+
+    def __init__(self, layout: Layout | None = None, *, default_arch: Arch | str = SPOS_A, **options: Any) -> None:
+        super().__init__()
+        self.layout = layout if layout is not None else Layout(**options)
+        lay = self.layout
+        self.stem = ConvBN(3, lay.stem_channels, 3, 2, affine=False)
+        self.blocks = nn.ModuleList(
+            ChoiceBlock(cin, cout, mid, stride) for (cin, cout, stride, _), mid in zip(lay.blocks(), lay.max_mids())
+        )
+        self.head = ConvBN(lay.stage_channels[-1], lay.last_channels, 1, affine=False)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.dropout = nn.Dropout(lay.dropout)
+        self.classifier = nn.Linear(lay.last_channels, lay.num_classes, bias=False)
+        self.default_arch = self.check(default_arch)
+        init_weights(self)
+
+    def check(self, arch: Any) -> Arch:
+        """``arch`` as an ``Arch`` that this supernet can run.
+
+        Raises:
+            ArchError: malformed, or carries widths while the supernet was built without channel search.
+        """
+        arch = Arch.coerce(arch)
+        if arch.scales is not None and not self.layout.channel_search:
+            raise ArchError(f"{arch} has width choices but this supernet was built without channel search")
+        return arch
+
+    def forward(self, x: torch.Tensor, arch: Arch | str | None = None) -> torch.Tensor:
+        arch = self.default_arch if arch is None else self.check(arch)
+        x = self.stem(x)
+        for block, choice, mid in zip(self.blocks, arch.blocks, self.layout.mids(arch)):
+            x = block(x, choice, mid)
+        x = self.pool(self.head(x)).flatten(1)
+        return self.classifier(self.dropout(x))
+
+    def path(self, arch: Arch | str) -> Iterator[tuple[str, nn.Module]]:
+        """``(name, module)`` of the modules ``arch`` runs: stem, the chosen block of each position, head."""
+        arch = self.check(arch)
+        yield "stem", self.stem
+        for i, (block, choice) in enumerate(zip(self.blocks, arch.blocks)):
+            yield f"blocks.{i}.choices.{choice}", block.choices[choice]
+        yield "head", self.head
+        yield "classifier", self.classifier
+
+    def extra_repr(self) -> str:
+        return f"channel_search={self.layout.channel_search}, blocks={NUM_BLOCKS}"
