@@ -25,6 +25,7 @@ from ._weights import Preprocessing, Weights, cache_dir
 
 # Model files: importing them registers their models. Other engineers add one import line each here.
 from . import resnet as _resnet  # noqa: E402,F401  (registers resnet*)
+from .spos import models as _spos  # noqa: E402,F401  (registers spos_supernet, spos_a, spos_ac)
 
 __all__ = [
     "Claim",
