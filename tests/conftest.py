@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh log per test, and arXiv answers replayed from recorded Atom responses."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -40,9 +41,21 @@ class ArxivReplay:
     def body_for(self, url: str) -> bytes:
         query = parse_qs(urlparse(url).query)
         ids = query.get("id_list", [""])[0]
-        key = ids.replace(",", "_").replace("/", "_")
         start, size = query["start"][0], query["max_results"][0]
+        return self._recorded(ids, start, size)
+
+    def _recorded(self, ids: str, start: str, size: str) -> bytes:
+        key = ids.replace(",", "_").replace("/", "_")
+        if "," in ids and not sorted(ARXIV_FIXTURES.glob(f"id_{key}_s{start}_m{size}_*.xml")):
+            # no recording of this batch: answer as arXiv would, with the recorded entry of each id
+            bodies = [self._recorded(one, start, size).decode() for one in ids.split(",")]
+            entries = [e for b in bodies for e in re.findall(r"<entry>.*?</entry>", b, re.S)]
+            feed = re.sub(r"<entry>.*?</entry>\s*", "", bodies[0], flags=re.S)
+            feed = re.sub(r"<opensearch:totalResults>\d+<", f"<opensearch:totalResults>{len(entries)}<", feed)
+            return feed.replace("</feed>", "".join(entries) + "</feed>").encode()
         matches = sorted(ARXIV_FIXTURES.glob(f"id_{key}_s{start}_m{size}_*.xml"))
+        if not matches and "," not in ids:  # recorded with a version (id_list=2104.12255v1)
+            matches = sorted(ARXIV_FIXTURES.glob(f"id_{key}v[0-9]*_s{start}_m{size}_*.xml"))
         if not matches:
             # arXiv answers an unknown (well-formed) id with an empty feed
             matches = sorted(ARXIV_FIXTURES.glob("id_0000.0000_*.xml"))

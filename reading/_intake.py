@@ -1,0 +1,312 @@
+"""Bulk intake: BibTeX (Zotero exports included), arXiv metadata JSONL snapshots, our own JSON/CSV exports, and
+the bundled starter set. Every importer turns its input into plain records and hands them to
+:meth:`Log.import_records`, which merges duplicates exactly as ``add`` does.
+"""
+from __future__ import annotations
+
+import csv
+import email.utils
+import io
+import json
+import os
+import re
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ._errors import InvalidInput, ReadingError
+from ._ids import is_arxiv_id, parse_arxiv_id
+from ._log import Log
+
+EXPORT_MARK = "paper-zoo reading log export"
+NOTE_SEPARATOR = "\n\n-----\n\n"
+JSONL_BATCH = 500
+
+
+def _ws(text: Any) -> str:
+    return re.sub(r"\s+", " ", str(text or "")).strip()
+
+
+def summary(report: dict[str, Any]) -> str:
+    """One line: what an import did."""
+    line = f"added {report['added']}, merged {report['merged']}"
+    if report.get("links"):
+        line += f", linked {report['links']} zoo model(s)"
+    if report.get("errors"):
+        line += f", skipped {len(report['errors'])} bad record(s) (first: {report['errors'][0]})"
+    if report.get("resumed_at"):
+        line += f" (resumed at byte {report['resumed_at']})"
+    return line
+
+
+def import_file(log: Log, path: Path, *, fmt: str | None = None, progress: bool = False) -> dict[str, Any]:
+    """Import ``path`` in format ``fmt`` (bibtex, jsonl, csv, json; default from the extension)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInput(f"no such file: {path}")
+    if fmt is None:
+        fmt = {".bib": "bibtex", ".bibtex": "bibtex", ".jsonl": "jsonl", ".csv": "csv", ".json": "json"}.get(
+            path.suffix.lower()
+        )
+        if fmt is None:
+            raise InvalidInput(f"cannot tell the format of {path.name}; pass --format bibtex|jsonl|csv|json")
+    if fmt == "jsonl":
+        return import_jsonl(log, path, progress=progress)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path.name} is not UTF-8 text") from None
+    records = {"bibtex": bibtex_records, "csv": csv_records, "json": json_records}[fmt](text)
+    return log.import_records(records, source=fmt)
+
+
+# --- BibTeX -----------------------------------------------------------------------------------------------------
+
+_ARXIV_IN_TEXT = re.compile(r"arxiv[:\s]*(?:preprint\s+)?(?:arxiv:)?\s*([a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?:v\d+)?",
+                            re.IGNORECASE)
+# Zotero adds arXiv's subject names ("Computer Science - Machine Learning") as automatic keywords: not user tags
+_AUTO_KEYWORD = re.compile(r"^[A-Z][A-Za-z ,]+ - [A-Z]")
+
+
+def _bib_arxiv_id(fields: dict[str, str]) -> str | None:
+    prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "").lower()
+    if fields.get("eprint") and (prefix == "arxiv" or is_arxiv_id(fields["eprint"])):
+        if is_arxiv_id(fields["eprint"]):
+            return parse_arxiv_id(fields["eprint"])
+    url = fields.get("url", "")
+    if "arxiv.org/" in url and is_arxiv_id(url.strip()):
+        return parse_arxiv_id(url.strip())
+    doi = fields.get("doi", "")
+    m = re.match(r"10\.48550/arxiv\.(.+)$", doi.strip(), re.IGNORECASE)
+    if m and is_arxiv_id(m.group(1)):
+        return parse_arxiv_id(m.group(1))
+    for key in ("note", "journal", "howpublished"):
+        m = _ARXIV_IN_TEXT.search(fields.get(key, ""))
+        if m and is_arxiv_id(m.group(1)):
+            return parse_arxiv_id(m.group(1))
+    return None
+
+
+def _bib_venue(fields: dict[str, str], ours: bool) -> str | None:
+    for key in ("booktitle", "journal", "journaltitle", "venue"):
+        value = _ws(fields.get(key))
+        if value and ours:
+            return value
+        if value and not re.match(r"^arxiv( preprint)?\b", value, re.IGNORECASE):
+            return value
+    return None
+
+
+def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
+    """Records from BibTeX text. LaTeX escapes (Zotero's ``{\\"u}``, ``\\&``) are decoded, except in files this
+    log exported (marked, UTF-8, written without escaping) so that they re-import exactly."""
+    import bibtexparser
+    from bibtexparser import middlewares as mw
+
+    ours = EXPORT_MARK in text[:500]
+    stack = [mw.NormalizeFieldKeys()] + ([] if ours else [mw.LatexDecodingMiddleware()])
+    stack += [mw.SeparateCoAuthors(), mw.SplitNameParts()]
+    library = bibtexparser.parse_string(text, append_middleware=stack)
+    if not library.entries and text.strip():
+        raise InvalidInput("no BibTeX entries found (is it a .bib file?)")
+    for entry in library.entries:
+        fields: dict[str, Any] = {f.key.lower(): f.value for f in entry.fields}
+        authors = []
+        for name in fields.pop("author", []) or []:
+            if isinstance(name, str):
+                authors.append(_ws(name))
+                continue
+            full = " ".join(name.first + name.von + name.last)
+            authors.append(_ws(full + (", " + " ".join(name.jr) if name.jr else "")))
+        fields = {k: (v if isinstance(v, str) else str(v)) for k, v in fields.items()}
+        year_text = fields.get("year") or fields.get("date", "")[:4]
+        year = int(year_text) if re.fullmatch(r"\d{4}", year_text.strip() or "x") else None
+        keywords = [k.strip() for k in re.split(r"[,;]", fields.get("keywords", "")) if k.strip()]
+        record: dict[str, Any] = {
+            "title": _ws(fields.get("title")),
+            "authors": authors,
+            "year": year,
+            "venue": _bib_venue(fields, ours),
+            "abstract": fields.get("abstract", "").strip() if ours else _ws(fields.get("abstract")),
+            "doi": fields.get("doi"),
+            "arxiv_id": _bib_arxiv_id(fields),
+            "url": fields.get("url"),
+            "categories": fields.get("primaryclass", "").split() if ours else [],
+            "tags": [k for k in keywords if not _AUTO_KEYWORD.match(k)],
+            "notes": [n for n in fields.get("annote", "").split(NOTE_SEPARATOR) if n.strip()],
+            "_where": f"entry {entry.key}",
+        }
+        if ours:
+            record["status"] = fields.get("readstatus") or None
+            record["rating"] = int(fields["rating"]) if fields.get("rating", "").isdigit() else None
+            record["reads"] = [d.strip() for d in fields.get("readon", "").split(",") if d.strip()]
+            record["added_at"] = fields.get("added") or None
+            record["models"] = [m.strip() for m in fields.get("zoomodels", "").split(",") if m.strip()]
+        yield record
+
+
+# --- arXiv metadata JSONL snapshot ------------------------------------------------------------------------------
+
+
+def jsonl_record(obj: dict[str, Any]) -> dict[str, Any]:
+    """A record from one line of the public arXiv metadata snapshot (``id``, ``title``, ``abstract``,
+    ``authors`` / ``authors_parsed``, ``categories``, ``versions``, optional ``doi`` and ``journal-ref``)."""
+    if not isinstance(obj, dict) or "id" not in obj:
+        raise InvalidInput("not an arXiv metadata record (no 'id')")
+    aid = parse_arxiv_id(str(obj["id"]))
+    parsed = obj.get("authors_parsed")
+    if parsed:
+        authors = [_ws(" ".join(p for p in (a[1] if len(a) > 1 else "", a[0], a[2] if len(a) > 2 else "") if p))
+                   for a in parsed]
+    else:
+        authors = [_ws(a) for a in re.split(r",\s*|\s+and\s+", obj.get("authors") or "") if _ws(a)]
+    published = None
+    versions = obj.get("versions") or []
+    if versions and isinstance(versions[0], dict) and versions[0].get("created"):
+        try:
+            published = email.utils.parsedate_to_datetime(versions[0]["created"]).date()
+        except (TypeError, ValueError):
+            published = None
+    return {
+        "arxiv_id": aid,
+        "title": _ws(obj.get("title")),
+        "authors": [a for a in authors if a],
+        "abstract": _ws(obj.get("abstract")),
+        "categories": (obj.get("categories") or "").split(),
+        "doi": obj.get("doi"),
+        "venue": _ws(obj.get("journal-ref")) or None,
+        "year": published.year if published else None,
+        "published": published.isoformat() if published else None,
+        "url": f"https://arxiv.org/abs/{aid}",
+    }
+
+
+def import_jsonl(log: Log, path: Path, *, progress: bool = False, batch: int = JSONL_BATCH) -> dict[str, Any]:
+    """Stream an arXiv metadata snapshot into the log, ``batch`` records per transaction.
+
+    The byte offset reached is saved in the same transaction as each batch, so an interrupted import (Ctrl-C,
+    kill) resumes where it stopped when run again, and never stores a paper twice.
+    """
+    from tqdm import tqdm
+
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = f"import.jsonl:{path}"
+    saved = log.get_setting(key) or {}
+    start = saved.get("offset", 0) if (saved.get("size"), saved.get("mtime_ns")) == (stat.st_size,
+                                                                                       stat.st_mtime_ns) else 0
+    report: dict[str, Any] = {"added": 0, "merged": 0, "links": 0, "errors": [], "resumed_at": start}
+    bar = tqdm(total=stat.st_size, initial=start, unit="B", unit_scale=True, desc=path.name, disable=not progress)
+    with open(path, "rb") as fh, bar:
+        fh.seek(start)
+        offset, lineno, pending = start, 0, []
+        for raw in fh:
+            lineno += 1
+            offset += len(raw)
+            if raw.strip():
+                try:
+                    record = jsonl_record(json.loads(raw))
+                    record["_where"] = f"line {lineno}" if not start else f"byte {offset - len(raw)}"
+                    pending.append(record)
+                except (ValueError, ReadingError) as err:
+                    if not pending and not report["added"] and not report["merged"] and start == 0 and lineno == 1:
+                        raise InvalidInput(f"{path.name} is not an arXiv JSONL snapshot (line 1: {err})") from None
+                    report["errors"].append(f"line {lineno}: {str(err)[:80]}")
+            if len(pending) >= batch:
+                _commit_batch(log, pending, key, offset, stat, report)
+                bar.update(offset - bar.n)
+                pending = []
+        _commit_batch(log, pending, key, offset, stat, report)
+        bar.update(offset - bar.n)
+    log.set_setting(key, None)  # finished: a later run imports the file afresh (idempotently)
+    return report
+
+
+def _commit_batch(log: Log, records: list[dict[str, Any]], key: str, offset: int, stat: os.stat_result,
+                  report: dict[str, Any]) -> None:
+    with log.transaction():
+        part = log.import_records(records, source="jsonl")
+        log.set_setting(key, {"offset": offset, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+    for k in ("added", "merged", "links"):
+        report[k] += part[k]
+    report["errors"] += part["errors"]
+
+
+# --- our own JSON and CSV exports -------------------------------------------------------------------------------
+
+CSV_COLUMNS = ("id", "arxiv_id", "doi", "title", "authors", "year", "venue", "categories", "url", "status", "rating",
+               "tags", "read_on", "added_at", "abstract", "notes")
+
+
+def json_records(text: str) -> Iterator[dict[str, Any]]:
+    """Records from ``reading export --format json`` (a list of paper objects)."""
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise InvalidInput(f"not JSON: {err}") from None
+    if isinstance(data, dict):
+        data = data.get("papers", [])
+    if not isinstance(data, list):
+        raise InvalidInput("expected a JSON list of papers")
+    for i, paper in enumerate(data):
+        if not isinstance(paper, dict):
+            raise InvalidInput(f"paper {i} is not a JSON object")
+        record = {k: paper.get(k) for k in ("arxiv_id", "doi", "title", "authors", "abstract", "year", "venue",
+                                            "categories", "url", "published", "status", "rating", "tags", "added_at")}
+        record["notes"] = [n["text"] if isinstance(n, dict) else str(n) for n in paper.get("notes") or []]
+        record["reads"] = [r["read_on"] if isinstance(r, dict) else str(r) for r in paper.get("reads") or []]
+        record["models"] = list(paper.get("models") or [])
+        record["_where"] = f"paper {i}"
+        yield record
+
+
+def csv_records(text: str) -> Iterator[dict[str, Any]]:
+    """Records from ``reading export --format csv`` (lists are ``; ``-separated, notes by a rule line)."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "title" not in reader.fieldnames:
+        raise InvalidInput("CSV needs a header row with at least a 'title' column")
+
+    def split(value: str | None) -> list[str]:
+        return [v.strip() for v in (value or "").split(";") if v.strip()]
+
+    for i, row in enumerate(reader, start=2):
+        yield {
+            "arxiv_id": row.get("arxiv_id") or None,
+            "doi": row.get("doi") or None,
+            "title": row.get("title") or "",
+            "authors": split(row.get("authors")),
+            "year": row.get("year") or None,
+            "venue": row.get("venue") or None,
+            "categories": (row.get("categories") or "").split(),
+            "url": row.get("url") or None,
+            "status": row.get("status") or None,
+            "rating": row.get("rating") or None,
+            "tags": split(row.get("tags")),
+            "reads": split(row.get("read_on")),
+            "added_at": row.get("added_at") or None,
+            "abstract": row.get("abstract") or "",
+            "notes": [n for n in (row.get("notes") or "").split(NOTE_SEPARATOR) if n.strip()],
+            "_where": f"row {i}",
+        }
+
+
+# --- the starter set --------------------------------------------------------------------------------------------
+
+
+def starter_papers() -> dict[str, Any]:
+    """The bundled starter set (``reading/data/starter_papers.json``): papers, and the zoo models of each."""
+    text = resources.files("reading").joinpath("data/starter_papers.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def import_starter(log: Log) -> dict[str, Any]:
+    """Load the starter set: its papers (to-read, abstracts pending a refresh) and their zoo model links."""
+    data = starter_papers()
+    records = []
+    for paper in data["papers"]:
+        record = {k: paper.get(k) for k in ("arxiv_id", "title", "authors", "year", "venue", "doi")}
+        record["models"] = paper.get("zoo_models", [])
+        record["_where"] = paper["title"]
+        records.append(record)
+    return log.import_records(records, source="starter")

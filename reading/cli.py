@@ -1,0 +1,349 @@
+"""The ``reading`` command line: a thin veneer over :mod:`reading` (no SQL here).
+
+Kept light on purpose: ``reading add/list/show`` import only click and the log; arxiv, bibtexparser, tqdm and the
+semantic index are imported inside the commands that need them.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._config import ENV_VAR
+from ._errors import ReadingError
+from ._log import STATUSES, Log, open_log
+
+SORTS = ("added", "read", "title", "year", "rating")
+
+
+class _Group(click.Group):
+    """Turns library errors into one-line click errors (exit status 1), never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ReadingError as err:
+            raise click.ClickException(str(err)) from None
+
+
+class _State:
+    def __init__(self, db: Path | None):
+        self.db_path = db
+        self._log: Log | None = None
+
+    def log(self) -> Log:
+        if self._log is None:
+            self._log = open_log(self.db_path)
+        return self._log
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+
+
+def _log(ctx: click.Context) -> Log:
+    return ctx.find_object(_State).log()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar=ENV_VAR, show_envvar=True,
+              help="The log file (default: ~/.local/share/paper-zoo/reading.db).")
+@click.version_option(package_name="paper-zoo", prog_name="reading")
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None) -> None:
+    """Your paper log: log what you read from the terminal, in a second.
+
+    Example: reading add 1512.03385 --tag resnet --note "identity shortcuts"
+    """
+    state = _State(db)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+# --- output helpers ---------------------------------------------------------------------------------------------
+
+
+def _ref(paper: dict[str, Any]) -> str:
+    return f"arXiv:{paper['arxiv_id']}" if paper["arxiv_id"] else (f"doi:{paper['doi']}" if paper["doi"] else "-")
+
+
+def _line(paper: dict[str, Any]) -> str:
+    year = paper["year"] or "    "
+    tags = f"  [{', '.join(paper['tags'])}]" if paper["tags"] else ""
+    flag = " *" if paper["needs_refresh"] else ""
+    return f"{paper['id']:>5}  {_ref(paper):<18} {year}  {paper['status']:<7}  {paper['title']}{tags}{flag}"
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+# --- commands ---------------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("ids", nargs=-1)
+@click.option("--tag", "-t", "tags", multiple=True, help="Tag (repeat for several).")
+@click.option("--note", "-n", help="A Markdown note (any language).")
+@click.option("--rating", "-r", type=click.IntRange(1, 5), help="Rating 1-5.")
+@click.option("--status", "-s", type=click.Choice(STATUSES), help="Status (default: read).")
+@click.option("--read-on", help="Date read, YYYY-MM-DD, 'today' or 'yesterday' (default: today).")
+@click.option("--title", help="Title (manual metadata; wins over arXiv's).")
+@click.option("--authors", help='Authors, semicolon-separated: "Kaiming He; Xiangyu Zhang".')
+@click.option("--year", type=int, help="Year.")
+@click.option("--venue", help="Venue, e.g. 'CVPR 2016'.")
+@click.option("--abstract", help="Abstract.")
+@click.option("--doi", help="DOI.")
+@click.option("--no-fetch", is_flag=True, help="Do not ask arXiv; log from the given fields (complete later with refresh).")
+@click.pass_context
+def add(ctx: click.Context, ids: tuple[str, ...], tags, note, rating, status, read_on, title, authors, year, venue,
+        abstract, doi, no_fetch) -> None:
+    """Log papers by arXiv id (or by hand with --title); logging one again adds a read.
+
+    Example: reading add 1512.03385 --tag resnet --note "residual learning"
+
+    Example: reading add --title "Deep Residual Learning" --authors "Kaiming He; Xiangyu Zhang" --year 2015
+    """
+    manual = dict(title=title, authors=authors, year=year, venue=venue, abstract=abstract, doi=doi)
+    if len(ids) > 1 and any(v is not None for v in manual.values()):
+        raise click.UsageError("manual fields (--title, --authors, ...) describe one paper; give one id")
+    if not ids and not title:
+        raise click.UsageError("give an arXiv id, or --title for a paper logged by hand")
+    log = _log(ctx)
+    for ident in ids or (None,):
+        result = log.add(ident, tags=tags, note=note, rating=rating, status=status, read_on=read_on,
+                         fetch=not no_fetch, **manual)
+        verb = "added" if result.created else "read again"
+        click.echo(f"{verb}: {_line(result.paper)}")
+        if result.message:
+            click.echo(f"warning: {result.message}", err=True)
+
+
+@cli.command(name="list")
+@click.option("--tag", "-t", help="Only papers with this tag.")
+@click.option("--status", "-s", type=click.Choice(STATUSES), help="Only papers with this status.")
+@click.option("--since", help="Added or read on/after this date (YYYY-MM-DD).")
+@click.option("--until", help="Added or read on/before this date (YYYY-MM-DD).")
+@click.option("--sort", type=click.Choice(SORTS), default="added", show_default=True, help="Order.")
+@click.option("--limit", "-k", type=click.IntRange(min=1), help="At most this many papers.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output (full paper records).")
+@click.pass_context
+def list_(ctx: click.Context, tag, status, since, until, sort, limit, as_json) -> None:
+    """List logged papers, newest first (* = metadata pending a refresh).
+
+    Example: reading list --tag resnet --since 2026-11-01
+    """
+    papers = _log(ctx).papers(tag=tag, status=status, since=since, until=until, sort=sort, limit=limit)
+    if as_json:
+        _dump(papers)
+        return
+    for paper in papers:
+        click.echo(_line(paper))
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.pass_context
+def show(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """Show one paper: metadata, reads, tags, notes and linked zoo models.
+
+    REF is the log id, an arXiv id (any form) or a DOI. Example: reading show 1512.03385
+    """
+    paper = _log(ctx).get(ref)
+    if as_json:
+        _dump(paper)
+        return
+    click.echo(click.style(paper["title"], bold=True))
+    rows = [
+        ("authors", "; ".join(paper["authors"])),
+        ("year", paper["year"]),
+        ("venue", paper["venue"]),
+        ("arXiv", paper["arxiv_id"]),
+        ("DOI", paper["doi"]),
+        ("url", paper["url"] or (f"https://arxiv.org/abs/{paper['arxiv_id']}" if paper["arxiv_id"] else None)),
+        ("id", paper["id"]),
+        ("status", paper["status"] + (f", rated {paper['rating']}/5" if paper["rating"] else "")),
+        ("read on", ", ".join(r["read_on"] for r in paper["reads"])),
+        ("tags", ", ".join(paper["tags"])),
+        ("zoo models", ", ".join(paper["models"])),
+        ("pending", "metadata incomplete: run `reading refresh`" if paper["needs_refresh"] else None),
+    ]
+    for key, value in rows:
+        if value not in (None, ""):
+            click.echo(f"{key:>10}: {value}")
+    if paper["abstract"]:
+        click.echo("\n" + paper["abstract"])
+    for note in paper["notes"]:
+        click.echo(f"\n--- note {note['created_at'][:10]} ---\n{note['text']}")
+
+
+@cli.command()
+@click.argument("ref")
+@click.argument("text")
+@click.pass_context
+def note(ctx: click.Context, ref: str, text: str) -> None:
+    """Add a Markdown note to a paper (any language; stored verbatim).
+
+    Example: reading note 1512.03385 "Identity shortcuts make depth trainable."
+    """
+    log = _log(ctx)
+    log.note(ref, text)
+    click.echo(f"noted: {_line(log.get(ref))}")
+
+
+@cli.command()
+@click.argument("ref")
+@click.argument("tags", nargs=-1, required=True)
+@click.pass_context
+def tag(ctx: click.Context, ref: str, tags: tuple[str, ...]) -> None:
+    """Add tags to a paper. Example: reading tag 1512.03385 resnet backbone"""
+    click.echo(", ".join(_log(ctx).tag(ref, *tags)))
+
+
+@cli.command()
+@click.argument("ref")
+@click.argument("tags", nargs=-1, required=True)
+@click.pass_context
+def untag(ctx: click.Context, ref: str, tags: tuple[str, ...]) -> None:
+    """Remove tags from a paper. Example: reading untag 1512.03385 backbone"""
+    click.echo(", ".join(_log(ctx).untag(ref, *tags)))
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def remove(ctx: click.Context, ref: str, yes: bool) -> None:
+    """Delete a paper with its notes, tags and reads (asks first).
+
+    Example: reading remove 1512.03385 --yes
+    """
+    log = _log(ctx)
+    paper = log.get(ref)
+    if not yes:
+        click.confirm(f"remove {_ref(paper)} {paper['title']!r} with {len(paper['notes'])} note(s)?", abort=True)
+    log.remove(paper["id"])
+    click.echo(f"removed: {paper['title']}")
+
+
+@cli.command()
+@click.argument("ref")
+@click.argument("status", type=click.Choice(STATUSES))
+@click.pass_context
+def status(ctx: click.Context, ref: str, status: str) -> None:
+    """Set a paper's status. Example: reading status 1807.11164 reading"""
+    click.echo(_line(_log(ctx).set_status(ref, status)))
+
+
+@cli.command()
+@click.argument("ref")
+@click.argument("rating", type=click.IntRange(1, 5))
+@click.pass_context
+def rate(ctx: click.Context, ref: str, rating: int) -> None:
+    """Rate a paper 1-5. Example: reading rate 1512.03385 5"""
+    paper = _log(ctx).rate(ref, rating)
+    click.echo(f"{paper['rating']}/5  {paper['title']}")
+
+
+@cli.command()
+@click.argument("refs", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Refresh every paper with an arXiv id, not only pending ones.")
+@click.pass_context
+def refresh(ctx: click.Context, refs: tuple[str, ...], everything: bool) -> None:
+    """Complete papers from arXiv: the pending ones (* in list), or those given.
+
+    Example: reading refresh
+    """
+    log = _log(ctx)
+    if everything:
+        refs = tuple(str(p["id"]) for p in log.papers() if p["arxiv_id"])
+    report = log.refresh(refs or None, progress=sys.stderr.isatty())
+    click.echo(f"refreshed {len(report['updated'])} paper(s)")
+    if report["missing"]:
+        click.echo(f"arXiv does not know: {', '.join(report['missing'])}", err=True)
+    if report["error"]:
+        raise click.ClickException(f"{report['error']}; what was fetched is saved, run `reading refresh` again")
+
+
+@cli.command()
+@click.option("--window", type=click.IntRange(min=1), default=30, show_default=True, help="Days for the average.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.pass_context
+def stats(ctx: click.Context, window: int, as_json: bool) -> None:
+    """Reading stats: papers per day/week/month, streaks, average, tags.
+
+    Example: reading stats --window 7
+    """
+    data = _log(ctx).stats(window_days=window)
+    if as_json:
+        _dump(data)
+        return
+    click.echo(f"papers in the log: {data['total_papers']}   reads: {data['total_reads']}")
+    click.echo(f"streak: {data['current_streak']} day(s) now, longest {data['longest_streak']}")
+    click.echo(f"average: {data['avg_per_day']:.2f} papers/day over the last {data['window_days']} days")
+    for month, n in list(data["per_month"].items())[-6:]:
+        click.echo(f"  {month}  {n:>4}  {'#' * min(n, 60)}")
+    if data["tag_counts"]:
+        click.echo("tags: " + ", ".join(f"{t} ({n})" for t, n in list(data["tag_counts"].items())[:15]))
+
+
+IMPORT_FORMATS = ("bibtex", "jsonl", "csv", "json")
+EXPORT_FORMATS = ("bibtex", "json", "csv")
+
+
+@cli.command(name="import")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS), help="File format (default: from the extension).")
+@click.option("--starter", is_flag=True, help="Load the bundled starter set: the papers behind the zoo and neighbours.")
+@click.pass_context
+def import_(ctx: click.Context, file: Path | None, fmt: str | None, starter: bool) -> None:
+    """Import papers: BibTeX (Zotero exports too), an arXiv metadata JSONL snapshot, our CSV/JSON, or the starter set.
+
+    JSONL imports stream with a progress bar and resume where an interrupted run stopped.
+
+    Example: reading import refs.bib
+
+    Example: reading import --starter
+    """
+    from . import _intake
+
+    if starter == (file is not None):
+        raise click.UsageError("give a FILE or --starter")
+    log = _log(ctx)
+    if starter:
+        report = _intake.import_starter(log)
+    else:
+        report = _intake.import_file(log, file, fmt=fmt, progress=sys.stderr.isatty())
+    click.echo(_intake.summary(report))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@click.option("--tag", "-t", help="Only papers with this tag.")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: Path | None, tag: str | None) -> None:
+    """Export the log as BibTeX, JSON or CSV (written atomically).
+
+    Example: reading export --format bibtex -o library.bib
+    """
+    from . import _export
+
+    text = _export.export_text(_log(ctx), fmt, tag=tag)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _export.write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="reading")
+
+
+# commands that need the semantic index (imported lazily there): the index engineer attaches them below.
