@@ -1,116 +1,39 @@
 """The :class:`Log`: the public face of the paper log. Logic lives here, SQL in ``_db``."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _db
+from ._bulk import BulkMixin
 from ._config import default_db_path
 from ._errors import InvalidInput, PaperNotFound, ReadingError
+from ._fields import (
+    MANUAL_FIELDS,
+    STATUSES,
+    AddResult,
+    _check_rating,
+    _check_status,
+    _check_year,
+    _clean_tags,
+    now_iso,
+    parse_date,
+    split_authors,
+)
 from ._ids import is_arxiv_id, normalise_title, parse_arxiv_id, parse_doi
+from ._zoo_links import ZooLinksMixin
 
 if TYPE_CHECKING:
     import sqlite_utils
 
-STATUSES = ("to-read", "reading", "read")
-# fields a user may type by hand; those typed are remembered so a later refresh never overwrites them
-MANUAL_FIELDS = ("title", "authors", "year", "venue", "abstract", "doi")
+__all__ = ["STATUSES", "AddResult", "Log", "open_log"]
 
 
-@dataclass
-class AddResult:
-    """What :meth:`Log.add` did: the paper as now stored, whether it is new, and a one-line warning if any."""
-
-    paper: dict[str, Any]
-    created: bool
-    message: str | None = None
-
-
-def now_iso() -> str:
-    """Local time with its UTC offset, to the second: the first 10 characters are the local date."""
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def parse_date(value: str | dt.date | None, what: str = "date") -> str | None:
-    """``YYYY-MM-DD`` of ``value`` (a date, an ISO string, ``today`` or ``yesterday``), or None."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip().lower()
-    if text == "today":
-        return dt.date.today().isoformat()
-    if text == "yesterday":
-        return (dt.date.today() - dt.timedelta(days=1)).isoformat()
-    try:
-        return dt.date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
-        raise InvalidInput(f"bad {what} {value!r}: use YYYY-MM-DD, 'today' or 'yesterday'") from None
-
-
-def split_authors(authors: str | Iterable[str] | None) -> list[str]:
-    """Authors as a list: a string is split on semicolons (``"Kaiming He; Xiangyu Zhang"``)."""
-    if authors is None:
-        return []
-    items = authors.split(";") if isinstance(authors, str) else list(authors)
-    return [a.strip() for a in items if a and a.strip()]
-
-
-def _clean_text(value: Any) -> str | None:
-    text = " ".join(str(value).split()) if value is not None else ""
-    return text or None
-
-
-def _clean_tags(tags: Iterable[str]) -> list[str]:
-    out = []
-    for tag in tags:
-        tag = str(tag).strip()
-        if not tag:
-            raise InvalidInput("empty tag")
-        if tag not in out:
-            out.append(tag)
-    return out
-
-
-def _check_status(status: str | None) -> str | None:
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(f"bad status {status!r}: use one of {', '.join(STATUSES)}")
-    return status
-
-
-def _check_rating(rating: int | str | None) -> int | None:
-    if rating is None:
-        return None
-    try:
-        value = int(rating)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"bad rating {rating!r}: use a whole number from 1 to 5") from None
-    if not 1 <= value <= 5 or str(rating).strip() not in (str(value), f"{value}.0"):
-        raise InvalidInput(f"bad rating {rating!r}: use a whole number from 1 to 5")
-    return value
-
-
-def _check_year(year: int | str | None) -> int | None:
-    if year is None or year == "":
-        return None
-    try:
-        value = int(year)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"bad year {year!r}") from None
-    if not 1000 <= value <= 9999:
-        raise InvalidInput(f"bad year {year!r}")
-    return value
-
-
-class Log:
+class Log(BulkMixin, ZooLinksMixin):
     """One SQLite reading log. Open it with :func:`open_log`; use it as a context manager to close it.
 
     The object is safe to share between threads (the Streamlit app does): calls are serialised by a lock.
@@ -325,127 +248,6 @@ class Log:
             update["rating"] = rating
         _db.update_paper(self.conn, pid, update)
 
-    def refresh(self, refs: Iterable[int | str] | None = None, *, client: Any = None,
-                progress: bool = False) -> dict[str, Any]:
-        """Complete papers from arXiv: those given, else every paper flagged ``needs_refresh``.
-
-        Fields the user typed are kept. Work is saved batch by batch, so an interruption or a lost connection
-        keeps what was fetched. Returns ``{"updated": [ids], "missing": [arXiv ids arXiv does not know],
-        "error": one-line message or None}``.
-        """
-        from ._arxiv import BATCH, FetchError, fetch
-
-        with self._lock:
-            if refs is None:
-                todo = [(p["id"], p["arxiv_id"]) for p in self.papers(sort="title") if p["needs_refresh"]]
-            else:
-                todo = [(pid, self._paper(pid)["arxiv_id"]) for pid in (self._resolve(r) for r in refs)]
-        todo = [(pid, aid) for pid, aid in todo if aid]
-        report: dict[str, Any] = {"updated": [], "missing": [], "error": None}
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), unit="paper", desc="refresh", disable=not progress or not todo)
-        try:
-            for start in range(0, len(todo), BATCH):
-                chunk = todo[start:start + BATCH]
-                try:
-                    found = fetch([aid for _, aid in chunk], client=client)
-                except FetchError as err:
-                    report["error"] = str(err)
-                    break
-                with self._lock, self._write():
-                    for pid, aid in chunk:
-                        if aid not in found or not _db.paper_exists(self.conn, pid):
-                            report["missing"].append(aid)
-                            continue
-                        fields = {k: v for k, v in found[aid].items() if k != "arxiv_id"}
-                        self._merge(pid, fields, manual=[], fetched=True, status=None, rating=None)
-                        self._touch(pid)
-                        report["updated"].append(pid)
-                bar.update(len(chunk))
-        finally:
-            bar.close()
-        return report
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Log]:
-        """Group several writes into one transaction (all or nothing); calls inside it join it."""
-        with self._lock, self._write():
-            yield self
-
-    def import_records(self, records: Iterable[dict[str, Any]], *, source: str) -> dict[str, Any]:
-        """Merge bibliographic records (from an importer) into the log, duplicates matched as in :meth:`add`.
-
-        A record holds paper fields (``title``, ``authors``, ``arxiv_id``, ``doi`` ...) and optionally ``tags``,
-        ``notes`` (texts), ``reads`` (dates), ``status``, ``rating``, ``added_at`` and ``models`` (zoo model names
-        linked to its arXiv id). Imported fields fill blanks; they never replace what is in the log. A bad record
-        is skipped and reported; the others are stored, all in one transaction.
-
-        Returns ``{"added": n, "merged": n, "links": n, "errors": ["where: why", ...], "ids": [paper ids]}``.
-        """
-        report: dict[str, Any] = {"added": 0, "merged": 0, "links": 0, "errors": [], "ids": []}
-        with self.transaction():
-            for record in records:
-                where = record.get("_where", "record")
-                self.conn.execute("SAVEPOINT record")
-                try:
-                    pid, created, links = self._import_one(record, source)
-                except (ReadingError, ValueError, TypeError, KeyError) as err:
-                    self.conn.execute("ROLLBACK TO record")
-                    report["errors"].append(f"{where}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
-                    continue
-                finally:
-                    self.conn.execute("RELEASE record")
-                report["added" if created else "merged"] += 1
-                report["links"] += links
-                report["ids"].append(pid)
-        return report
-
-    def _import_one(self, record: dict[str, Any], source: str) -> tuple[int, bool, int]:
-        aid = parse_arxiv_id(record["arxiv_id"]) if record.get("arxiv_id") else None
-        doi = parse_doi(record.get("doi"))
-        fields: dict[str, Any] = {
-            "arxiv_id": aid,
-            "doi": doi,
-            "title": _clean_text(record.get("title")),
-            "authors": split_authors(record.get("authors")),
-            "abstract": (record.get("abstract") or "").strip(),
-            "year": _check_year(record.get("year")),
-            "venue": _clean_text(record.get("venue")),
-            "categories": [str(c) for c in record.get("categories") or []],
-            "url": record.get("url") or None,
-            "published": record.get("published") or None,
-        }
-        fields = {k: v for k, v in fields.items() if v not in (None, "", [])}
-        if not fields.get("title") and not aid:
-            raise InvalidInput("no title and no arXiv id")
-        status = _check_status(record.get("status") or None)
-        rating = _check_rating(record.get("rating") or None)
-        reads = [parse_date(d, "read date") for d in record.get("reads") or []]
-        tags = _clean_tags(record.get("tags") or [])
-        pid = self._match(aid, doi, fields.get("title"))
-        created = pid is None
-        if created:
-            if record.get("added_at"):
-                fields["added_at"] = str(record["added_at"])
-            pid = self._insert(fields, manual=[], needs_refresh=bool(aid and not fields.get("abstract")),
-                               status=status or ("read" if reads else "to-read"), rating=rating, source=source)
-        else:
-            self._merge(pid, fields, manual=[], fetched=False, status=status, rating=rating)
-        if tags:
-            _db.insert_tags(self.conn, pid, tags)
-        for text in record.get("notes") or []:
-            if text and text.strip() and not _db.has_note(self.conn, pid, text):
-                _db.insert_note(self.conn, pid, text, now_iso())
-        for day in reads:
-            _db.insert_read(self.conn, pid, day, now_iso())
-        models = [m for m in record.get("models") or [] if m]
-        if models and not aid:
-            raise InvalidInput("zoo model links need an arXiv id")
-        for model in models:
-            _db.upsert_link(self.conn, str(model), aid, "implements", now_iso())
-        return pid, created, len(models)
-
     def get(self, ref: int | str) -> dict[str, Any]:
         """The paper ``ref`` (row id, arXiv id in any accepted form, or DOI). Raises PaperNotFound."""
         with self._lock:
@@ -613,64 +415,6 @@ class Log:
         """A counter that grows on every write to papers, notes, tags and reads (cheap staleness check)."""
         with self._lock:
             return _db.data_version(self.conn)
-
-    # --- zoo links and results ------------------------------------------------------------------------------------
-
-    def link_model(self, model: str, arxiv_id: str, *, role: str = "implements") -> None:
-        """Record that zoo model ``model`` implements (``role``) paper ``arxiv_id``; idempotent."""
-        if not model or not str(model).strip():
-            raise InvalidInput("empty model name")
-        aid = parse_arxiv_id(arxiv_id)
-        with self._lock, self._write():
-            _db.upsert_link(self.conn, str(model).strip(), aid, role, now_iso())
-
-    def models_for(self, ref: int | str) -> list[str]:
-        """Zoo model names linked to paper ``ref`` (an arXiv id need not be in the log)."""
-        with self._lock:
-            text = str(ref).strip()
-            if not (isinstance(ref, int) or text.isdigit()) and is_arxiv_id(text):
-                return _db.linked_models(self.conn, parse_arxiv_id(text))
-            paper = self._paper(self._resolve(ref))
-            return paper["models"]
-
-    def papers_for_model(self, model: str) -> list[dict[str, Any]]:
-        with self._lock:
-            pids = _db.linked_paper_ids(self.conn, model)
-            rows = _db.paper_rows(self.conn, pids)
-        return [rows[i] for i in pids]
-
-    def links(self) -> list[dict[str, Any]]:
-        """Every (model, arxiv_id, role) link."""
-        with self._lock:
-            return _db.all_links(self.conn)
-
-    def add_result(
-        self,
-        model: str,
-        metric: str,
-        value: float,
-        *,
-        weights: str | None = None,
-        env: dict[str, Any] | None = None,
-        source: str = "measured",
-        measured_at: str | None = None,
-    ) -> int:
-        """Store one benchmark number for a zoo model; returns the result id."""
-        if not model or not metric:
-            raise InvalidInput("a result needs a model name and a metric")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise InvalidInput(f"bad result value {value!r}") from None
-        row = {"model": model, "weights": weights, "metric": metric, "value": number, "env": dict(env or {}),
-               "source": source, "measured_at": measured_at or now_iso()}
-        with self._lock, self._write():
-            return _db.insert_result(self.conn, row)
-
-    def results(self, model: str | None = None, *, metric: str | None = None) -> list[dict[str, Any]]:
-        """Stored results, oldest first: dicts with model, weights, metric, value, env (dict), source, measured_at."""
-        with self._lock:
-            return _db.select_results(self.conn, model, metric)
 
     # --- settings -------------------------------------------------------------------------------------------------
 

@@ -297,11 +297,10 @@ def test_stats_days_weeks_months_streaks_average_tags(log):
 
 
 def test_concurrent_writers_lose_nothing(tmp_path):
-    """Two processes add 40 papers each at once into one log; every paper and read arrives."""
+    """Two processes open a new log and add 40 papers each at once; every paper and read arrives."""
     import multiprocessing as mp
 
-    path = tmp_path / "shared.db"
-    open_log(path).close()
+    path = tmp_path / "new" / "shared.db"  # both processes create and migrate the new file at once
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_writer, args=(str(path), w, 40)) for w in range(2)]
     for p in procs:
@@ -340,3 +339,13 @@ def test_threads_share_one_log(log):
 def test_public_surface():
     for name in ["Log", "open_log", "default_db_path", "parse_arxiv_id", "ReadingError", "InvalidArxivId", "PaperNotFound"]:
         assert name in reading.__all__ and hasattr(reading, name)
+
+
+def test_update_edits_metadata_and_edits_survive_refresh_merges(log):
+    pid = log.add("1512.03385", fetch=False).paper["id"]
+    assert log.get(pid)["title"] == "arXiv:1512.03385"  # a placeholder until refreshed
+    paper = log.update(pid, title="Deep Residual Learning", authors="Kaiming He; Jian Sun", year="2015")
+    assert paper["title"] == "Deep Residual Learning" and paper["authors"] == ["Kaiming He", "Jian Sun"]
+    assert set(paper["manual_fields"]) >= {"title", "authors", "year"}
+    with pytest.raises(InvalidInput):
+        log.update(pid, status="read")

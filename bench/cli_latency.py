@@ -1,0 +1,110 @@
+"""Cold-start latency of the `reading` CLI fast paths, against a bare interpreter measured in the same run.
+
+    python bench/cli_latency.py [--runs 9] [--papers 1800]
+
+Builds a throw-away log of real papers (CSFCube titles and abstracts from ../shared/data when present, else
+synthetic ones), then times, as medians over repeated cold processes run in interleaved rounds:
+`python -c pass`, `reading add` with manual metadata, `reading list` on the whole library and `reading show`.
+Target: each command under 0.4 s above the bare interpreter.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TARGET_S = 0.4
+
+
+def _records(n: int) -> list[dict]:
+    from reading import normalise_title
+
+    corpus = SHARED / "csfcube" / "corpus.jsonl"
+    out, seen = [], set()
+    if corpus.is_file():
+        with open(corpus, encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                if normalise_title(row["title"]) in seen:  # the log would merge duplicates: keep n distinct papers
+                    continue
+                seen.add(normalise_title(row["title"]))
+                out.append({"title": row["title"], "abstract": row.get("abstract") or "", "year": row.get("year"),
+                            "tags": ["csfcube"], "reads": [], "_where": row.get("pid")})
+                if len(out) == n:
+                    break
+    for i in range(len(out), n):
+        out.append({"title": f"Synthetic paper {i}", "abstract": "words " * 150, "year": 2000 + i % 25,
+                    "_where": str(i)})
+    for i, rec in enumerate(out):  # a realistic log: most papers read once, on some day of the last two years
+        rec["reads"] = [f"{2025 + (i % 2)}-{1 + i % 12:02d}-{1 + i % 28:02d}"] if i % 5 else []
+    return out
+
+
+def _reading_cmd() -> list[str]:
+    script = Path(sys.executable).with_name("reading")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "reading"]
+
+
+def _time(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.decode().strip()[-300:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="cold runs per command (median reported)")
+    parser.add_argument("--papers", type=int, default=1800, help="library size for `reading list`")
+    args = parser.parse_args()
+
+    from reading import open_log
+
+    tmp = Path(tempfile.mkdtemp(prefix="cli-latency-"))
+    try:
+        db = tmp / "bench.db"
+        with open_log(db) as log:
+            log.import_records(_records(args.papers), source="bench")
+            count = log.count()
+            show_id = log.papers(limit=1)[0]["id"]
+        env = {**os.environ, "READING_DB": str(db), "PYTHONDONTWRITEBYTECODE": "1"}
+        reading = _reading_cmd()
+        cases = {
+            "python -c pass": lambda i: [sys.executable, "-c", "pass"],
+            "reading add (manual)": lambda i: [*reading, "add", "--title", f"Bench paper {i}", "--authors",
+                                               "Kaiming He; Xiangyu Zhang", "--year", "2015", "--tag", "bench"],
+            f"reading list ({count} papers)": lambda i: [*reading, "list"],
+            "reading show": lambda i: [*reading, "show", str(show_id)],
+        }
+        for name, make in cases.items():  # warm the OS file cache once; every timed run is a fresh process
+            _time(make(-1), env)
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for i in range(args.runs):  # interleaved rounds: background load hits every command alike
+            for name, make in cases.items():
+                times[name].append(_time(make(i), env))
+        base = statistics.median(times["python -c pass"])
+        print(f"{'python -c pass':<28} median {base:.3f} s  (baseline, {args.runs} cold runs)")
+        worst = 0.0
+        for name in list(cases)[1:]:
+            med = statistics.median(times[name])
+            over = med - base
+            worst = max(worst, over)
+            print(f"{name:<28} median {med:.3f} s  overhead vs python -c pass: {over:.3f} s  ratio {med / base:.1f}x")
+        verdict = "met" if worst < TARGET_S else "MISSED"
+        print(f"target: every command < {TARGET_S} s above the bare interpreter: {verdict} (worst {worst:.3f} s)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

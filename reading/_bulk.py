@@ -1,0 +1,139 @@
+"""Bulk writes of the :class:`~reading.Log`: refresh from arXiv and record imports (mixed into ``Log``)."""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from . import _db
+from ._errors import InvalidInput, ReadingError
+from ._fields import _check_rating, _check_status, _check_year, _clean_tags, _clean_text, now_iso, parse_date, split_authors
+from ._ids import parse_arxiv_id, parse_doi
+
+if TYPE_CHECKING:
+    from ._log import Log
+
+
+class BulkMixin:
+    """refresh, transaction, import_records."""
+
+    def refresh(self, refs: Iterable[int | str] | None = None, *, client: Any = None,
+                progress: bool = False) -> dict[str, Any]:
+        """Complete papers from arXiv: those given, else every paper flagged ``needs_refresh``.
+
+        Fields the user typed are kept. Work is saved batch by batch, so an interruption or a lost connection
+        keeps what was fetched. Returns ``{"updated": [ids], "missing": [arXiv ids arXiv does not know],
+        "error": one-line message or None}``.
+        """
+        from ._arxiv import BATCH, FetchError, fetch
+
+        with self._lock:
+            if refs is None:
+                todo = [(p["id"], p["arxiv_id"]) for p in self.papers(sort="title") if p["needs_refresh"]]
+            else:
+                todo = [(pid, self._paper(pid)["arxiv_id"]) for pid in (self._resolve(r) for r in refs)]
+        todo = [(pid, aid) for pid, aid in todo if aid]
+        report: dict[str, Any] = {"updated": [], "missing": [], "error": None}
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), unit="paper", desc="refresh", disable=not progress or not todo)
+        try:
+            for start in range(0, len(todo), BATCH):
+                chunk = todo[start:start + BATCH]
+                try:
+                    found = fetch([aid for _, aid in chunk], client=client)
+                except FetchError as err:
+                    report["error"] = str(err)
+                    break
+                with self._lock, self._write():
+                    for pid, aid in chunk:
+                        if aid not in found or not _db.paper_exists(self.conn, pid):
+                            report["missing"].append(aid)
+                            continue
+                        fields = {k: v for k, v in found[aid].items() if k != "arxiv_id"}
+                        self._merge(pid, fields, manual=[], fetched=True, status=None, rating=None)
+                        self._touch(pid)
+                        report["updated"].append(pid)
+                bar.update(len(chunk))
+        finally:
+            bar.close()
+        return report
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Log]:
+        """Group several writes into one transaction (all or nothing); calls inside it join it."""
+        with self._lock, self._write():
+            yield self
+
+    def import_records(self, records: Iterable[dict[str, Any]], *, source: str) -> dict[str, Any]:
+        """Merge bibliographic records (from an importer) into the log, duplicates matched as in :meth:`add`.
+
+        A record holds paper fields (``title``, ``authors``, ``arxiv_id``, ``doi`` ...) and optionally ``tags``,
+        ``notes`` (texts), ``reads`` (dates), ``status``, ``rating``, ``added_at`` and ``models`` (zoo model names
+        linked to its arXiv id). Imported fields fill blanks; they never replace what is in the log. A bad record
+        is skipped and reported; the others are stored, all in one transaction.
+
+        Returns ``{"added": n, "merged": n, "links": n, "errors": ["where: why", ...], "ids": [paper ids]}``.
+        """
+        report: dict[str, Any] = {"added": 0, "merged": 0, "links": 0, "errors": [], "ids": []}
+        with self.transaction():
+            for record in records:
+                where = record.get("_where", "record")
+                self.conn.execute("SAVEPOINT record")
+                try:
+                    pid, created, links = self._import_one(record, source)
+                except (ReadingError, ValueError, TypeError, KeyError) as err:
+                    self.conn.execute("ROLLBACK TO record")
+                    report["errors"].append(f"{where}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+                    continue
+                finally:
+                    self.conn.execute("RELEASE record")
+                report["added" if created else "merged"] += 1
+                report["links"] += links
+                report["ids"].append(pid)
+        return report
+
+    def _import_one(self, record: dict[str, Any], source: str) -> tuple[int, bool, int]:
+        aid = parse_arxiv_id(record["arxiv_id"]) if record.get("arxiv_id") else None
+        doi = parse_doi(record.get("doi"))
+        fields: dict[str, Any] = {
+            "arxiv_id": aid,
+            "doi": doi,
+            "title": _clean_text(record.get("title")),
+            "authors": split_authors(record.get("authors")),
+            "abstract": (record.get("abstract") or "").strip(),
+            "year": _check_year(record.get("year")),
+            "venue": _clean_text(record.get("venue")),
+            "categories": [str(c) for c in record.get("categories") or []],
+            "url": record.get("url") or None,
+            "published": record.get("published") or None,
+        }
+        fields = {k: v for k, v in fields.items() if v not in (None, "", [])}
+        if not fields.get("title") and not aid:
+            raise InvalidInput("no title and no arXiv id")
+        status = _check_status(record.get("status") or None)
+        rating = _check_rating(record.get("rating") or None)
+        reads = [parse_date(d, "read date") for d in record.get("reads") or []]
+        tags = _clean_tags(record.get("tags") or [])
+        pid = self._match(aid, doi, fields.get("title"))
+        created = pid is None
+        if created:
+            if record.get("added_at"):
+                fields["added_at"] = str(record["added_at"])
+            pid = self._insert(fields, manual=[], needs_refresh=bool(aid and not fields.get("abstract")),
+                               status=status or ("read" if reads else "to-read"), rating=rating, source=source)
+        else:
+            self._merge(pid, fields, manual=[], fetched=False, status=status, rating=rating)
+        if tags:
+            _db.insert_tags(self.conn, pid, tags)
+        for text in record.get("notes") or []:
+            if text and text.strip() and not _db.has_note(self.conn, pid, text):
+                _db.insert_note(self.conn, pid, text, now_iso())
+        for day in reads:
+            _db.insert_read(self.conn, pid, day, now_iso())
+        models = [m for m in record.get("models") or [] if m]
+        if models and not aid:
+            raise InvalidInput("zoo model links need an arXiv id")
+        for model in models:
+            _db.upsert_link(self.conn, str(model), aid, "implements", now_iso())
+        return pid, created, len(models)

@@ -1,0 +1,100 @@
+"""Field values: validation and normalisation of what users type (dates, ratings, statuses, authors, tags)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import InvalidInput
+
+STATUSES = ("to-read", "reading", "read")
+# fields a user may type by hand; those typed are remembered so a later refresh never overwrites them
+MANUAL_FIELDS = ("title", "authors", "year", "venue", "abstract", "doi")
+
+
+@dataclass
+class AddResult:
+    """What :meth:`Log.add` did: the paper as now stored, whether it is new, and a one-line warning if any."""
+
+    paper: dict[str, Any]
+    created: bool
+    message: str | None = None
+
+
+def now_iso() -> str:
+    """Local time with its UTC offset, to the second: the first 10 characters are the local date."""
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def parse_date(value: str | dt.date | None, what: str = "date") -> str | None:
+    """``YYYY-MM-DD`` of ``value`` (a date, an ISO string, ``today`` or ``yesterday``), or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip().lower()
+    if text == "today":
+        return dt.date.today().isoformat()
+    if text == "yesterday":
+        return (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    try:
+        return dt.date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        raise InvalidInput(f"bad {what} {value!r}: use YYYY-MM-DD, 'today' or 'yesterday'") from None
+
+
+def split_authors(authors: str | Iterable[str] | None) -> list[str]:
+    """Authors as a list: a string is split on semicolons (``"Kaiming He; Xiangyu Zhang"``)."""
+    if authors is None:
+        return []
+    items = authors.split(";") if isinstance(authors, str) else list(authors)
+    return [a.strip() for a in items if a and a.strip()]
+
+
+def _clean_text(value: Any) -> str | None:
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text or None
+
+
+def _clean_tags(tags: Iterable[str]) -> list[str]:
+    out = []
+    for tag in tags:
+        tag = str(tag).strip()
+        if not tag:
+            raise InvalidInput("empty tag")
+        if tag not in out:
+            out.append(tag)
+    return out
+
+
+def _check_status(status: str | None) -> str | None:
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"bad status {status!r}: use one of {', '.join(STATUSES)}")
+    return status
+
+
+def _check_rating(rating: int | str | None) -> int | None:
+    if rating is None:
+        return None
+    try:
+        value = int(rating)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"bad rating {rating!r}: use a whole number from 1 to 5") from None
+    if not 1 <= value <= 5 or str(rating).strip() not in (str(value), f"{value}.0"):
+        raise InvalidInput(f"bad rating {rating!r}: use a whole number from 1 to 5")
+    return value
+
+
+def _check_year(year: int | str | None) -> int | None:
+    if year is None or year == "":
+        return None
+    try:
+        value = int(year)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"bad year {year!r}") from None
+    if not 1000 <= value <= 9999:
+        raise InvalidInput(f"bad year {year!r}")
+    return value
