@@ -79,6 +79,7 @@ def main() -> None:
 
 # Subcommands of other engineers: one explicit line each, below this marker.
 # --- attached commands ---
+from ._cli_supernet import supernet as _supernet; cli.add_command(_supernet)  # noqa: E402,E702  (SPOS engineer)
 
 
 if __name__ == "__main__":

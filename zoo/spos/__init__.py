@@ -9,6 +9,7 @@ evolutionary search and subnet extraction.
 from .arch import BLOCK_NAMES, NUM_BLOCKS, SCALES, SPOS_A, SPOS_AC, Arch, ArchError
 from .checkpoint import CheckpointError, load_supernet, read_checkpoint
 from .search import Candidate, SearchConfig, SearchError, SearchResult, evolution_search, make_scorer, pareto_front
+from .search import search_supernet
 from .subnet import SPOSNet, extract_subnet, recalibrate_bn
 from .supernet import Layout, SuperNet
 from .tables import FlopsTable, LatencyTable, device_description, flops_table, measure_latency_table
@@ -46,5 +47,6 @@ __all__ = [
     "pareto_front",
     "read_checkpoint",
     "recalibrate_bn",
+    "search_supernet",
     "train_supernet",
 ]

@@ -25,7 +25,10 @@ from .subnet import recalibrate_bn
 from .supernet import SuperNet
 from .tables import FlopsTable, LatencyTable
 
-__all__ = ["Candidate", "SearchConfig", "SearchError", "SearchResult", "evolution_search", "make_scorer", "pareto_front"]
+__all__ = [
+    "Candidate", "SearchConfig", "SearchError", "SearchResult", "evolution_search", "make_scorer", "pareto_front",
+    "search_supernet",
+]
 
 _FORMAT = "spos-search/1"
 
@@ -271,4 +274,69 @@ def evolution_search(
         rejected=sum(e["score"] is None for e in seen.values()),
         iterations=iteration,
         history=history,
+    )
+
+
+def _batches(ds: Any, indices: list[int], batch_size: int, workers: int) -> Any:
+    """A re-iterable loader of fixed batches; augmenting datasets get one fixed seed per image."""
+    from torch.utils.data import DataLoader
+
+    from .train import _Keyed
+
+    chunks = [[(i, i) for i in indices[k : k + batch_size]] for k in range(0, len(indices), batch_size)]
+    return DataLoader(_Keyed(ds), batch_sampler=chunks, num_workers=workers)
+
+
+def search_supernet(
+    supernet: str | os.PathLike | SuperNet,
+    data: Any = "tiny",
+    config: SearchConfig = SearchConfig(),
+    *,
+    input_size: int | None = None,
+    batch_size: int = 64,
+    calib_batches: int = 20,
+    val_batches: int = 10,
+    latency_table: str | os.PathLike | LatencyTable | None = None,
+    state_path: str | os.PathLike | None = None,
+    device: str | None = None,
+    workers: int = 0,
+    progress: bool = True,
+    on_iteration: Callable[[int, list[Candidate]], None] | None = None,
+) -> SearchResult:
+    """Search a trained supernet on a dataset: the whole pipeline behind ``zoo supernet search``.
+
+    Args:
+        supernet: checkpoint path or ``SuperNet``.
+        data: as in training (``"tiny"``, an ImageFolder directory with ``train/`` and ``val/``, or a Dataset);
+            BN is recalibrated on a fixed training subset, scores come from a fixed validation subset.
+        input_size: image side (default: the checkpoint's training size, else 224).
+        calib_batches, val_batches, batch_size: subset sizes.
+        latency_table: a ``LatencyTable`` or its JSON file, reported for every candidate and needed by a
+            latency budget.
+    """
+    from .checkpoint import load_supernet, read_checkpoint
+    from .data import open_dataset, split_indices
+    from .tables import flops_table
+
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if isinstance(supernet, SuperNet):
+        net = supernet.to(dev)
+    else:
+        ckpt = read_checkpoint(supernet)
+        net = load_supernet(ckpt, dev)
+        input_size = input_size or int(ckpt.get("config", {}).get("input_size", 224))
+    input_size = input_size or 224
+    table = latency_table
+    if table is not None and not isinstance(table, LatencyTable):
+        table = LatencyTable.load(table)
+    if table is not None and (tuple(table.input_size) != (input_size, input_size) or len(table.blocks) != len(net.blocks)):
+        raise SearchError(f"latency table was measured at {tuple(table.input_size)}, the search runs at {input_size}")
+    train_ds = open_dataset(data, size=input_size, train=True, seed=0)
+    val_ds = open_dataset(data, size=input_size, train=False, seed=0)
+    calib = _batches(train_ds, split_indices(len(train_ds), calib_batches * batch_size, config.seed), batch_size, workers)
+    val = _batches(val_ds, split_indices(len(val_ds), val_batches * batch_size, config.seed + 1), batch_size, workers)
+    return evolution_search(
+        make_scorer(net, calib, val, device=dev), flops_table(net.layout, input_size), config,
+        channel_search=net.layout.channel_search, latency=table, state_path=state_path, progress=progress,
+        on_iteration=on_iteration,
     )

@@ -1,0 +1,242 @@
+"""``zoo supernet ...``: train, search, measure and extract SPOS supernets (thin veneers over ``zoo.spos``)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _macs(text: str | None) -> float | None:
+    """``"330M"``, ``"0.33G"``, ``"3.3e8"`` -> MACs."""
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?\d+)?)\s*([kKmMgG]?)\s*", text)
+    if not m:
+        raise click.BadParameter(f"{text!r} is not a MACs figure; write e.g. 330M or 0.33G")
+    return float(m.group(1)) * {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[m.group(2).lower()]
+
+
+def _layout(stem: int | None, stages: str | None, last: int | None, channel_search: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"channel_search": channel_search}
+    if stem is not None:
+        out["stem_channels"] = stem
+    if stages is not None:
+        try:
+            out["stage_channels"] = [int(c) for c in stages.split(",")]
+        except ValueError:
+            raise click.BadParameter(f"{stages!r}: give 4 comma-separated ints, e.g. 64,160,320,640") from None
+    if last is not None:
+        out["last_channels"] = last
+    return out
+
+
+def _fail(e: Exception) -> click.ClickException:
+    return click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__)
+
+
+@click.group("supernet")
+def supernet() -> None:
+    """SPOS supernets (arXiv 1904.00420): train once, search under FLOPs or latency, extract subnets.
+
+    Example: zoo supernet train --data tiny --out supernet.pt --steps 20 --batch-size 16 --input-size 32
+    """
+
+
+_layout_options = [
+    click.option("--channel-search", is_flag=True, help="Also search middle widths 0.2x..1.6x."),
+    click.option("--stem-channels", type=int, help="Stem width (paper: 16)."),
+    click.option("--stage-channels", help="4 stage widths (paper: 64,160,320,640)."),
+    click.option("--last-channels", type=int, help="Last conv width (paper: 1024)."),
+]
+
+
+def _with_layout(f: Any) -> Any:
+    for opt in reversed(_layout_options):
+        f = opt(f)
+    return f
+
+
+@supernet.command("train")
+@click.option("--data", default="tiny", show_default=True, help="'tiny', 'tiny:CLASSES:LENGTH' or an ImageFolder dir.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Checkpoint file (resumed if present).")
+@click.option("--steps", type=int, default=120_000, show_default=True)
+@click.option("--batch-size", type=int, default=1024, show_default=True, help="Global, over all processes.")
+@click.option("--lr", type=float, default=0.5, show_default=True)
+@click.option("--momentum", type=float, default=0.9, show_default=True)
+@click.option("--weight-decay", type=float, default=4e-5, show_default=True)
+@click.option("--label-smoothing", type=float, default=0.1, show_default=True)
+@click.option("--input-size", type=int, default=224, show_default=True)
+@click.option("--num-classes", type=int, help="Default: the dataset's.")
+@click.option("--sampler", type=click.Choice(["uniform", "flops"]), default="uniform", show_default=True,
+              help="Uniform paths, or uniform over FLOPs bins (as released).")
+@click.option("--flops-bins", help="LOW,HIGH,STEP in MACs for --sampler flops, e.g. 290M,360M,10M.")
+@click.option("--checkpoint-every", type=int, default=1000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=int, default=0, show_default=True, help="Data-loading processes per process.")
+@click.option("--device", help="cpu or cuda (default: cuda when available).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_with_layout
+def train_cmd(data: str, out: str, steps: int, batch_size: int, lr: float, momentum: float, weight_decay: float,
+              label_smoothing: float, input_size: int, num_classes: int | None, sampler: str, flops_bins: str | None,
+              checkpoint_every: int, seed: int, workers: int, device: str | None, quiet: bool, channel_search: bool,
+              stem_channels: int | None, stage_channels: str | None, last_channels: int | None) -> None:
+    """Train a supernet; rerun the same command to resume. Runs under torchrun for DDP.
+
+    Example: zoo supernet train --data tiny --out supernet.pt --steps 20 --batch-size 16 --input-size 32
+
+    Ctrl-C finishes the current step and saves a checkpoint.
+    """
+    from zoo.spos import TrainConfig, train_supernet
+
+    layout = _layout(stem_channels, stage_channels, last_channels, channel_search)
+    if num_classes is not None:
+        layout["num_classes"] = num_classes
+    bins = None
+    if flops_bins is not None:
+        parts = flops_bins.split(",")
+        if len(parts) != 3:
+            raise click.BadParameter("--flops-bins needs LOW,HIGH,STEP, e.g. 290M,360M,10M")
+        bins = tuple(_macs(p) for p in parts)
+    if steps < 1 or batch_size < 1 or checkpoint_every < 1:
+        raise click.BadParameter("--steps, --batch-size and --checkpoint-every must be positive")
+    config = TrainConfig(out=out, data=data, steps=steps, batch_size=batch_size, lr=lr, momentum=momentum,
+                         weight_decay=weight_decay, label_smoothing=label_smoothing, input_size=input_size,
+                         layout=layout, sampler=sampler, flops_bins=bins, checkpoint_every=checkpoint_every, seed=seed,
+                         num_workers=workers, device=device)
+    try:
+        result = train_supernet(config, progress=not quiet)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        raise _fail(e) from None
+    state = "interrupted" if result.interrupted else "done"
+    click.echo(f"{state} at step {result.step}/{steps}: loss {result.last_loss:.4f}, "
+               f"{result.images_per_second:.1f} img/s; checkpoint {result.checkpoint}")
+    if result.interrupted:
+        click.echo("rerun the same command to resume")
+
+
+@supernet.command("search")
+@click.option("--supernet", "ckpt", required=True, type=click.Path(dir_okay=False), help="Supernet checkpoint.")
+@click.option("--data", default="tiny", show_default=True, help="As in train; DIR/train and DIR/val are used.")
+@click.option("--max-macs", help="FLOPs budget, e.g. 330M.")
+@click.option("--max-latency-ms", type=float, help="Latency budget (needs --latency-table).")
+@click.option("--latency-table", type=click.Path(dir_okay=False), help="From zoo supernet latency-table.")
+@click.option("--population", type=int, default=50, show_default=True)
+@click.option("--top-k", type=int, default=10, show_default=True)
+@click.option("--mutations", type=int, default=25, show_default=True)
+@click.option("--mutation-prob", type=float, default=0.1, show_default=True)
+@click.option("--crossovers", type=int, default=25, show_default=True)
+@click.option("--iterations", type=int, default=20, show_default=True)
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--calib-batches", type=int, default=20, show_default=True, help="BN recalibration batches.")
+@click.option("--val-batches", type=int, default=10, show_default=True, help="Scoring batches.")
+@click.option("--input-size", type=int, help="Default: the training size.")
+@click.option("--state", type=click.Path(dir_okay=False), help="Search state, saved each iteration (default: OUT.state).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Result JSON: top-k and Pareto front.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", help="cpu or cuda.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def search_cmd(ckpt: str, data: str, max_macs: str | None, max_latency_ms: float | None, latency_table: str | None,
+               population: int, top_k: int, mutations: int, mutation_prob: float, crossovers: int, iterations: int,
+               batch_size: int, calib_batches: int, val_batches: int, input_size: int | None, state: str | None,
+               out: str, seed: int, device: str | None, quiet: bool) -> None:
+    """Evolutionary search of a trained supernet under a FLOPs or latency budget; resumable.
+
+    Example: zoo supernet search --supernet supernet.pt --max-macs 1M --iterations 2 --population 8 --top-k 3 --mutations 4 --crossovers 4 --batch-size 16 --calib-batches 2 --val-batches 2 --out search.json
+    """
+    from zoo.spos import SearchConfig, search_supernet
+
+    try:
+        config = SearchConfig(population=population, top_k=top_k, mutations=mutations, mutation_prob=mutation_prob,
+                              crossovers=crossovers, iterations=iterations, max_macs=_macs(max_macs),
+                              max_latency_ms=max_latency_ms, seed=seed)
+        result = search_supernet(ckpt, data, config, input_size=input_size, batch_size=batch_size,
+                                 calib_batches=calib_batches, val_batches=val_batches, latency_table=latency_table,
+                                 state_path=state or f"{out}.state", device=device, progress=not quiet)
+    except (ValueError, FileNotFoundError) as e:
+        raise _fail(e) from None
+    from zoo.spos.search import _save_json
+
+    _save_json(result.to_dict(), Path(out))
+    for i, c in enumerate(result.top, 1):
+        lat = f"  {c.latency_ms:.2f} ms" if c.latency_ms is not None else ""
+        click.echo(f"{i:>2}. {c.arch}  {c.macs / 1e6:.2f} M MACs{lat}  score {c.score:.2f}")
+    click.echo(f"{result.evaluated} evaluated, {result.rejected} over budget (never evaluated); "
+               f"Pareto front of {len(result.pareto)} in {out}")
+
+
+@supernet.command("latency-table")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="JSON file to write.")
+@click.option("--supernet", "ckpt", type=click.Path(dir_okay=False), help="Take the layout from this checkpoint.")
+@click.option("--input-size", type=int, default=224, show_default=True)
+@click.option("--batch-size", type=int, default=1, show_default=True)
+@click.option("--repeats", type=int, default=20, show_default=True)
+@click.option("--device", help="cpu or cuda (default: cpu).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_with_layout
+def latency_table_cmd(out: str, ckpt: str | None, input_size: int, batch_size: int, repeats: int,
+                      device: str | None, quiet: bool, channel_search: bool, stem_channels: int | None,
+                      stage_channels: str | None, last_channels: int | None) -> None:
+    """Measure per-block latency on this device and save it with the device's description.
+
+    Example: zoo supernet latency-table --out latency.json --input-size 32 --repeats 3
+    """
+    from zoo.spos import Layout, measure_latency_table, read_checkpoint
+
+    try:
+        if ckpt is not None:
+            d = dict(read_checkpoint(ckpt)["layout"])
+            d["stage_channels"] = tuple(d["stage_channels"])
+            layout = Layout(**d)
+        else:
+            layout = Layout(**_layout(stem_channels, stage_channels, last_channels, channel_search))
+        table = measure_latency_table(layout, input_size=input_size, batch_size=batch_size, device=device,
+                                      repeats=repeats, progress=not quiet)
+    except (ValueError, RuntimeError) as e:
+        raise _fail(e) from None
+    table.save(out)
+    click.echo(f"{len(table.blocks)} blocks measured on {table.device['name']} ({table.device['type']}, "
+               f"{table.device['threads']} threads); saved {out}")
+
+
+@supernet.command("extract")
+@click.option("--supernet", "ckpt", required=True, type=click.Path(dir_okay=False), help="Supernet checkpoint.")
+@click.option("--arch", required=True, help="Architecture string, e.g. 21012020202300003233.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Subnet state_dict file (.pth).")
+@click.option("--data", help="Recalibrate BN on this data first (as in train).")
+@click.option("--calib-batches", type=int, default=20, show_default=True)
+@click.option("--batch-size", type=int, default=64, show_default=True)
+def extract_cmd(ckpt: str, arch: str, out: str, data: str | None, calib_batches: int, batch_size: int) -> None:
+    """Save the standalone subnet of ARCH with weights inherited from the supernet.
+
+    Example: zoo supernet extract --supernet supernet.pt --arch 21012020202300003233 --data tiny --batch-size 16 --out subnet.pth
+    """
+    from zoo.spos import extract_subnet, load_supernet, read_checkpoint, recalibrate_bn
+    from zoo.spos.checkpoint import save_atomic
+    from zoo.spos.data import open_dataset, split_indices
+    from zoo.spos.search import _batches
+
+    try:
+        ckpt_d = read_checkpoint(ckpt)
+        net = load_supernet(ckpt_d)
+        a = net.check(arch)
+        if data is not None:
+            size = int(ckpt_d.get("config", {}).get("input_size", 224))
+            ds = open_dataset(data, size=size, train=True)
+            recalibrate_bn(net, _batches(ds, split_indices(len(ds), calib_batches * batch_size, 0), batch_size, 0),
+                           arch=a)
+        sub = extract_subnet(net, a)
+    except (ValueError, FileNotFoundError) as e:
+        raise _fail(e) from None
+    save_atomic(sub.state_dict(), out)
+    n = sum(p.numel() for p in sub.parameters())
+    click.echo(f"subnet {a} ({n / 1e6:.3f} M params) saved to {out}; "
+               f"load it with zoo.load('spos', arch='{a}', weights='{out}'" + _layout_hint(net) + ")")
+
+
+def _layout_hint(net: Any) -> str:
+    lay, default = net.layout, type(net.layout)()
+    opts = [f"{k}={v!r}" for k, v in lay.to_dict().items()
+            if k != "channel_search" and v != default.to_dict()[k]]
+    return "".join(", " + o for o in opts)
