@@ -1,0 +1,99 @@
+"""`reading search`, `reading related`, `reading reindex`: thin veneers over the `index` package.
+
+`index` (and with it faiss and sentence-transformers) is imported inside each command, so the other `reading`
+commands never load it. Attached to the `reading` group at the bottom of `reading/cli.py`.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from .cli import _log, cli
+
+MODES = ("hybrid", "dense", "keyword")  # index.MODES, repeated here so that --help needs no import of index
+
+
+def _print(hits: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(hits, ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        click.echo("no matching papers", err=True)
+    for rank, hit in enumerate(hits, start=1):
+        ref = f"arXiv:{hit['arxiv_id']}" if hit.get("arxiv_id") else "-"
+        click.echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']:>5}  {ref:<18} {hit['title']}")
+        if hit.get("snippet"):
+            click.echo(f"      {hit['snippet']}")
+
+
+def _run(fn, *args: Any, **kwargs: Any) -> Any:
+    """Call an index function, turning its errors into one-line click errors."""
+    import index
+
+    try:
+        return fn(*args, **kwargs)
+    except index.SearchError as err:
+        raise click.ClickException(str(err)) from None
+    except OSError as err:  # e.g. the embedding model cannot be found or loaded
+        raise click.ClickException(f"the search index or its model is unavailable: {err}") from None
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of results.")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
+              help="hybrid: meaning + keywords; dense: meaning (embeddings); keyword: FTS5 BM25.")
+@click.option("--tag", help="Only papers with this tag.")
+@click.option("--status", help="Only papers with this status (to-read, reading, read).")
+@click.option("--year-min", type=int, help="Only papers from this year on.")
+@click.option("--year-max", type=int, help="Only papers up to this year.")
+@click.option("--read-since", help="Only papers read on or after this date (YYYY-MM-DD).")
+@click.option("--read-until", help="Only papers read on or before this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (id, arxiv_id, title, score, snippet).")
+@click.pass_context
+def search(ctx: click.Context, query: str, k: int, mode: str, tag, status, year_min, year_max, read_since,
+           read_until, as_json: bool) -> None:
+    """Search your papers by meaning and by keywords (papers added since the last search are indexed first).
+
+    Example: reading search "cheap shuffles of group-conv channels" -k 5 --tag efficient
+    """
+    import index
+
+    hits = _run(index.search, _log(ctx), query, k=k, mode=mode, tag=tag, status=status, year_min=year_min,
+                year_max=year_max, read_since=read_since, read_until=read_until)
+    _print(hits, as_json)
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("-k", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of results.")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True, help="How to compare.")
+@click.option("--tag", help="Only papers with this tag.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (id, arxiv_id, title, score, snippet).")
+@click.pass_context
+def related(ctx: click.Context, ref: str, k: int, mode: str, tag, as_json: bool) -> None:
+    """Papers in your log most like one of them (by row id, arXiv id or DOI).
+
+    Example: reading related 1707.01083 -k 5
+    """
+    import index
+
+    _print(_run(index.related, _log(ctx), ref, k=k, mode=mode, tag=tag), as_json)
+
+
+@cli.command()
+@click.option("--full", is_flag=True, help="Re-embed every paper instead of only new or changed ones.")
+@click.pass_context
+def reindex(ctx: click.Context, full: bool) -> None:
+    """Bring the semantic index up to date now (search does this by itself; --full rebuilds it).
+
+    Example: reading reindex --full
+    """
+    import index
+
+    report = _run(index.reindex, _log(ctx), full=full)
+    why = f"; rebuilt ({report.rebuilt})" if report.rebuilt and report.rebuilt != "missing" else ""
+    click.echo(f"indexed {report.total} papers: {report.added} added, {report.updated} updated, "
+               f"{report.removed} removed, {report.embedded} embedded{why}")
