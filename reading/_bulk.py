@@ -14,6 +14,14 @@ if TYPE_CHECKING:
     from ._log import Log
 
 
+def _lenient_year(value: Any) -> int | None:
+    """Bulk data has odd years ("None", 801): keep the paper, drop the year."""
+    try:
+        return _check_year(value)
+    except InvalidInput:
+        return None
+
+
 class BulkMixin:
     """refresh, transaction, import_records."""
 
@@ -59,6 +67,25 @@ class BulkMixin:
             bar.close()
         return report
 
+    def import_file(self: Log, path: Any, *, fmt: str | None = None, progress: bool = False) -> dict[str, Any]:
+        """Import a BibTeX (Zotero too), arXiv JSONL snapshot, or our CSV/JSON export; format from the extension
+        unless ``fmt`` is given. Returns ``{"added", "merged", "links", "errors"}``; see ``reading import``."""
+        from ._intake import import_file
+
+        return import_file(self, path, fmt=fmt, progress=progress)
+
+    def import_starter(self: Log) -> dict[str, Any]:
+        """Load the bundled starter set (the papers behind the zoo, linked to its model names); idempotent."""
+        from ._intake import import_starter
+
+        return import_starter(self)
+
+    def export(self: Log, fmt: str, *, tag: str | None = None) -> str:
+        """The log (or papers with ``tag``) as ``bibtex``, ``json`` or ``csv`` text; re-imports to the same library."""
+        from ._export import export_text
+
+        return export_text(self, fmt, tag=tag)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Log]:
         """Group several writes into one transaction (all or nothing); calls inside it join it."""
@@ -102,7 +129,7 @@ class BulkMixin:
             "title": _clean_text(record.get("title")),
             "authors": split_authors(record.get("authors")),
             "abstract": (record.get("abstract") or "").strip(),
-            "year": _check_year(record.get("year")),
+            "year": _lenient_year(record.get("year")),
             "venue": _clean_text(record.get("venue")),
             "categories": [str(c) for c in record.get("categories") or []],
             "url": record.get("url") or None,

@@ -60,9 +60,9 @@ def _comparable(log):
 def test_export_reimports_to_the_same_library(log, tmp_path, fmt):
     _rich_library(log)
     out = tmp_path / f"lib.{ {'bibtex': 'bib'}.get(fmt, fmt) }"
-    _export.write_atomic(out, _export.export_text(log, fmt))
+    _export.write_atomic(out, log.export(fmt))
     with open_log(tmp_path / "copy.db") as copy:
-        report = _intake.import_file(copy, out)
+        report = copy.import_file(out)
         assert report["errors"] == [] and report["added"] == 3
         expected = _comparable(log)
         got = _comparable(copy)
@@ -172,10 +172,18 @@ def test_starter_set_uses_canonical_zoo_names(log):
     assert {"resnet50", "resnet50_v1", "spos_a", "spos_ac", "spos_supernet", "shufflenet_v1_g3_x1_0",
             "shufflenet_v1_g8_x2_0_megvii", "shufflenet_v2_x1_0_megvii"} <= names
     assert len([n for n in names if n.startswith("shufflenet_v1_")]) == 20 + 8
-    report = _intake.import_starter(log)
+    report = log.import_starter()
     assert report["added"] == 23 and report["links"] == len(names)
     assert log.get("1904.00420")["models"] == ["spos_a", "spos_ac", "spos_supernet"]
     assert {p["title"] for p in log.papers_for_model("resnet50_v1")} == {"Deep Residual Learning for Image Recognition"}
     alexnet = [p for p in log.papers() if p["arxiv_id"] is None]
     assert len(alexnet) == 1 and alexnet[0]["year"] == 2012
     assert sum(p["needs_refresh"] for p in log.papers()) == 22  # abstracts come from `reading refresh`
+
+
+def test_bulk_records_with_odd_years_are_kept(log, tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("title,year,authors\nKept paper,None,A B; C D\nAlso kept,801,\n", encoding="utf-8")
+    report = log.import_file(path)
+    assert report["added"] == 2 and report["errors"] == []
+    assert {p["year"] for p in log.papers()} == {None}
