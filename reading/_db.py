@@ -18,6 +18,10 @@ from typing import Any
 
 BUSY_TIMEOUT_MS = 15_000
 
+
+class NewerSchema(sqlite3.DatabaseError):
+    """The file was migrated by a newer program than this one."""
+
 PAPER_COLUMNS = (
     "arxiv_id", "doi", "title", "title_norm", "authors", "abstract", "year", "venue", "categories", "url",
     "published", "added_at", "updated_at", "status", "rating", "needs_refresh", "manual_fields", "source",
@@ -134,8 +138,32 @@ def _version_triggers() -> str:
     return "\n".join(out)
 
 
+# v2: the inbox. New arXiv submissions wait here as candidates, outside the papers table (so they are not part of
+# the library, its search index or its data version) until kept (copied into papers as to-read) or skipped
+# (remembered so they never come back).
+_V2_INBOX = """
+CREATE TABLE candidates (
+    id INTEGER PRIMARY KEY,
+    arxiv_id TEXT NOT NULL UNIQUE,
+    doi TEXT,
+    title TEXT NOT NULL DEFAULT '',
+    authors TEXT NOT NULL DEFAULT '[]',
+    abstract TEXT NOT NULL DEFAULT '',
+    year INTEGER,
+    venue TEXT,
+    categories TEXT NOT NULL DEFAULT '[]',
+    url TEXT,
+    published TEXT,
+    fetched_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'kept', 'skipped')),
+    decided_at TEXT,
+    paper_id INTEGER REFERENCES papers (id) ON DELETE SET NULL
+);
+CREATE INDEX candidates_state ON candidates (state, published);
+"""
+
 # Each migration takes the schema from version i to i + 1. Append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(),)
+MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -171,7 +199,8 @@ def migrate(conn: sqlite3.Connection) -> int:
     with write(conn):
         current = schema_version(conn)  # re-read under the write lock: another process may have migrated
         if current > SCHEMA_VERSION:
-            raise RuntimeError(f"log schema version {current} is newer than this program ({SCHEMA_VERSION})")
+            raise NewerSchema(f"the log was written by a newer version (schema {current} > {SCHEMA_VERSION}); "
+                              "upgrade paper-zoo")
         for version in range(current, SCHEMA_VERSION):
             for statement in _statements(MIGRATIONS[version]):
                 conn.execute(statement)
@@ -443,6 +472,94 @@ def texts(conn: sqlite3.Connection, ids: Iterable[int] | None = None) -> list[tu
     for pid, text in conn.execute(nsql + " ORDER BY id", args):
         notes.setdefault(pid, []).append(text)
     return [(r[0], r[1], r[2], notes.get(r[0], [])) for r in rows]
+
+
+# --- inbox candidates -------------------------------------------------------------------------------------------
+
+CANDIDATE_COLUMNS = (
+    "arxiv_id", "doi", "title", "authors", "abstract", "year", "venue", "categories", "url", "published",
+    "fetched_at", "state", "decided_at", "paper_id",
+)
+
+
+def _encode_candidate(fields: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in fields.items():
+        if key not in CANDIDATE_COLUMNS:
+            raise KeyError(f"unknown candidate column {key!r}")
+        out[key] = json.dumps(list(value or []), ensure_ascii=False) if key in ("authors", "categories") else value
+    return out
+
+
+def insert_candidate(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
+    row = _encode_candidate(fields)
+    cols = list(row)
+    cur = conn.execute(
+        f"INSERT INTO candidates ({', '.join(cols)}) VALUES ({_placeholders(cols)})", [row[c] for c in cols]
+    )
+    return cur.lastrowid
+
+
+def update_candidate(conn: sqlite3.Connection, cid: int, fields: dict[str, Any]) -> None:
+    if fields:
+        row = _encode_candidate(fields)
+        conn.execute(f"UPDATE candidates SET {', '.join(f'{c} = ?' for c in row)} WHERE id = ?", [*row.values(), cid])
+
+
+def candidate_states(conn: sqlite3.Connection, arxiv_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """arXiv id -> (candidate id, state) for those of ``arxiv_ids`` ever fetched into the inbox."""
+    rows = conn.execute(
+        "SELECT arxiv_id, id, state FROM candidates WHERE arxiv_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(arxiv_ids)),),
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def select_candidates(
+    conn: sqlite3.Connection,
+    *,
+    states: Iterable[str] | None = None,
+    ids: Iterable[int] | None = None,
+    arxiv_id: str | None = None,
+    limit: int | None = None,
+    waiting_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Candidates matching every filter, newest submission first; ``waiting_only`` leaves out those whose paper
+    reached the log by another way (``reading add``) since they were fetched."""
+    where, args = [], []
+    if waiting_only:
+        where.append("arxiv_id NOT IN (SELECT arxiv_id FROM papers WHERE arxiv_id IS NOT NULL)")
+    if states is not None:
+        where.append("state IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(list(states)))
+    if ids is not None:
+        where.append("id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps([int(i) for i in ids]))
+    if arxiv_id is not None:
+        where.append("arxiv_id = ?")
+        args.append(arxiv_id)
+    sql = "SELECT * FROM candidates"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY coalesce(published, substr(fetched_at, 1, 10)) DESC, id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(int(limit))
+    out = []
+    for r in conn.execute(sql, args):
+        c = dict(r)
+        c["authors"] = json.loads(c["authors"] or "[]")
+        c["categories"] = json.loads(c["categories"] or "[]")
+        out.append(c)
+    return out
+
+
+def delete_candidates_before(conn: sqlite3.Connection, state: str, day: str) -> int:
+    """Delete candidates in ``state`` submitted (or, lacking a date, fetched) before ``day``; returns how many."""
+    cur = conn.execute(
+        "DELETE FROM candidates WHERE state = ? AND coalesce(published, substr(fetched_at, 1, 10)) < ?", (state, day)
+    )
+    return cur.rowcount
 
 
 # --- links, results, settings -----------------------------------------------------------------------------------

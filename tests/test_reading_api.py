@@ -349,3 +349,24 @@ def test_update_edits_metadata_and_edits_survive_refresh_merges(log):
     assert set(paper["manual_fields"]) >= {"title", "authors", "year"}
     with pytest.raises(InvalidInput):
         log.update(pid, status="read")
+
+
+def test_a_log_from_a_newer_version_is_refused_with_one_line(tmp_path):
+    path = tmp_path / "future.db"
+    with open_log(path) as log:
+        log.add(None, title="Kept")
+        log.conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(ReadingError) as err:
+        open_log(path)
+    assert "newer version" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_migrations_are_recorded_and_idempotent(tmp_path):
+    from reading import _db
+
+    path = tmp_path / "m.db"
+    with open_log(path) as log:
+        assert log.conn.execute("PRAGMA user_version").fetchone()[0] == _db.SCHEMA_VERSION
+        assert _db.migrate(log.conn) == _db.SCHEMA_VERSION  # nothing left to apply
+        tables = {r[0] for r in log.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"papers", "notes", "tags", "reads", "links", "results", "settings", "papers_fts"} <= tables

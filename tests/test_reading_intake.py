@@ -187,3 +187,43 @@ def test_bulk_records_with_odd_years_are_kept(log, tmp_path):
     report = log.import_file(path)
     assert report["added"] == 2 and report["errors"] == []
     assert {p["year"] for p in log.papers()} == {None}
+
+
+KILLABLE_IMPORT = r"""
+import sys
+from reading import open_log
+from reading._intake import import_jsonl
+with open_log(sys.argv[1]) as log:
+    import_jsonl(log, sys.argv[2], batch=25)
+"""
+
+
+def test_jsonl_import_killed_mid_way_resumes_consistently(tmp_path):
+    """kill -9 during a bulk import: the log stays consistent and a rerun completes it without duplicates."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    n = 1500
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(_snapshot_line(i) for i in range(1, n + 1)) + "\n", encoding="utf-8")
+    db = tmp_path / "killed.db"
+    open_log(db).close()
+    proc = subprocess.Popen([sys.executable, "-c", KILLABLE_IMPORT, str(db), str(path)])
+    try:
+        deadline = time.monotonic() + 60
+        with open_log(db) as watcher:
+            while watcher.count() == 0 and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(30)
+    with open_log(db) as log:
+        assert log.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        partial = log.count()
+        assert partial % 25 == 0 or partial == n  # whole batches only
+        report = log.import_file(path)
+        assert report["added"] + partial == n and (report["resumed_at"] > 0 or partial == 0)
+        assert log.count() == n
