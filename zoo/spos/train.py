@@ -248,14 +248,14 @@ def train_supernet(
     config: TrainConfig,
     *,
     progress: bool = True,
-    on_step: Callable[[int, float], None] | None = None,
+    on_step: Callable[[int, float, Arch], None] | None = None,
 ) -> TrainResult:
     """Train (or resume training) a supernet; see ``TrainConfig``. Run it under ``torchrun`` for DDP.
 
     Args:
         config: the run.
         progress: a tqdm bar with loss and throughput on the first process.
-        on_step: called after every step with ``(step, loss)``.
+        on_step: called after every step with ``(step, loss, path)``.
 
     Returns:
         A ``TrainResult``; ``interrupted`` when a stop signal ended the run early (the checkpoint is saved).
@@ -363,7 +363,7 @@ def train_supernet(
             if step % config.checkpoint_every == 0 or step == total:
                 save()
             if on_step is not None:
-                on_step(step, loss_value)
+                on_step(step, loss_value, arch)
         if interrupted and step % config.checkpoint_every:
             save()
     bar.close()
