@@ -308,6 +308,8 @@ def train_supernet(
     def save() -> None:
         states = [None] * world
         if world > 1:
+            for buf in net.buffers():  # BN statistics: every process ends with the first one's, as DDP uses them
+                dist.broadcast(buf, 0)
             dist.all_gather_object(states, _rng_state(torch.device("cpu")) | _cuda_only(device))
         else:
             states = [_rng_state(device)]
