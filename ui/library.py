@@ -1,0 +1,249 @@
+"""Library: the log as a sortable, filterable table, and one paper's page."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import streamlit as st
+
+import index
+import reading
+
+from . import resources
+from .common import flash, guarded, link, log_or_stop, one_line, paper_rows, starter_offer
+
+
+def _matches(paper: dict[str, Any], words: list[str]) -> bool:
+    hay = " ".join([paper["title"], " ".join(paper.get("authors", [])), " ".join(paper.get("tags", [])),
+                    paper.get("abstract") or "", paper.get("arxiv_id") or "",
+                    *(n["text"] for n in paper.get("notes", []))]).lower()
+    return all(w in hay for w in words)
+
+
+def filter_papers(papers: list[dict[str, Any]], *, text: str = "", tags: list[str] = (), statuses: list[str] = (),
+                  years: tuple[int, int] | None = None, read: tuple[dt.date, dt.date] | None = None,
+                  min_rating: int = 0) -> list[dict[str, Any]]:
+    """The papers passing every filter (a paper passes ``tags`` when it carries any of them)."""
+    words = text.lower().split()
+    out = []
+    for p in papers:
+        if tags and not set(tags) & set(p.get("tags", [])):
+            continue
+        if statuses and p.get("status") not in statuses:
+            continue
+        if years and (p.get("year") is None or not years[0] <= p["year"] <= years[1]):
+            continue
+        if read and not any(read[0].isoformat() <= r["read_on"] <= read[1].isoformat() for r in p.get("reads", [])):
+            continue
+        if min_rating and (p.get("rating") or 0) < min_rating:
+            continue
+        if words and not _matches(p, words):
+            continue
+        out.append(p)
+    return out
+
+
+def render() -> None:
+    """The Library page."""
+    st.title("Library")
+    flash()
+    log = log_or_stop()
+    if starter_offer(log, key="starter_library"):
+        return
+    papers = resources.papers_snapshot(log)
+    all_tags = sorted({t for p in papers for t in p.get("tags", [])})
+    years = [p["year"] for p in papers if p.get("year")]
+
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
+    text = c1.text_input("Filter", placeholder="words in title, authors, abstract, notes, tags", key="lib_text")
+    tags = c2.multiselect("Tags", all_tags, key="lib_tags")
+    statuses = c3.multiselect("Status", list(reading.STATUSES), key="lib_status")
+    min_rating = c4.number_input("Min rating", 0, 5, 0, key="lib_rating")
+    c5, c6 = st.columns(2)
+    year_range = None
+    if years and min(years) < max(years):
+        year_range = c5.slider("Year", min(years), max(years), (min(years), max(years)), key="lib_years")
+    use_read = c6.toggle("Only papers read between…", key="lib_read_on")
+    read_range = None
+    if use_read:
+        today = dt.date.today()
+        picked = c6.date_input("Read between", (today - dt.timedelta(days=30), today), key="lib_read")
+        if isinstance(picked, tuple) and len(picked) == 2:
+            read_range = picked
+
+    shown = filter_papers(papers, text=text, tags=tags, statuses=statuses, years=year_range, read=read_range,
+                          min_rating=int(min_rating))
+    st.caption(f"{len(shown)} of {len(papers)} papers · log: `{log.path}`")
+    event = st.dataframe(
+        paper_rows(shown), hide_index=True, on_select="rerun", selection_mode="single-row", key="lib_table",
+        column_config={
+            "id": st.column_config.NumberColumn("id", width="small"),
+            "title": st.column_config.TextColumn("title", width="large"),
+            "rating": st.column_config.NumberColumn("rating", format="%d ★"),
+        },
+    )
+    rows = getattr(getattr(event, "selection", None), "rows", None) or []
+    if rows and rows[0] < len(shown):
+        chosen = shown[rows[0]]
+        link("paper", f"Open “{chosen['title']}”", id=chosen["id"])
+    else:
+        st.caption("Select a row to open the paper.")
+
+
+# --- one paper --------------------------------------------------------------------------------------------------
+
+
+def _pick_paper(log: reading.Log) -> dict[str, Any] | None:
+    ref = st.query_params.get("id")
+    if ref:
+        try:
+            return log.get(ref)
+        except reading.ReadingError as err:
+            st.error(one_line(err))
+    papers = resources.papers_snapshot(log)
+    if not papers:
+        st.info("The log is empty.")
+        link("log", "Log a paper")
+        return None
+    choice = st.selectbox("Paper", papers, format_func=lambda p: f"{p['title']} ({p.get('year') or '—'})",
+                          index=None, placeholder="Choose a paper", key="paper_pick")
+    if choice is not None:
+        st.query_params["id"] = str(choice["id"])
+    return choice
+
+
+def _header(paper: dict[str, Any]) -> None:
+    st.title(paper["title"])
+    bits = [", ".join(paper.get("authors", [])) or "unknown authors"]
+    if paper.get("year"):
+        bits.append(str(paper["year"]))
+    if paper.get("venue"):
+        bits.append(paper["venue"])
+    st.markdown(" · ".join(bits))
+    refs = []
+    if paper.get("arxiv_id"):
+        refs.append(f"[arXiv:{paper['arxiv_id']}](https://arxiv.org/abs/{paper['arxiv_id']})")
+    if paper.get("doi"):
+        refs.append(f"[doi:{paper['doi']}](https://doi.org/{paper['doi']})")
+    if refs:
+        st.markdown(" · ".join(refs))
+    if paper.get("needs_refresh"):
+        st.caption("Metadata incomplete (logged offline): run `reading refresh` when online.")
+
+
+def _edit(log: reading.Log, paper: dict[str, Any]) -> None:
+    pid = paper["id"]
+    with st.form(f"edit_{pid}"):
+        c1, c2, c3 = st.columns(3)
+        status = c1.selectbox("Status", reading.STATUSES, index=reading.STATUSES.index(paper["status"]))
+        rating = c2.selectbox("Rating", [None, 1, 2, 3, 4, 5], index=[None, 1, 2, 3, 4, 5].index(paper.get("rating")),
+                              format_func=lambda r: "—" if r is None else "★" * r)
+        tags = c3.text_input("Tags (comma-separated)", ", ".join(paper.get("tags", [])))
+        if st.form_submit_button("Save"):
+            with guarded():
+                wanted = [t.strip() for t in tags.split(",") if t.strip()]
+                with log.transaction():
+                    if status != paper["status"]:
+                        log.set_status(pid, status)
+                    if rating != paper.get("rating"):
+                        log.rate(pid, rating)
+                    drop = [t for t in paper.get("tags", []) if t not in wanted]
+                    add = [t for t in wanted if t not in paper.get("tags", [])]
+                    if drop:
+                        log.untag(pid, *drop)
+                    if add:
+                        log.tag(pid, *add)
+                st.session_state["flash"] = "Saved."
+                st.rerun()
+
+
+def _reads(log: reading.Log, paper: dict[str, Any]) -> None:
+    reads = sorted((r["read_on"] for r in paper.get("reads", [])), reverse=True)
+    st.markdown("**Reads:** " + (", ".join(reads) if reads else "none yet"))
+    c1, c2 = st.columns([2, 1])
+    day = c1.date_input("Read on", dt.date.today(), key=f"read_day_{paper['id']}", label_visibility="collapsed")
+    if c2.button("Log a read", key=f"read_btn_{paper['id']}"):
+        with guarded():
+            added = log.add_read(paper["id"], day)
+            st.session_state["flash"] = f"Read on {day} logged." if added else f"A read on {day} was already logged."
+            st.rerun()
+
+
+def _notes(log: reading.Log, paper: dict[str, Any]) -> None:
+    st.subheader("Notes")
+    for note in paper.get("notes", []):
+        with st.container(border=True):
+            st.markdown(note["text"])
+            st.caption(note["created_at"][:16].replace("T", " "))
+    with st.form(f"note_{paper['id']}", clear_on_submit=True):
+        text = st.text_area("New note (Markdown; any language)", height=120)
+        if st.form_submit_button("Add note"):
+            with guarded():
+                log.note(paper["id"], text)
+                st.session_state["flash"] = "Note added."
+                st.rerun()
+
+
+def _models(log: reading.Log, paper: dict[str, Any]) -> None:
+    models = paper.get("models") or []
+    if not models:
+        return
+    from . import _zoo
+
+    st.subheader("Zoo models implementing it")
+    for model in models:
+        with guarded(f"{model}: "):
+            st.markdown(f"**{model}**")
+            rows = _zoo.claimed_vs_measured(model, log.results(model))
+            if rows:
+                st.dataframe(rows, hide_index=True)
+            link("zoo", f"Open {model} in the zoo", model=model)
+
+
+def _related(log: reading.Log, paper: dict[str, Any]) -> None:
+    st.subheader("Related papers")
+    if log.count() < 2:
+        st.caption("Log more papers to see related ones.")
+        return
+    with guarded("Related papers unavailable: "), st.spinner("Finding related papers…"):
+        hits = index.related(log, paper["id"], k=5, embedder=resources.get_embedder(log))
+        for hit in hits:
+            link("paper", f"{hit['title']} ({hit.get('year') or '—'}) · {hit['score']:.3f}", id=hit["id"])
+
+
+def render_paper() -> None:
+    """A paper's page: metadata, abstract, editable notes, tags, reads, zoo models, related papers."""
+    flash()
+    log = log_or_stop()
+    paper = _pick_paper(log)
+    if paper is None:
+        return
+    _header(paper)
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader("Abstract")
+        st.markdown(paper.get("abstract") or "_No abstract yet._")
+        _notes(log, paper)
+    with right:
+        _edit(log, paper)
+        _reads(log, paper)
+        _models(log, paper)
+        _related(log, paper)
+        with st.expander("Edit metadata or remove"):
+            with st.form(f"meta_{paper['id']}"):
+                title = st.text_input("Title", paper["title"])
+                authors = st.text_input("Authors (separated by ;)", "; ".join(paper.get("authors", [])))
+                year = st.text_input("Year", str(paper.get("year") or ""))
+                venue = st.text_input("Venue", paper.get("venue") or "")
+                if st.form_submit_button("Save metadata"):
+                    with guarded():
+                        log.update(paper["id"], title=title, authors=authors, year=year or None, venue=venue or None)
+                        st.session_state["flash"] = "Metadata saved."
+                        st.rerun()
+            sure = st.checkbox("Yes, remove this paper with its notes and reads", key=f"rm_ok_{paper['id']}")
+            if st.button("Remove", disabled=not sure, key=f"rm_{paper['id']}"):
+                with guarded():
+                    log.remove(paper["id"])
+                    st.query_params.clear()
+                    st.session_state["flash"] = f"Removed “{paper['title']}”."
+                    st.switch_page("ui/pages/library.py")

@@ -1,0 +1,115 @@
+"""Log a paper: by arXiv id or URL (fetched), by hand, or from BibTeX; with tags, note, rating, status, read date."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import streamlit as st
+
+import reading
+
+from .common import flash, guarded, link, log_or_stop, one_line
+
+
+def _common(prefix: str) -> dict[str, Any]:
+    """The fields every way of logging shares; returns them as ``Log.add`` keyword arguments."""
+    c1, c2, c3 = st.columns(3)
+    status = c1.selectbox("Status", reading.STATUSES, index=2, key=f"{prefix}_status")
+    rating = c2.selectbox("Rating", [None, 1, 2, 3, 4, 5], key=f"{prefix}_rating",
+                          format_func=lambda r: "—" if r is None else "★" * r)
+    read_on = c3.date_input("Read on", dt.date.today(), key=f"{prefix}_read_on",
+                            help="Recorded when the status is 'read'.")
+    tags = st.text_input("Tags (comma-separated)", key=f"{prefix}_tags", placeholder="resnet, efficient")
+    note = st.text_area("Note (Markdown; any language)", key=f"{prefix}_note", height=100)
+    return {
+        "status": status, "rating": rating, "read_on": read_on if status == "read" else None,
+        "tags": [t.strip() for t in tags.split(",") if t.strip()], "note": note or None,
+    }
+
+
+def _manual(prefix: str, required: bool) -> dict[str, Any]:
+    title = st.text_input("Title" + (" *" if required else ""), key=f"{prefix}_title")
+    authors = st.text_input("Authors (separated by ;)", key=f"{prefix}_authors",
+                            placeholder="Kaiming He; Xiangyu Zhang")
+    c1, c2, c3 = st.columns(3)
+    year = c1.text_input("Year", key=f"{prefix}_year")
+    venue = c2.text_input("Venue", key=f"{prefix}_venue")
+    doi = c3.text_input("DOI", key=f"{prefix}_doi")
+    abstract = st.text_area("Abstract", key=f"{prefix}_abstract", height=100)
+    return {"title": title or None, "authors": authors or None, "year": year or None, "venue": venue or None,
+            "doi": doi or None, "abstract": abstract or None}
+
+
+def _saved(result: reading.AddResult) -> None:
+    paper = result.paper
+    what = "Logged" if result.created else "Updated"
+    if result.message:
+        st.warning(result.message)
+    st.success(f"{what} “{paper['title']}” (id {paper['id']}). It is searchable now.")
+    link("paper", "Open its page", id=paper["id"])
+
+
+def _arxiv(log: reading.Log) -> None:
+    with st.form("log_arxiv"):
+        ref = st.text_input("arXiv id or URL", placeholder="1512.03385 or https://arxiv.org/abs/1707.01083",
+                            key="la_ref")
+        with st.expander("Fields typed here win over arXiv's (and are kept when arXiv cannot be reached)"):
+            typed = _manual("la", required=False)
+        extra = _common("la")
+        submitted = st.form_submit_button("Fetch and log", type="primary")
+    if submitted:
+        if not ref.strip():
+            st.error("Give an arXiv id or URL.")
+            return
+        try:
+            with st.spinner("Asking arXiv…"):
+                result = log.add(ref.strip(), **typed, **extra, fetch=True)
+        except reading.ReadingError as err:
+            st.error(one_line(err))
+        else:
+            _saved(result)
+
+
+def _by_hand(log: reading.Log) -> None:
+    with st.form("log_manual"):
+        typed = _manual("lm", required=True)
+        arxiv_id = st.text_input("arXiv id (optional; not fetched)", key="lm_arxiv")
+        extra = _common("lm")
+        submitted = st.form_submit_button("Log", type="primary")
+    if submitted:
+        try:
+            result = log.add(arxiv_id.strip() or None, **typed, **extra, fetch=False)
+        except reading.ReadingError as err:
+            st.error(one_line(err))
+        else:
+            _saved(result)
+
+
+def _bibtex(log: reading.Log) -> None:
+    with st.form("log_bibtex"):
+        text = st.text_area("Paste BibTeX", height=200, key="lb_text", placeholder="@article{he2016deep, ...}")
+        upload = st.file_uploader("…or upload a .bib file", type=["bib", "bibtex", "txt"], key="lb_file")
+        tags = st.text_input("Tags for every entry (comma-separated)", key="lb_tags")
+        submitted = st.form_submit_button("Import", type="primary")
+    if submitted:
+        from . import _intake
+
+        with guarded("Import failed: "):
+            body = upload.getvalue().decode("utf-8-sig") if upload is not None else text
+            summary = _intake.import_bibtex(log, body, tags=[t.strip() for t in tags.split(",") if t.strip()])
+            st.success(f"BibTeX imported: {summary}.")
+            link("library", "Open the library")
+
+
+def render() -> None:
+    """The Log a paper page."""
+    st.title("Log a paper")
+    flash()
+    log = log_or_stop()
+    by_arxiv, by_hand, by_bibtex = st.tabs(["arXiv", "By hand", "BibTeX"])
+    with by_arxiv:
+        _arxiv(log)
+    with by_hand:
+        _by_hand(log)
+    with by_bibtex:
+        _bibtex(log)

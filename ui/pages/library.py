@@ -1,0 +1,4 @@
+"""Page script: the Library."""
+from ui import library
+
+library.render()

@@ -1,0 +1,4 @@
+"""Page script: Search."""
+from ui import search
+
+search.render()

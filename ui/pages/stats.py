@@ -1,0 +1,4 @@
+"""Page script: Reading stats."""
+from ui import stats
+
+stats.render()

@@ -1,0 +1,4 @@
+"""Page script: the SPOS supernet."""
+from ui import supernet
+
+supernet.render()

@@ -1,0 +1,117 @@
+"""Every heavy object the pages use, from ``st.cache_resource`` getters (one place, so each is built once per process).
+
+The log, the embedder, the zoo's model cards and the SPOS lookup tables are shared by all sessions; snapshots of the
+log (its papers, its embedding map) are keyed on the log's ``data_version``, so a write from the app or from the
+``reading`` CLI in another process shows on the next rerun.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+import index
+import reading
+
+#: Log setting holding the daily reading goal shown on the stats page.
+GOAL_SETTING = "ui.daily_goal"
+#: Log setting holding the SPOS latency table path and the SPOS search result path the supernet page shows.
+LATENCY_SETTING = "ui.spos_latency_table"
+SEARCH_SETTING = "ui.spos_search_result"
+
+
+def db_path() -> Path:
+    """The log file: ``$READING_DB`` or the user's default (read on every run, so tests can point it elsewhere)."""
+    return reading.default_db_path()
+
+
+@st.cache_resource(show_spinner=False)
+def _open_log(path: str) -> reading.Log:
+    return reading.open_log(path)
+
+
+def get_log() -> reading.Log:
+    """The open log for :func:`db_path` (one connection per process, thread-safe)."""
+    return _open_log(str(db_path()))
+
+
+@st.cache_resource(show_spinner="Loading the embedding model (first search only)…")
+def _embedder(name: str) -> index.Embedder:
+    embedder = index.get_embedder(name)
+    _ = embedder.dim  # loads the model now, inside the spinner, rather than in the middle of a search
+    return embedder
+
+
+def get_embedder(log: reading.Log | None = None) -> index.Embedder:
+    """The configured embedder (``$INDEX_MODEL``, the log's setting, or the bundled MiniLM), loaded once."""
+    return _embedder(index.resolve_model(log=log))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _papers(path: str, version: int) -> list[dict[str, Any]]:
+    return _open_log(path).papers(sort="added")
+
+
+def papers_snapshot(log: reading.Log) -> list[dict[str, Any]]:
+    """Every paper of the log (newest first), rebuilt only when the log's data changed. Treat as read-only."""
+    return _papers(str(log.path), log.data_version())
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _stats(path: str, version: int, today: str, window: int) -> dict[str, Any]:
+    return _open_log(path).stats(window_days=window, today=today)
+
+
+def stats_snapshot(log: reading.Log, today: str, window: int = 30) -> dict[str, Any]:
+    """``log.stats`` for ``today``, cached until the log changes."""
+    return _stats(str(log.path), log.data_version(), today, window)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _map(path: str, version: int, model: str) -> dict[str, Any]:
+    from . import _maps
+
+    log = _open_log(path)
+    return _maps.embedding_map(log, _embedder(model))
+
+
+def embedding_map(log: reading.Log) -> dict[str, Any]:
+    """2-D projection of the library's embeddings: ``{"ids": [...], "xy": [[x, y], ...]}`` (slow the first time)."""
+    return _map(str(log.path), log.data_version(), index.resolve_model(log=log))
+
+
+@st.cache_resource(show_spinner=False)
+def model_cards() -> list[Any]:
+    """The zoo's model cards, one per registered model, sorted by name (imports torch on first use)."""
+    import zoo
+
+    return [zoo.info(name) for name in zoo.list_models()]
+
+
+@st.cache_resource(show_spinner=False)
+def flops_table(channel_search: bool) -> Any:
+    """The exact MACs table of the paper's SPOS supernet at 224x224 (built on the meta device: instant)."""
+    from zoo import spos
+
+    return spos.flops_table(spos.Layout(channel_search=channel_search))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _latency_table(path: str, mtime: float) -> Any:
+    from zoo import spos
+
+    return spos.LatencyTable.load(path)
+
+
+def latency_table(path: str | os.PathLike) -> Any:
+    """The SPOS latency table stored at ``path`` (reloaded when the file changes). Raises ValueError/OSError."""
+    path = Path(path).expanduser()
+    return _latency_table(str(path), path.stat().st_mtime)
+
+
+def clear_snapshots() -> None:
+    """Forget cached log snapshots (after a write whose effect must show at once)."""
+    _papers.clear()
+    _stats.clear()

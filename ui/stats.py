@@ -1,0 +1,134 @@
+"""Reading stats: papers per day/week, a calendar heatmap, streaks, average against a goal, tags over time, and a
+2-D map of the library's embeddings coloured by tag."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+import reading
+
+from . import resources
+from .common import flash, guarded, log_or_stop, starter_offer
+
+
+def calendar_frame(per_day: dict[str, int], today: dt.date, weeks: int = 53) -> pd.DataFrame:
+    """One row per day of the last ``weeks`` weeks: date, week start, weekday, papers read."""
+    start = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=weeks - 1)
+    days = [start + dt.timedelta(days=i) for i in range((today - start).days + 1)]
+    return pd.DataFrame({
+        "date": [d.isoformat() for d in days],
+        "week": [(d - dt.timedelta(days=d.weekday())).isoformat() for d in days],
+        "weekday": [d.strftime("%a") for d in days],
+        "papers": [per_day.get(d.isoformat(), 0) for d in days],
+    })
+
+
+def tags_over_time(papers: list[dict[str, Any]], top: int = 8) -> pd.DataFrame:
+    """Papers per month and tag (a paper counts in the month of its first read, else of being logged)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    totals: Counter[str] = Counter()
+    for p in papers:
+        reads = sorted(r["read_on"] for r in p.get("reads", []))
+        month = (reads[0] if reads else (p.get("added_at") or ""))[:7]
+        for tag in p.get("tags", []):
+            counts[(month, tag)] += 1
+            totals[tag] += 1
+    keep = {t for t, _ in totals.most_common(top)}
+    rows = [{"month": m, "tag": t, "papers": n} for (m, t), n in sorted(counts.items()) if t in keep and m]
+    return pd.DataFrame(rows, columns=["month", "tag", "papers"])
+
+
+def _habit(stats: dict[str, Any], goal: float, today: dt.date) -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Current streak", f"{stats['current_streak']} days")
+    c2.metric("Longest streak", f"{stats['longest_streak']} days")
+    c3.metric(f"Papers per day ({stats['window_days']} days)", f"{stats['avg_per_day']:.2f}",
+              delta=f"{stats['avg_per_day'] - goal:+.2f} vs goal {goal:g}")
+    c4.metric("Reads logged", stats["total_reads"], help=f"{stats['total_papers']} papers in the log")
+
+    per_day = stats["per_day"]
+    last = [(today - dt.timedelta(days=i)).isoformat() for i in range(89, -1, -1)]
+    day_df = pd.DataFrame({"date": last, "papers": [per_day.get(d, 0) for d in last]})
+    week_df = pd.DataFrame({"week": list(stats["per_week"]), "papers": list(stats["per_week"].values())})
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Papers per day** (last 90 days)")
+        bars = alt.Chart(day_df).mark_bar().encode(x=alt.X("date:T", title=None), y=alt.Y("papers:Q"),
+                                                   tooltip=["date:T", "papers:Q"])
+        rule = alt.Chart(pd.DataFrame({"goal": [goal]})).mark_rule(color="red", strokeDash=[4, 4]).encode(y="goal:Q")
+        st.altair_chart(bars + rule, width="stretch")
+    with right:
+        st.markdown("**Papers per week**")
+        if week_df.empty:
+            st.caption("No reads logged yet.")
+        else:
+            st.altair_chart(alt.Chart(week_df.tail(26)).mark_bar().encode(
+                x=alt.X("week:N", title=None, sort=None), y="papers:Q", tooltip=["week", "papers"]),
+                width="stretch")
+
+    st.markdown("**Reading calendar** (last 12 months)")
+    cal = calendar_frame(per_day, today)
+    heat = alt.Chart(cal).mark_rect(cornerRadius=2).encode(
+        x=alt.X("week:O", title=None, axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("weekday:O", sort=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], title=None),
+        color=alt.Color("papers:Q", scale=alt.Scale(scheme="greens"), legend=alt.Legend(title="papers")),
+        tooltip=["date", "papers"],
+    ).properties(height=160)
+    st.altair_chart(heat, width="stretch")
+
+
+def _map(log: reading.Log, papers: list[dict[str, Any]]) -> None:
+    st.subheader("Map of the library")
+    st.caption("Each dot is a paper, placed by its embedding (first two principal components), coloured by its "
+               "first tag.")
+    if len(papers) < 3:
+        st.caption("Log at least three papers to draw the map.")
+        return
+    if not st.toggle("Draw the map", key="stats_map", help="Embeds every paper the first time (slow for big logs)."):
+        return
+    with guarded("Cannot draw the map: "), st.spinner("Embedding the library…"):
+        data = resources.embedding_map(log)
+        by_id = {p["id"]: p for p in papers}
+        rows = []
+        for pid, (x, y) in zip(data["ids"], data["xy"]):
+            p = by_id.get(pid)
+            if p is not None:
+                rows.append({"x": float(x), "y": float(y), "title": p["title"],
+                             "tag": (p.get("tags") or ["(untagged)"])[0]})
+        chart = alt.Chart(pd.DataFrame(rows)).mark_circle(size=60, opacity=0.8).encode(
+            x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None), color="tag:N", tooltip=["title", "tag"],
+        ).properties(height=420).interactive()
+        st.altair_chart(chart, width="stretch")
+
+
+def render() -> None:
+    """The Reading stats page."""
+    st.title("Reading stats")
+    flash()
+    log = log_or_stop()
+    if starter_offer(log, key="starter_stats"):
+        return
+    today = dt.date.today()
+    goal = float(log.get_setting(resources.GOAL_SETTING, 2))
+    new_goal = st.sidebar.number_input("Daily goal (papers)", 0.0, 50.0, goal, 0.5, key="stats_goal")
+    if new_goal != goal:
+        with guarded():
+            log.set_setting(resources.GOAL_SETTING, new_goal)
+            goal = new_goal
+    stats = resources.stats_snapshot(log, today.isoformat())
+    _habit(stats, goal, today)
+    papers = resources.papers_snapshot(log)
+    st.subheader("Tags over time")
+    frame = tags_over_time(papers)
+    if frame.empty:
+        st.caption("Tag some papers to see how your interests move.")
+    else:
+        st.altair_chart(alt.Chart(frame).mark_bar().encode(
+            x=alt.X("month:N", title=None), y="papers:Q", color="tag:N", tooltip=["month", "tag", "papers"]),
+            width="stretch")
+    _map(log, papers)

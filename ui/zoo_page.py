@@ -1,0 +1,170 @@
+"""Zoo: every registered model with its card, weights status, stored results, benchmarks and Pareto plots."""
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+import reading
+
+from . import _zoo, resources
+from .common import flash, guarded, link, log_or_stop, one_line
+
+
+def _papers(log: reading.Log, card: Any) -> None:
+    st.markdown("**Papers**")
+    for aid in card.papers:
+        try:
+            paper = log.get(aid)
+        except reading.PaperNotFound:
+            c1, c2 = st.columns([3, 2])
+            c1.markdown(f"arXiv:{aid} — not in your log")
+            if c2.button(f"Log arXiv:{aid}", key=f"zoo_log_{card.name}_{aid}"):
+                try:
+                    with st.spinner("Asking arXiv…"):
+                        result = log.add(aid, status="to-read", tags=[card.family] if card.family else ())
+                        log.link_model(card.name, aid)
+                except reading.ReadingError as err:
+                    st.error(one_line(err))
+                else:
+                    st.session_state["flash"] = result.message or f"Logged “{result.paper['title']}”."
+                    st.rerun()
+        else:
+            link("paper", f"{paper['title']} ({paper.get('year') or '—'}) · arXiv:{aid}", id=paper["id"])
+
+
+def _figures(log: reading.Log, card: Any) -> None:
+    import zoo
+
+    results = log.results(card.name)
+    st.markdown("**Claimed vs ours** (counted params/MACs; measured accuracy and speed)")
+    if hasattr(zoo, "compare"):
+        rows = [c.to_dict() for c in zoo.compare(card.name, results)]
+    else:
+        rows = _zoo.claimed_vs_measured(card.name, results)
+    if rows:
+        st.dataframe(rows, hide_index=True)
+    c1, c2 = st.columns(2)
+    c1.metric("Params (counted)", f"{card.params / 1e6:.2f} M" if card.params else "—")
+    c2.metric("MACs at 224² (counted)", f"{card.macs / 1e9:.3f} G" if card.macs else "—")
+    st.markdown("**Weights**")
+    weights = _zoo.weights_rows(card)
+    if weights:
+        st.dataframe(weights, hide_index=True, column_config={"cached": st.column_config.CheckboxColumn("cached")})
+        missing = [w for w in weights if not w["cached"]]
+        if missing:
+            st.caption("Not cached yet: they download on first `zoo.load(..., weights=...)`. Offline, put the file "
+                       f"at the exact path shown, e.g. `{missing[0]['path']}` (from {missing[0]['download'] or '—'}).")
+    else:
+        st.caption("No released weights for this model.")
+    st.markdown("**Stored results**")
+    if results:
+        st.dataframe([{k: r[k] for k in ("metric", "value", "weights", "source", "measured_at")} for r in results],
+                     hide_index=True)
+    else:
+        st.caption(f"None yet. Run a benchmark below or `python -m zoo bench {card.name} --store`.")
+
+
+def _benchmark(log: reading.Log, names: list[str], default: str) -> None:
+    import zoo
+
+    run = getattr(zoo, "benchmark", None)
+    st.subheader("Run a benchmark")
+    if run is None:
+        st.info("This zoo has no benchmark function yet (zoo.benchmark).")
+        return
+    with st.form("zoo_bench"):
+        chosen = st.multiselect("Models", names, default=[default], key="zb_models")
+        c1, c2, c3 = st.columns(3)
+        batches = c1.multiselect("Batch sizes", [1, 8, 32], default=[1], key="zb_batches")
+        optimized = c2.toggle("zoo.optimize (BN folded)", value=False, key="zb_opt")
+        iters = c3.number_input("Timed iterations", 2, 200, 10, key="zb_iters")
+        go = st.form_submit_button("Benchmark on this machine", type="primary")
+    if not go:
+        return
+    if not chosen or not batches:
+        st.error("Pick at least one model and one batch size.")
+        return
+    jobs = [(m, b) for m in chosen for b in batches]
+    bar = st.progress(0.0, text="Starting…")
+    stored = 0
+    for i, (model, batch) in enumerate(jobs):
+        bar.progress(i / len(jobs), text=f"{model} at batch {batch} ({i + 1}/{len(jobs)})")
+        try:
+            for r in run(model, batch_sizes=(batch,), optimized=(optimized,), iters=int(iters), warmup=2,
+                         memory=False, progress=False):
+                if r.skipped:
+                    st.warning(f"{model}: {r.skipped}")
+                for metric, value in r.metrics().items():
+                    log.add_result(r.model, metric, value, weights=r.weights, env=dict(r.env))
+                    stored += 1
+        except Exception as err:  # one model failing must not stop the others, nor show a traceback
+            st.error(f"{model}: {one_line(err)}")
+    bar.progress(1.0, text="Done")
+    st.success(f"Stored {stored} measured figures in the log.")
+
+
+def _plots(cards: list[Any], results: list[dict[str, Any]]) -> None:
+    st.subheader("Accuracy and latency against MACs")
+    points = _zoo.plot_points(cards, results)
+    if not points:
+        st.caption("No figures to plot yet.")
+        return
+    frame = pd.DataFrame(points)
+    c1, c2 = st.columns(2)
+    for col, metric, higher in ((c1, "top-1 (%)", True), (c2, "latency (ms)", False)):
+        sub = frame[frame["metric"] == metric]
+        with col:
+            st.markdown(f"**{metric} vs MACs** — hollow: claimed, filled: measured; line: Pareto front")
+            if sub.empty:
+                st.caption("Nothing measured yet." if metric.startswith("latency") else "No claims.")
+                continue
+            dots = alt.Chart(sub).mark_point(size=80).encode(
+                x=alt.X("MACs (G):Q", scale=alt.Scale(type="log")), y=alt.Y("value:Q", title=metric,
+                                                                            scale=alt.Scale(zero=False)),
+                color="family:N", shape="kind:N",
+                fill=alt.condition(alt.datum.kind == "measured", "family:N", alt.value("transparent")),
+                tooltip=["model", "kind", "MACs (G)", "value"],
+            )
+            fronts = pd.DataFrame([p for kind in ("claimed", "measured")
+                                   for p in _zoo.pareto([q for q in points if q["metric"] == metric
+                                                         and q["kind"] == kind], higher)])
+            line = alt.Chart(fronts).mark_line(strokeDash=[4, 3], color="gray").encode(
+                x="MACs (G):Q", y="value:Q", detail="kind:N")
+            st.altair_chart((line + dots).interactive(), width="stretch")
+
+
+def render() -> None:
+    """The Zoo page."""
+    st.title("Zoo")
+    flash()
+    log = log_or_stop()
+    try:
+        with st.spinner("Loading the zoo…"):
+            cards = resources.model_cards()
+    except Exception as err:  # torch missing or a broken model file: say so in one line
+        st.error(f"Cannot load the zoo: {one_line(err)}")
+        return
+    names = [c.name for c in cards]
+    results = log.results()
+    st.caption(f"{len(cards)} registered models. Params and MACs are counted with torch.utils.flop_counter "
+               "(MACs = FLOPs / 2) at 1×3×224×224.")
+    st.dataframe(_zoo.card_rows(cards, results), hide_index=True, key="zoo_table")
+
+    wanted = st.query_params.get("model")
+    default = wanted if wanted in names else names[0]
+    name = st.selectbox("Model card", names, index=names.index(default), key="zoo_model")
+    card = next(c for c in cards if c.name == name)
+    with st.container(border=True):
+        st.subheader(card.name)
+        st.caption(" · ".join(b for b in (card.family, card.description,
+                                           ("aliases: " + ", ".join(card.aliases)) if card.aliases else "") if b))
+        with guarded(f"{card.name}: "):
+            _papers(log, card)
+            _figures(log, card)
+    with guarded("Benchmark: "):
+        _benchmark(log, names, card.name)
+    with guarded("Plots: "):
+        _plots(cards, log.results())
