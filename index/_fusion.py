@@ -12,7 +12,7 @@ Ranking = Sequence[tuple[int, float]]  # (paper id, score), best first
 #: RRF's rank offset; 60 is the value of Cormack et al. (2009).
 RRF_K = 60
 #: Weight of the dense scores in the blend (1 - this for keyword), tuned on CSFCube's dev folds.
-BLEND_ALPHA = 0.7
+BLEND_ALPHA = 0.8
 #: The fusion hybrid search uses: ("rrf", RRF_K) or ("blend", BLEND_ALPHA).
 DEFAULT: tuple[str, float] = ("blend", BLEND_ALPHA)
 
@@ -26,21 +26,21 @@ def rrf(dense: Ranking, keyword: Ranking, k: float = RRF_K) -> list[tuple[int, f
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _minmax(ranking: Ranking) -> dict[int, float]:
+def _scaled(ranking: Ranking) -> dict[int, float]:
+    """Scores divided by the best one (negatives clipped to 0): independent of how deep the ranking was cut."""
     if not ranking:
         return {}
-    values = [s for _, s in ranking]
-    lo, hi = min(values), max(values)
-    span = hi - lo
-    return {pid: ((s - lo) / span if span > 0 else 1.0) for pid, s in ranking}
+    best = max(s for _, s in ranking)
+    return {pid: (max(s, 0.0) / best if best > 0 else 0.0) for pid, s in ranking}
 
 
 def blend(dense: Ranking, keyword: Ranking, alpha: float = BLEND_ALPHA) -> list[tuple[int, float]]:
-    """Weighted blend: alpha * dense + (1 - alpha) * keyword, each min-max scaled over its own candidates.
+    """Weighted blend: alpha * dense + (1 - alpha) * keyword, each divided by its best score.
 
-    A paper missing from one ranking scores 0 there (below that ranking's worst candidate).
+    Scaling by the best score (not min-max) makes the top of the fused list the same whether 100 or all
+    candidates were taken. A paper missing from one ranking scores 0 there.
     """
-    d, kw = _minmax(dense), _minmax(keyword)
+    d, kw = _scaled(dense), _scaled(keyword)
     scores = {pid: alpha * d.get(pid, 0.0) + (1 - alpha) * kw.get(pid, 0.0) for pid in {*d, *kw}}
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 

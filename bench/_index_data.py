@@ -1,0 +1,99 @@
+"""Shared pieces of the index benches: CSFCube loading, a log filled with it, an on-disk embedding cache.
+
+Reads `../shared/data/csfcube/` (CC BY-NC 4.0); the embedding cache lives under /tmp, never in the repository.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "csfcube"
+CACHE_DIR = Path(os.environ.get("INDEX_BENCH_CACHE", Path(tempfile.gettempdir()) / "paper-zoo-bench"))
+
+
+def load_corpus() -> list[dict]:
+    with open(DATA / "corpus.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def load_queries() -> list[dict]:
+    with open(DATA / "queries.jsonl", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def load_qrels() -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with open(DATA / "qrels.tsv", encoding="utf-8") as fh:
+        next(fh)
+        for line in fh:
+            qid, pid, rel = line.rstrip("\n").split("\t")
+            qrels.setdefault(qid, {})[pid] = int(rel)
+    return qrels
+
+
+def load_splits() -> dict[str, dict[str, list[str]]]:
+    return json.loads((DATA / "evaluation_splits.json").read_text(encoding="utf-8"))
+
+
+def fill_log(log, corpus: list[dict]) -> dict[str, int]:
+    """Add every corpus paper to the log by hand (no network); returns CSFCube pid -> log row id.
+
+    CSFCube holds 17 pairs of distinct papers sharing a title, which the log would merge as duplicates: the second
+    of each pair is added under a provisional title and then renamed, so all 4,205 stay separate.
+    """
+    ids = {}
+    for paper in corpus:
+        year = str(paper.get("year") or "")
+        year = int(year) if year.isdigit() and 1000 <= int(year) <= 9999 else None
+        result = log.add(None, title=paper["title"], abstract=paper["abstract"], year=year, fetch=False,
+                         status="read")
+        if not result.created:
+            result = log.add(None, title=f"csfcube {paper['pid']}", abstract=paper["abstract"], year=year,
+                             fetch=False, status="read")
+            log.update(result.paper["id"], title=paper["title"])
+        ids[paper["pid"]] = result.paper["id"]
+    return ids
+
+
+def text_key(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+class CachedEmbedder:
+    """Wraps an embedder with a file cache of vectors by text hash, so reruns of a bench skip the model."""
+
+    def __init__(self, inner, path: Path | None = None) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.path = path or CACHE_DIR / f"emb-{text_key(inner.name)[:12]}.npz"
+        self._cache: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            with np.load(self.path) as z:
+                self._cache = dict(zip((str(k) for k in z["keys"]), z["vecs"]))
+
+    @property
+    def dim(self) -> int:
+        if self._cache:
+            return int(next(iter(self._cache.values())).shape[0])
+        return self.inner.dim
+
+    def encode(self, texts, *, batch_size: int = 32) -> np.ndarray:
+        keys = [text_key(t) for t in texts]
+        missing = [i for i, k in enumerate(keys) if k not in self._cache]
+        if missing:
+            vecs = self.inner.encode([texts[i] for i in missing], batch_size=batch_size)
+            for i, v in zip(missing, vecs):
+                self._cache[keys[i]] = v
+            self.save()
+        return np.stack([self._cache[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, self.dim), "f4")
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.asarray(list(self._cache)), vecs=np.stack(list(self._cache.values())))
+        os.replace(tmp, self.path)
