@@ -1,0 +1,280 @@
+"""The Streamlit app, driven headless with AppTest against a temporary log (hashed embedder: no model load)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import reading
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["library", "search", "log_paper", "stats", "zoo", "supernet", "paper"]
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "log.db"
+    monkeypatch.setenv("READING_DB", str(path))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "weights"))
+    return path
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    return at
+
+
+def _goto(at: AppTest, page: str, **query: str) -> AppTest:
+    at.query_params.clear()
+    at.query_params.update(query)
+    at.switch_page(f"ui/pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def _links(at: AppTest) -> list[str]:
+    return [e.proto.label for e in at.get("page_link")]
+
+
+def _seed(db: Path) -> None:
+    with reading.open_log(db) as log:
+        log.add(None, title="Deep Residual Learning for Image Recognition", year=2016, fetch=False,
+                abstract="Residual networks ease the training of very deep networks.", tags=["resnet"],
+                read_on="2026-11-20")
+        log.add(None, title="ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design", year=2018,
+                fetch=False, abstract="Channel shuffle and channel split make a fast mobile network.",
+                tags=["efficient"], read_on="2026-11-21")
+        log.add(None, title="Single Path One-Shot Neural Architecture Search with Uniform Sampling", year=2020,
+                fetch=False, abstract="A supernet trained by uniform path sampling, then evolutionary search.",
+                tags=["nas"], status="to-read")
+
+
+def test_every_page_runs_on_an_empty_log_and_the_library_offers_the_starter_set(db):
+    at = _app()
+    assert not at.exception
+    assert _button(at, "Load the starter set")
+    for page in PAGES:
+        _goto(at, page)
+    with reading.open_log(db) as log:
+        assert log.count() == 0  # looking at pages writes no paper
+
+
+def test_the_starter_set_loads_in_one_click_with_its_zoo_links(db):
+    at = _app()
+    _button(at, "Load the starter set").click().run()
+    assert not at.exception
+    with reading.open_log(db) as log:
+        assert log.count() > 10
+        assert "resnet50" in log.models_for("1512.03385")
+    assert any("Starter set loaded" in s.value for s in at.success)
+    titles = at.dataframe[0].value["title"].tolist()
+    assert "Deep Residual Learning for Image Recognition" in titles
+
+
+def test_every_page_runs_on_a_filled_log(db):
+    _seed(db)
+    at = _app()
+    for page in PAGES:
+        _goto(at, page)
+    _goto(at, "paper", id="1")
+    assert at.title[0].value == "Deep Residual Learning for Image Recognition"
+
+
+def test_a_paper_logged_by_hand_appears_in_library_and_search(db):
+    _seed(db)
+    at = _goto(_app(), "log_paper")
+    at.text_input(key="lm_title").input("Attention Is All You Need")
+    at.text_input(key="lm_authors").input("Ashish Vaswani; Noam Shazeer")
+    at.text_input(key="lm_year").input("2017")
+    at.text_area(key="lm_abstract").input("The transformer relies entirely on self-attention, dispensing with "
+                                          "recurrence and convolutions.")
+    at.text_input(key="lm_tags").input("transformers, nlp")
+    at.text_area(key="lm_note").input("注意力机制：**multi-head** attention.")
+    _button(at, "Log").click().run()
+    assert not at.exception and not at.error
+    with reading.open_log(db) as log:
+        paper = log.get(4)
+    assert paper["title"] == "Attention Is All You Need" and paper["year"] == 2017
+    assert paper["authors"] == ["Ashish Vaswani", "Noam Shazeer"]
+    assert set(paper["tags"]) == {"transformers", "nlp"}
+    assert paper["notes"][0]["text"] == "注意力机制：**multi-head** attention."
+    assert paper["status"] == "read" and len(paper["reads"]) == 1
+
+    _goto(at, "library")
+    assert "Attention Is All You Need" in at.dataframe[0].value["title"].tolist()
+    at.text_input(key="lib_text").input("self-attention").run()
+    assert at.dataframe[0].value["title"].tolist() == ["Attention Is All You Need"]
+
+    _goto(at, "search")
+    for mode in ("hybrid", "keyword", "dense"):
+        at.button_group[0].set_value(mode)
+        at.text_input(key="s_query").input("self-attention transformer").run()
+        assert not at.exception and not at.error
+        assert _links(at)[0].startswith("1. Attention Is All You Need"), mode
+
+
+def test_a_paper_logged_from_the_cli_shows_on_the_next_rerun(db):
+    _seed(db)
+    at = _goto(_app(), "library")
+    assert len(at.dataframe[0].value) == 3
+    with reading.open_log(db) as other:  # another process's connection, as the `reading` CLI would have
+        other.add(None, title="Batch Normalization", year=2015, fetch=False)
+    at.run()
+    assert "Batch Normalization" in at.dataframe[0].value["title"].tolist()
+
+
+def test_arxiv_offline_keeps_the_typed_fields_and_says_so_in_one_line(db, arxiv_replay):
+    arxiv_replay.mode = "offline"
+    at = _goto(_app(), "log_paper")
+    at.text_input(key="la_ref").input("https://arxiv.org/abs/1707.01083")
+    at.text_input(key="la_title").input("ShuffleNet")
+    at.text_input(key="la_tags").input("efficient")
+    _button(at, "Fetch and log").click().run()
+    assert not at.exception
+    assert len(at.warning) == 1 and "\n" not in at.warning[0].value and "1707.01083" in at.warning[0].value
+    assert at.text_input(key="la_title").value == "ShuffleNet"  # the form keeps what was typed
+    with reading.open_log(db) as log:
+        paper = log.get("1707.01083")
+    assert paper["title"] == "ShuffleNet" and paper["needs_refresh"] and paper["tags"] == ["efficient"]
+
+
+def test_arxiv_fetch_fills_the_metadata(db, arxiv_replay):
+    at = _goto(_app(), "log_paper")
+    at.text_input(key="la_ref").input("1605.08386")
+    _button(at, "Fetch and log").click().run()
+    assert not at.exception and not at.error and not at.warning
+    with reading.open_log(db) as log:
+        paper = log.get("1605.08386")
+    assert paper["abstract"] and not paper["needs_refresh"]
+
+
+def test_bad_input_is_one_error_line_and_nothing_is_logged(db):
+    at = _goto(_app(), "log_paper")
+    at.text_input(key="lm_title").input("A paper")
+    at.text_input(key="lm_year").input("twenty")
+    _button(at, "Log").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "year" in at.error[0].value and "\n" not in at.error[0].value
+    at.text_input(key="la_ref").input("not-an-id")
+    _button(at, "Fetch and log").click().run()
+    assert not at.exception and any("not-an-id" in e.value for e in at.error)
+    with reading.open_log(db) as log:
+        assert log.count() == 0
+
+
+def test_bibtex_paste_imports_and_tags_every_entry(db):
+    bib = """@inproceedings{he2016deep, title={Deep Residual Learning for Image Recognition},
+    author={He, Kaiming and Zhang, Xiangyu and Ren, Shaoqing and Sun, Jian}, booktitle={CVPR}, year={2016}}
+    @article{ma2018shufflenet, title={ShuffleNet V2}, author={Ma, Ningning}, journal={ECCV}, year={2018}}"""
+    at = _goto(_app(), "log_paper")
+    at.text_area(key="lb_text").input(bib)
+    at.text_input(key="lb_tags").input("from-bib")
+    _button(at, "Import").click().run()
+    assert not at.exception and not at.error
+    assert "added 2" in at.success[0].value
+    with reading.open_log(db) as log:
+        assert {p["title"] for p in log.papers(tag="from-bib")} == {"Deep Residual Learning for Image Recognition",
+                                                                     "ShuffleNet V2"}
+
+
+def test_the_paper_page_edits_notes_tags_status_and_reads(db):
+    _seed(db)
+    at = _goto(_app(), "paper", id="3")
+    at.text_area[0].input("## 笔记\nUniform sampling avoids weight coupling.")
+    _button(at, "Add note").click().run()
+    at.selectbox[0].set_value("read")
+    at.text_input[0].input("nas, supernet")
+    _button(at, "Save").click().run()
+    assert not at.exception and not at.error
+    _button(at, "Log a read").click().run()
+    assert not at.exception
+    with reading.open_log(db) as log:
+        paper = log.get(3)
+    assert paper["notes"][0]["text"] == "## 笔记\nUniform sampling avoids weight coupling."
+    assert set(paper["tags"]) == {"nas", "supernet"} and paper["status"] == "read"
+    assert len(paper["reads"]) == 1
+    assert any(m.value.startswith("## 笔记") for m in at.markdown)
+    assert any("Deep Residual" in label or "ShuffleNet" in label for label in _links(at))  # related papers
+
+
+def test_more_like_this_lists_related_papers(db):
+    _seed(db)
+    at = _goto(_app(), "search")
+    at.text_input(key="s_query").input("residual networks").run()
+    _button(at, "More like this").click().run()
+    assert not at.exception
+    assert at.subheader[0].value.startswith("More like")
+    labels = _links(at)
+    assert labels and not any("Deep Residual" in label for label in labels)  # the paper itself is excluded
+
+
+def test_the_zoo_page_lists_every_registered_model(db):
+    import zoo
+
+    at = _goto(_app(), "zoo")
+    listed = at.dataframe[0].value["model"].tolist()
+    assert listed == zoo.list_models()
+    assert at.selectbox(key="zoo_model").options == zoo.list_models()
+    # a paper of the card that is not in the log can be logged in one click (offline here: logged, flagged)
+    assert any(b.label.startswith("Log arXiv:") for b in at.button)
+
+
+def test_the_zoo_card_shows_claims_counts_and_stored_results(db):
+    _seed(db)
+    with reading.open_log(db) as log:
+        log.add_result("resnet50", "latency_ms", 12.5, env={"batch": 1})
+        log.add_result("resnet50", "top1", 76.0, weights="IMAGENET1K_V1")
+    at = _goto(_app(), "zoo", model="resnet50")
+    assert at.selectbox(key="zoo_model").value == "resnet50"
+    table = at.dataframe[0].value.set_index("model")
+    assert table.loc["resnet50", "latency (ms)"] == 12.5 and table.loc["resnet50", "top-1 measured"] == 76.0
+    assert any(m.value.startswith("25.56") for m in at.metric)  # counted params of resnet50
+
+
+def test_the_stats_page_shows_streaks_and_keeps_the_goal(db):
+    _seed(db)
+    at = _goto(_app(), "stats")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Longest streak"] == "2 days"
+    at.number_input(key="stats_goal").set_value(3.0).run()
+    assert not at.exception
+    with reading.open_log(db) as log:
+        assert log.get_setting("ui.daily_goal") == 3.0
+    at.toggle(key="stats_map").set_value(True).run()
+    assert not at.exception and not at.error
+
+
+def test_the_supernet_page_counts_macs_and_rejects_a_bad_architecture(db):
+    from zoo import spos
+
+    at = _goto(_app(), "supernet")
+    expected = spos.flops_table().macs(spos.SPOS_A)
+    assert at.metric[0].value == f"{expected / 1e6:.1f} M"
+    _button(at, "Randomise").click().run()
+    assert at.text_input(key="sn_arch").value != str(spos.SPOS_A)
+    at.text_input(key="sn_arch").input("0123").run()
+    assert not at.exception and "20 block choices" in at.error[0].value
+
+
+def test_the_supernet_page_shows_a_stored_search(db, tmp_path):
+    result = {"top": [{"arch": "0" * 20, "macs": 300_000_000, "latency_ms": None, "score": 60.0},
+                      {"arch": "1" * 20, "macs": 330_000_000, "latency_ms": None, "score": 55.0}],
+              "pareto": [{"arch": "0" * 20, "macs": 300_000_000, "latency_ms": None, "score": 60.0}],
+              "evaluated": 2, "rejected": 0, "iterations": 1, "history": [60.0]}
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(result), encoding="utf-8")
+    at = _goto(_app(), "supernet")
+    at.text_input(key="sn_result_path").input(str(path)).run()
+    assert not at.exception and not at.error
+    frame = at.dataframe[-1].value
+    assert frame["Pareto"].tolist() == [True, False]
+    at.text_input(key="sn_result_path").input(str(tmp_path / "missing.json")).run()
+    assert not at.exception and len(at.error) == 1
