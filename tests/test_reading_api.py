@@ -229,6 +229,8 @@ def test_keyword_search_ranks_title_abstract_and_notes(log):
     assert [i for i, _ in log.keyword_search("residual supernet", ids=[c])] == [c]
     assert log.keyword_search("") == [] and log.keyword_search("zzzz") == []
     assert log.keyword_search("shuffles")[0][0] == a  # stemmed
+    log.note(c, "残差学习：恒等映射。")
+    assert [i for i, _ in log.keyword_search("残差")] == [c]  # a Chinese word inside a run of characters
 
 
 def test_index_texts_and_data_version(log):
@@ -306,7 +308,7 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     for p in procs:
         p.start()
     for p in procs:
-        p.join(60)
+        p.join(180)
         assert p.exitcode == 0
     with open_log(path) as log:
         assert log.count() == 80
