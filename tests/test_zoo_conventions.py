@@ -29,7 +29,8 @@ def test_tiny_forward_and_backward(name):
     out = model(x)
     assert out.shape == (2, 2) and torch.isfinite(out).all()
     out.sum().backward()
-    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)  # a supernet only trains its sampled path
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -25,7 +25,11 @@ from ._weights import Preprocessing, Weights, cache_dir
 
 # Model files: importing them registers their models. Other engineers add one import line each here.
 from . import resnet as _resnet  # noqa: E402,F401  (registers resnet*)
+from . import shufflenet_v1 as _shufflenet_v1  # noqa: E402,F401
+from . import shufflenet_v2 as _shufflenet_v2  # noqa: E402,F401
 from .spos import models as _spos  # noqa: E402,F401  (registers spos_supernet, spos_a, spos_ac)
+
+from ._bench import BenchResult, Comparison, EvalResult, benchmark, compare, evaluate, format_results  # noqa: E402
 
 __all__ = [
     "Claim",
@@ -44,4 +48,11 @@ __all__ = [
     "optimize",
     "register_model",
     "resolve",
+    "BenchResult",
+    "Comparison",
+    "EvalResult",
+    "benchmark",
+    "compare",
+    "evaluate",
+    "format_results",
 ]
