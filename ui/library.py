@@ -134,7 +134,7 @@ def _header(paper: dict[str, Any]) -> None:
 def _edit(log: reading.Log, paper: dict[str, Any]) -> None:
     pid = paper["id"]
     with st.form(f"edit_{pid}"):
-        c1, c2, c3 = st.columns(3)
+        c1, c2, c3 = st.columns([1, 1, 2])
         status = c1.selectbox("Status", reading.STATUSES, index=reading.STATUSES.index(paper["status"]))
         rating = c2.selectbox("Rating", [None, 1, 2, 3, 4, 5], index=[None, 1, 2, 3, 4, 5].index(paper.get("rating")),
                               format_func=lambda r: "—" if r is None else "★" * r)
