@@ -274,7 +274,8 @@ def train_supernet(
     out = Path(config.out).expanduser()
     dataset = open_dataset(config.data, size=config.input_size, train=True, seed=config.seed)
     layout_opts = dict(config.layout)
-    layout_opts.setdefault("num_classes", _num_classes(dataset))
+    if "num_classes" not in layout_opts:
+        layout_opts["num_classes"] = _num_classes(dataset)
     if "stage_channels" in layout_opts:
         layout_opts["stage_channels"] = tuple(layout_opts["stage_channels"])
     layout = Layout(**layout_opts)
