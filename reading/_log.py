@@ -25,6 +25,7 @@ from ._fields import (
     split_authors,
 )
 from ._ids import is_arxiv_id, normalise_title, parse_arxiv_id, parse_doi
+from ._inbox import InboxMixin
 from ._zoo_links import ZooLinksMixin
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["STATUSES", "AddResult", "Log", "open_log"]
 
 
-class Log(BulkMixin, ZooLinksMixin):
+class Log(BulkMixin, ZooLinksMixin, InboxMixin):
     """One SQLite reading log. Open it with :func:`open_log`; use it as a context manager to close it.
 
     The object is safe to share between threads (the Streamlit app does): calls are serialised by a lock.

@@ -348,3 +348,4 @@ def main() -> None:
 
 # commands that need the semantic index (imported lazily there): the index engineer attaches them below.
 from . import cli_search  # noqa: E402,F401  (search, related, reindex: import index lazily, inside each command)
+from . import cli_inbox  # noqa: E402,F401  (inbox: fetch, keep, skip, clear; ranking imports index lazily)
