@@ -1,0 +1,171 @@
+"""megvii's ShuffleNet V1 (g=3, g=8) and V2 wiring: their checkpoint layout loads strictly and reproduces the outputs
+of an independent re-statement of their network, written here from their published blocks.py/network.py."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import zoo
+
+
+# ---- re-statement of megvii's ShuffleNet-Series code (their shapes, their forward, their module names) ----------
+
+def _bn_relu(c):
+    return [nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
+
+
+class RefV2Block(nn.Module):
+    def __init__(self, inp, oup, mid, stride):
+        super().__init__()
+        self.stride = stride
+        self.branch_main = nn.Sequential(
+            nn.Conv2d(inp, mid, 1, 1, 0, bias=False), *_bn_relu(mid),
+            nn.Conv2d(mid, mid, 3, stride, 1, groups=mid, bias=False), nn.BatchNorm2d(mid),
+            nn.Conv2d(mid, oup - inp, 1, 1, 0, bias=False), *_bn_relu(oup - inp))
+        if stride == 2:
+            self.branch_proj = nn.Sequential(
+                nn.Conv2d(inp, inp, 3, stride, 1, groups=inp, bias=False), nn.BatchNorm2d(inp),
+                nn.Conv2d(inp, inp, 1, 1, 0, bias=False), *_bn_relu(inp))
+
+    def forward(self, x):
+        if self.stride == 2:
+            return torch.cat((self.branch_proj(x), self.branch_main(x)), 1)
+        b, c, h, w = x.shape  # their channel_shuffle: reshape (b*c/2, 2, hw) -> permute -> two halves
+        y = x.reshape(b * c // 2, 2, h * w).permute(1, 0, 2).reshape(2, -1, c // 2, h, w)
+        return torch.cat((y[0], self.branch_main(y[1])), 1)
+
+
+class RefV2(nn.Module):
+    CH = {"0_5": [24, 48, 96, 192, 1024], "2_0": [24, 244, 488, 976, 2048]}
+
+    def __init__(self, size):
+        super().__init__()
+        c = self.CH[size]
+        self.first_conv = nn.Sequential(nn.Conv2d(3, c[0], 3, 2, 1, bias=False), *_bn_relu(c[0]))
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        feats, inp = [], c[0]
+        for reps, out in zip([4, 8, 4], c[1:4]):
+            for i in range(reps):
+                feats.append(RefV2Block(inp, out, out // 2, 2) if i == 0 else RefV2Block(inp // 2, out, out // 2, 1))
+                inp = out
+        self.features = nn.Sequential(*feats)
+        self.conv_last = nn.Sequential(nn.Conv2d(inp, c[4], 1, 1, 0, bias=False), *_bn_relu(c[4]))
+        self.globalpool = nn.AvgPool2d(7)
+        self.classifier = nn.Sequential(nn.Linear(c[4], 1000, bias=False))
+        self.last = c[4]
+
+    def forward(self, x):
+        x = self.conv_last(self.features(self.maxpool(self.first_conv(x))))
+        return self.classifier(self.globalpool(x).contiguous().view(-1, self.last))
+
+
+class RefV1Block(nn.Module):
+    def __init__(self, inp, oup, group, first_group, mid, stride):
+        super().__init__()
+        self.stride, self.group = stride, group
+        outputs = oup - inp if stride == 2 else oup
+        self.branch_main_1 = nn.Sequential(
+            nn.Conv2d(inp, mid, 1, 1, 0, groups=1 if first_group else group, bias=False), *_bn_relu(mid),
+            nn.Conv2d(mid, mid, 3, stride, 1, groups=mid, bias=False), nn.BatchNorm2d(mid))
+        self.branch_main_2 = nn.Sequential(nn.Conv2d(mid, outputs, 1, 1, 0, groups=group, bias=False),
+                                           nn.BatchNorm2d(outputs))
+        if stride == 2:
+            self.branch_proj = nn.AvgPool2d(3, 2, 1)
+
+    def forward(self, x):
+        y = self.branch_main_1(x)
+        if self.group > 1:
+            b, c, h, w = y.shape  # their shuffle: reshape (b, c/g, g) -> permute -> flatten
+            y = y.reshape(b, c // self.group, self.group, h, w).permute(0, 2, 1, 3, 4).reshape(b, c, h, w)
+        y = self.branch_main_2(y)
+        if self.stride == 1:
+            return torch.relu(y + x)
+        return torch.cat((self.branch_proj(x), torch.relu(y)), 1)
+
+
+class RefV1(nn.Module):
+    CH = {(3, "0_5"): [12, 120, 240, 480], (8, "0_5"): [16, 192, 384, 768], (3, "1_5"): [24, 360, 720, 1440]}
+
+    def __init__(self, group, size):
+        super().__init__()
+        c = self.CH[(group, size)]
+        self.first_conv = nn.Sequential(nn.Conv2d(3, c[0], 3, 2, 1, bias=False), *_bn_relu(c[0]))
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        feats, inp = [], c[0]
+        for si, (reps, out) in enumerate(zip([4, 8, 4], c[1:])):
+            for i in range(reps):
+                feats.append(RefV1Block(inp, out, group, si == 0 and i == 0, out // 4, 2 if i == 0 else 1))
+                inp = out
+        self.features = nn.Sequential(*feats)
+        self.globalpool = nn.AvgPool2d(7)
+        self.classifier = nn.Sequential(nn.Linear(c[-1], 1000, bias=False))
+        self.last = c[-1]
+
+    def forward(self, x):
+        x = self.globalpool(self.features(self.maxpool(self.first_conv(x))))
+        return self.classifier(x.contiguous().view(-1, self.last))
+
+
+def _randomise(model: nn.Module, seed: int) -> nn.Module:
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) * 0.4 + 0.4)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+            elif isinstance(m, (nn.Conv2d, nn.Linear)):
+                fan_in = m.weight[0].numel()
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (1.0 / fan_in) ** 0.5)
+    return model.eval()
+
+
+CASES = [
+    ("shufflenet_v1_g3_x0_5_megvii", lambda: RefV1(3, "0_5")),
+    ("shufflenet_v1_g8_x0_5_megvii", lambda: RefV1(8, "0_5")),
+    ("shufflenet_v1_g3_x1_5_megvii", lambda: RefV1(3, "1_5")),
+    ("shufflenet_v2_x0_5_megvii", lambda: RefV2("0_5")),
+    ("shufflenet_v2_x2_0_megvii", lambda: RefV2("2_0")),
+]
+
+
+@pytest.mark.parametrize("name,make_ref", CASES, ids=[c[0] for c in CASES])
+def test_megvii_checkpoint_loads_strictly_and_reproduces_their_outputs(tmp_path, name, make_ref):
+    torch.manual_seed(0)
+    ref = _randomise(make_ref(), seed=1)
+    path = tmp_path / zoo.info(name).weights[0].file_name
+    assert path.name.endswith(".pth.tar")
+    torch.save({"epoch": 240, "state_dict": {"module." + k: v for k, v in ref.state_dict().items()}}, path)
+
+    model = zoo.load(name, weights=str(path)).eval()
+    assert model.weights.source == "megvii" and model.weights.preprocessing.channel_order == "BGR"
+    x = torch.rand(2, 3, 224, 224) * 255  # their pipeline: BGR, 0-255, no mean/std
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), ref(x), atol=1e-4, rtol=1e-4)
+
+
+def test_megvii_wiring_is_not_torchvision_wiring():
+    """Same state_dict shapes would not make the models interchangeable: the split and the head differ."""
+    tv, mg = zoo.load("shufflenet_v2_x0_5"), zoo.load("shufflenet_v2_x0_5_megvii")
+    assert "fc.bias" in tv.state_dict() and not any(k.endswith("bias") and "classifier" in k for k in mg.state_dict())
+    assert set(tv.state_dict()).isdisjoint(mg.state_dict())
+
+
+def test_megvii_weights_ask_for_a_manual_download(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path))
+    w = zoo.info("shufflenet_v1_g3_x1_0_megvii").weights[0]
+    with pytest.raises(zoo.WeightsError) as e:
+        zoo.load("shufflenet_v1_g3_x1_0_megvii", weights="DEFAULT")
+    msg = str(e.value)
+    assert "\n" not in msg and "1drv.ms" in msg and str(tmp_path / w.file_name) in msg
+
+    # dropped into the cache under the entry's file name, it is found
+    ref = _randomise(RefV1(3, "0_5"), seed=2)
+    w05 = zoo.info("shufflenet_v1_g3_x0_5_megvii").weights[0]
+    torch.save({"state_dict": {"module." + k: v for k, v in ref.state_dict().items()}}, tmp_path / w05.file_name)
+    model = zoo.load("shufflenet_v1_g3_x0_5_megvii", weights="MEGVII").eval()
+    x = torch.rand(1, 3, 224, 224) * 255
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), ref(x), atol=1e-4, rtol=1e-4)
