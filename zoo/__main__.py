@@ -79,6 +79,10 @@ def main() -> None:
 
 # Subcommands of other engineers: one explicit line each, below this marker.
 # --- attached commands ---
+from ._cli_bench import bench_cmd as _bench_cmd; cli.add_command(_bench_cmd)  # noqa: E402,E702
+from ._cli_bench import eval_cmd as _eval_cmd; cli.add_command(_eval_cmd)  # noqa: E402,E702
+from ._cli_bench import compare_cmd as _compare_cmd; cli.add_command(_compare_cmd)  # noqa: E402,E702
+from ._cli_bench import sync_links_cmd as _sync_links_cmd; cli.add_command(_sync_links_cmd)  # noqa: E402,E702
 from ._cli_supernet import supernet as _supernet; cli.add_command(_supernet)  # noqa: E402,E702  (SPOS engineer)
 
 

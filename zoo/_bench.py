@@ -1,0 +1,611 @@
+"""``zoo.benchmark``: latency, throughput and peak memory of zoo models, with the environment recorded beside every
+number; ``zoo.compare``: a card's claimed figures next to measured ones.
+
+    results = zoo.benchmark("shufflenet_v2*", batch_sizes=(1, 32), dtypes=("fp32", "bf16"))
+    print(zoo.format_results(results, "table"))
+
+Timing is a plain loop (``time.perf_counter`` around each forward, device synchronised on GPUs) under
+``torch.inference_mode``, so the harness adds nothing a hand-written loop would not. Peak memory is the growth during
+one extra forward pass: ``torch.cuda.max_memory_allocated`` on CUDA; on Linux CPUs the kernel's peak resident set
+(``VmHWM``, reset through ``/proc/self/clear_refs`` after glibc's ``malloc_trim`` returned cached free memory) minus
+the resident set before; elsewhere the growth of ``ru_maxrss``. Each result names its method in ``memory_method``.
+
+This module knows nothing of the reading log: results are plain dataclasses; the CLI stores them.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import dataclasses
+import functools
+import io
+import json
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from ._count import count
+from ._evaluate import EvalResult, evaluate, imagenet_synsets
+from ._factory import load
+from ._optimize import optimize
+from ._registry import ZooError, info, list_models, resolve
+
+__all__ = [
+    "BenchResult",
+    "Comparison",
+    "DTYPES",
+    "EvalResult",
+    "benchmark",
+    "compare",
+    "environment",
+    "evaluate",
+    "format_results",
+    "imagenet_synsets",
+]
+
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+METRICS = ("latency_ms", "latency_p90_ms", "throughput_ips", "peak_memory_mb", "params", "macs")
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """One measured configuration of one model.
+
+    Attributes:
+        model: canonical model name (or the class name of a module passed in).
+        weights: the weights tag used, ``None`` for random initialisation (speed does not depend on it).
+        device, dtype, batch, input_size, optimized, compiled: the configuration (``optimized``: ``zoo.optimize``d,
+            i.e. BN folded and channels_last input; ``compiled``: ``torch.compile``).
+        params: parameters; macs: multiply-accumulates per image at ``input_size``.
+        iters: timed iterations.
+        latency_ms: median wall time of one forward pass of the whole batch; latency_p90_ms: its 90th percentile.
+        throughput_ips: images per second (``batch / median``).
+        peak_memory_mb: growth of memory during one forward pass (see ``memory_method``).
+        env: the environment (torch version, device name, threads, ...) plus this configuration.
+        skipped: why the configuration was not measured (unsupported dtype, compile failure); numbers are ``None``.
+    """
+
+    model: str
+    weights: str | None
+    device: str
+    dtype: str
+    batch: int
+    input_size: tuple[int, ...]
+    optimized: bool
+    compiled: bool
+    params: int
+    macs: int
+    iters: int = 0
+    latency_ms: float | None = None
+    latency_p90_ms: float | None = None
+    throughput_ips: float | None = None
+    peak_memory_mb: float | None = None
+    memory_method: str = ""
+    env: Mapping[str, Any] = field(default_factory=dict)
+    skipped: str | None = None
+
+    @property
+    def mode(self) -> str:
+        return ("optimized" if self.optimized else "eager") + ("+compile" if self.compiled else "")
+
+    def metrics(self) -> dict[str, float]:
+        """The numbers of this result by metric name (what ``bench --store`` writes to the log); none when skipped."""
+        if self.skipped:
+            return {}
+        values = {m: getattr(self, m) for m in METRICS}
+        return {k: float(v) for k, v in values.items() if v is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["input_size"] = list(self.input_size)
+        d["env"] = dict(self.env)
+        return d
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# environment and devices
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return f"Apple MPS ({platform.machine()})"
+    return _cpu_name()
+
+
+def environment(device: str | torch.device = "cpu") -> dict[str, Any]:
+    """What a number depends on besides the model: torch version, device name, threads, platform."""
+    dev = torch.device(device)
+    env: dict[str, Any] = {
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": dev.type,
+        "device_name": _device_name(dev),
+        "threads": torch.get_num_threads(),
+    }
+    if dev.type == "cuda":
+        env["cuda"] = torch.version.cuda
+        env["cudnn"] = torch.backends.cudnn.version()
+    return env
+
+
+def _check_device(device: str | torch.device) -> torch.device:
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ZooError(f"unknown device {device!r}; use cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ZooError("device cuda is not available here (no GPU, or torch built without CUDA)")
+    if dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ZooError("device mps is not available here")
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ZooError(f"unsupported device {device!r}; use cpu, cuda, cuda:N or mps")
+    return dev
+
+
+def _dtype_unsupported(dev: torch.device, dtype: str) -> str | None:
+    """A reason when ``dtype`` is known not to work on ``dev``; ``None`` means try it (errors are caught later)."""
+    if dev.type == "cuda" and dtype == "bf16" and not torch.cuda.is_bf16_supported():
+        return f"bf16 is not supported by {torch.cuda.get_device_name(dev)}"
+    return None
+
+
+def _synchronizer(dev: torch.device) -> Callable[[], None]:
+    if dev.type == "cuda":
+        return lambda: torch.cuda.synchronize(dev)
+    if dev.type == "mps":
+        return torch.mps.synchronize
+    return lambda: None
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# measuring
+
+
+def _timed(fn: Callable[[torch.Tensor], Any], x: torch.Tensor, *, warmup: int, iters: int,
+           sync: Callable[[], None], max_time: float | None) -> list[float]:
+    """Seconds per call of ``fn(x)``: ``warmup`` untimed calls, then up to ``iters`` timed ones (at least 2 when
+    ``max_time`` cuts the loop short)."""
+    clock = time.perf_counter
+    for _ in range(warmup):
+        fn(x)
+    sync()
+    times = []
+    start = clock()
+    for i in range(iters):
+        t0 = clock()
+        fn(x)
+        sync()
+        times.append(clock() - t0)
+        if max_time is not None and i >= 1 and clock() - start > max_time:
+            break
+    return times
+
+
+def _read_status_kb(key: str) -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _malloc_trim() -> None:
+    """Return glibc's cached free memory to the kernel, so that RSS growth shows what one forward pass needs
+    rather than what the allocator happens to hold from earlier calls."""
+    trim = _libc_malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _libc_malloc_trim() -> Callable[[int], int] | None:
+    import ctypes
+    import ctypes.util
+
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def _peak_memory(fn: Callable[[torch.Tensor], Any], x: torch.Tensor, dev: torch.device,
+                 sync: Callable[[], None]) -> tuple[float | None, str]:
+    """Memory growth (MiB) during one call of ``fn(x)`` and the method used."""
+    if dev.type == "cuda":
+        sync()
+        torch.cuda.reset_peak_memory_stats(dev)
+        base = torch.cuda.memory_allocated(dev)
+        fn(x)
+        sync()
+        return (torch.cuda.max_memory_allocated(dev) - base) / 2**20, "cuda max_memory_allocated"
+    if dev.type == "mps":
+        base = torch.mps.current_allocated_memory()
+        fn(x)
+        sync()
+        return max(0, torch.mps.driver_allocated_memory() - base) / 2**20, "mps driver_allocated_memory"
+    try:  # Linux: hand freed heap pages back to the kernel, reset its peak-RSS counter, run, read the peak
+        _malloc_trim()
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        before = _read_status_kb("VmRSS")
+        fn(x)
+        peak = _read_status_kb("VmHWM")
+        if before is not None and peak is not None:
+            return max(0, peak - before) / 1024, "cpu peak RSS growth (VmHWM after malloc_trim)"
+    except OSError:
+        pass
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    fn(x)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    unit = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
+    return (after - before) * unit / 2**20, "cpu ru_maxrss growth (0 when below an earlier peak)"
+
+
+def _p90(times: Sequence[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0][:160]}" if text else type(e).__name__
+
+
+def _expand(name_or_model: str | nn.Module | Iterable[str | nn.Module]) -> list[str | nn.Module]:
+    items = [name_or_model] if isinstance(name_or_model, (str, nn.Module)) else list(name_or_model)
+    out: list[str | nn.Module] = []
+    for item in items:
+        if isinstance(item, nn.Module):
+            out.append(item)
+        elif any(ch in item for ch in "*?["):
+            found = list_models(item)
+            if not found:
+                raise ZooError(f"no model matches {item!r}; see zoo.list_models()")
+            out += found
+        else:
+            out.append(resolve(item))
+    return list(dict.fromkeys(out))  # keep order, drop repeats
+
+
+def _input_shape(input_size: int | Sequence[int] | None, default: Sequence[int]) -> tuple[int, ...]:
+    if input_size is None:
+        return tuple(default[-3:])
+    if isinstance(input_size, int):
+        return (3, input_size, input_size)
+    shape = tuple(int(v) for v in input_size)
+    if len(shape) == 2:
+        return (3, *shape)
+    if len(shape) == 4:
+        return shape[1:]
+    if len(shape) != 3:
+        raise ZooError(f"input_size must be an int, (H, W) or (C, H, W), not {input_size!r}")
+    return shape
+
+
+def benchmark(
+    name_or_model: str | nn.Module | Iterable[str | nn.Module],
+    *,
+    device: str | torch.device = "cpu",
+    batch_sizes: Sequence[int] = (1, 32),
+    dtypes: Sequence[str] = ("fp32",),
+    optimized: Sequence[bool] = (False, True),
+    compile: bool = False,
+    warmup: int = 3,
+    iters: int = 20,
+    max_time: float | None = None,
+    weights: Any = None,
+    input_size: int | Sequence[int] | None = None,
+    memory: bool = True,
+    progress: bool = True,
+) -> list[BenchResult]:
+    """Measure models: latency (median, p90), throughput and peak memory per batch size, dtype and mode.
+
+    Args:
+        name_or_model: a model name, alias or shell pattern (``"shufflenet_v2*"``), a module, or several of them.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+        batch_sizes: batch 1 gives latency; a larger batch gives throughput (every result carries both).
+        dtypes: among ``"fp32"``, ``"fp16"``, ``"bf16"``; a dtype the device cannot run is reported as skipped.
+        optimized: which modes to run: ``False`` eager, ``True`` ``zoo.optimize`` (BN folded, channels_last).
+        compile: also measure each mode under ``torch.compile`` (extra results with ``compiled=True``).
+        warmup: untimed calls before timing.
+        iters: timed calls.
+        max_time: stop timing a configuration after this many seconds (at least 2 calls are timed).
+        weights: weights for named models (``None``: random init; a tag, ``"DEFAULT"`` or a path).
+        input_size: ``224``, ``(H, W)`` or ``(C, H, W)``; default the card's input size.
+        memory: also measure peak memory (one extra call per configuration).
+        progress: show a tqdm progress bar.
+
+    Returns:
+        One ``BenchResult`` per model, mode, dtype and batch size, in that nesting order.
+
+    Raises:
+        UnknownModelError: a name that is not registered; ZooError: a pattern with no match, a bad device or dtype.
+    """
+    dev = _check_device(device)
+    bad = [d for d in dtypes if d not in DTYPES]
+    if bad:
+        raise ZooError(f"unknown dtype {bad[0]!r}; choose from {', '.join(DTYPES)}")
+    if not batch_sizes or any(int(b) < 1 for b in batch_sizes):
+        raise ZooError(f"batch sizes must be positive integers, not {tuple(batch_sizes)!r}")
+    if iters < 1 or warmup < 0:
+        raise ZooError("iters must be >= 1 and warmup >= 0")
+    items = _expand(name_or_model)
+    modes = [(bool(o), c) for o in dict.fromkeys(optimized) for c in ((False, True) if compile else (False,))]
+    total = len(items) * len(modes) * len(dtypes) * len(batch_sizes)
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc="benchmark", unit="run", disable=not progress, leave=False)
+    base_env = environment(dev)
+    sync = _synchronizer(dev)
+    out: list[BenchResult] = []
+    try:
+        for item in items:
+            out += _bench_one(item, dev, base_env, sync, batch_sizes=batch_sizes, dtypes=dtypes, modes=modes,
+                              warmup=warmup, iters=iters, max_time=max_time, weights=weights,
+                              input_size=input_size, memory=memory, bar=bar)
+    finally:
+        bar.close()
+    return out
+
+
+def _bench_one(item: str | nn.Module, dev: torch.device, base_env: dict[str, Any], sync: Callable[[], None], *,
+               batch_sizes: Sequence[int], dtypes: Sequence[str], modes: list[tuple[bool, bool]], warmup: int,
+               iters: int, max_time: float | None, weights: Any, input_size: Any, memory: bool,
+               bar: Any) -> list[BenchResult]:
+    if isinstance(item, nn.Module):
+        model, name = item, type(item).__name__
+        shape = _input_shape(input_size, (3, 224, 224))
+        counts = count(model, input_size=(1, *shape))
+    else:
+        name = item
+        shape = _input_shape(input_size, info(name).input_size)
+        model = load(name, weights=weights, progress=False)
+        counts = count(name, input_size=(1, *shape))
+    tag = getattr(getattr(model, "weights", None), "tag", None)
+    model = model.eval()
+    bar.set_postfix_str(name, refresh=False)
+    out = []
+    for opt, compiled in modes:
+        prepared = optimize(model) if opt else copy.deepcopy(model)
+        for dtype in dtypes:
+            fields = dict(model=name, weights=tag, device=str(dev), dtype=dtype, input_size=shape, optimized=opt,
+                          compiled=compiled, params=counts.params, macs=counts.macs)
+            reason = _dtype_unsupported(dev, dtype)
+            runner: Callable[[torch.Tensor], Any] | None = None
+            if reason is None:
+                try:
+                    m = copy.deepcopy(prepared) if dtype != "fp32" else prepared
+                    m = m.to(device=dev, dtype=DTYPES[dtype])
+                    runner = torch.compile(m) if compiled else m
+                except Exception as e:  # compile setup failures vary by platform
+                    reason = _first_line(e)
+            for batch in batch_sizes:
+                env = {**base_env, "dtype": dtype, "batch": int(batch), "input_size": list(shape),
+                       "optimized": opt, "compiled": compiled}
+                if reason is None and runner is not None:
+                    result, reason_b = _measure(runner, fields, env, dev, sync, int(batch), opt, warmup, iters,
+                                                max_time, memory)
+                    if result is not None:
+                        out.append(result)
+                    else:
+                        # an error at one batch size (e.g. fp16 convolution not implemented) fails them all
+                        reason = reason_b
+                        out.append(BenchResult(**fields, batch=int(batch), env=env, skipped=reason))
+                else:
+                    out.append(BenchResult(**fields, batch=int(batch), env=env, skipped=reason))
+                bar.update(1)
+        del prepared
+    return out
+
+
+def _measure(runner: Callable[[torch.Tensor], Any], fields: dict[str, Any], env: dict[str, Any], dev: torch.device,
+             sync: Callable[[], None], batch: int, opt: bool, warmup: int, iters: int, max_time: float | None,
+             memory: bool) -> tuple[BenchResult | None, str | None]:
+    x = torch.randn(batch, *fields["input_size"], device=dev).to(DTYPES[fields["dtype"]])
+    if opt and x.dim() == 4:
+        x = x.contiguous(memory_format=torch.channels_last)  # what zoo.optimize's layout expects
+    try:
+        with torch.inference_mode():
+            times = _timed(runner, x, warmup=max(warmup, 1), iters=iters, sync=sync, max_time=max_time)
+            peak, method = _peak_memory(runner, x, dev, sync) if memory else (None, "")
+    except (RuntimeError, NotImplementedError, TypeError) as e:  # e.g. "not implemented for 'Half'"
+        return None, _first_line(e)
+    except Exception as e:  # torch.compile backends raise their own error types
+        if fields["compiled"]:
+            return None, _first_line(e)
+        raise
+    median = statistics.median(times)
+    return BenchResult(
+        **fields, batch=batch, iters=len(times), latency_ms=median * 1e3, latency_p90_ms=_p90(times) * 1e3,
+        throughput_ips=batch / median, peak_memory_mb=peak, memory_method=method, env=env,
+    ), None
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# output
+
+
+_COLUMNS = ("model", "weights", "device", "dtype", "mode", "batch", "input", "params_M", "MACs_G", "median_ms",
+            "p90_ms", "img_per_s", "peak_MiB", "note")
+
+
+def _row(r: BenchResult) -> dict[str, str]:
+    def num(v: float | None, fmt: str) -> str:
+        return "-" if v is None else format(v, fmt)
+
+    return {
+        "model": r.model, "weights": r.weights or "-", "device": r.device, "dtype": r.dtype, "mode": r.mode,
+        "batch": str(r.batch), "input": "x".join(map(str, r.input_size)), "params_M": f"{r.params / 1e6:.2f}",
+        "MACs_G": f"{r.macs / 1e9:.3f}", "median_ms": num(r.latency_ms, ".2f"), "p90_ms": num(r.latency_p90_ms, ".2f"),
+        "img_per_s": num(r.throughput_ips, ".1f"), "peak_MiB": num(r.peak_memory_mb, ".1f"),
+        "note": f"skipped: {r.skipped}" if r.skipped else "",
+    }
+
+
+def format_results(results: Sequence[BenchResult], fmt: str = "table") -> str:
+    """Results as a markdown ``"table"`` (with the environment on top), ``"json"`` or ``"csv"`` (env as JSON)."""
+    if fmt == "json":
+        return json.dumps([r.to_dict() for r in results], indent=2)
+    if fmt == "csv":
+        buf = io.StringIO()
+        names = [f.name for f in dataclasses.fields(BenchResult)]
+        writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\n")
+        writer.writeheader()
+        for r in results:
+            d = r.to_dict()
+            d["input_size"] = "x".join(map(str, r.input_size))
+            d["env"] = json.dumps(d["env"], sort_keys=True)
+            writer.writerow(d)
+        return buf.getvalue()
+    if fmt != "table":
+        raise ZooError(f"unknown format {fmt!r}; choose table, json or csv")
+    lines = []
+    if results:
+        e = results[0].env
+        lines.append(f"torch {e.get('torch')} · {e.get('device_name')} · {e.get('threads')} threads · "
+                     f"{e.get('platform')}")
+        if results[0].memory_method:
+            lines.append(f"peak memory: {results[0].memory_method}")
+        lines.append("")
+    rows = [_row(r) for r in results]
+    width = {c: max([len(c), *(len(row[c]) for row in rows)]) for c in _COLUMNS}
+    right = {"batch", "params_M", "MACs_G", "median_ms", "p90_ms", "img_per_s", "peak_MiB"}
+
+    def fmt_line(cells: Mapping[str, str]) -> str:
+        return "| " + " | ".join(
+            cells[c].rjust(width[c]) if c in right else cells[c].ljust(width[c]) for c in _COLUMNS) + " |"
+
+    lines.append(fmt_line({c: c for c in _COLUMNS}))
+    lines.append("|" + "|".join(("-" * (width[c] + 1) + ":") if c in right else "-" * (width[c] + 2)
+                                for c in _COLUMNS) + "|")
+    lines += [fmt_line(row) for row in rows]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# claimed vs measured
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One claimed figure beside the measured one.
+
+    Attributes:
+        metric: ``top1``, ``top5``, ``top1_err``, ``top5_err``, ``macs`` or ``params``.
+        claimed: the published number, in ``unit``.
+        unit: ``"%"``, ``"M"``, ``"G"`` or ``""``.
+        source: where it is published (``"arXiv:1512.03385 Table 3"``, ``"weights IMAGENET1K_V1 (torchvision)"``).
+        weights: the weights tag a measured accuracy belongs to (``None`` for counts or when nothing is measured).
+        measured: the measured number in ``unit`` (``None``: nothing measured yet).
+        origin: ``"measured"`` (a stored result, latest wins), ``"counted"`` (the card's verified count) or ``""``.
+        measured_at: when the stored result was measured.
+    """
+
+    metric: str
+    claimed: float
+    unit: str
+    source: str
+    weights: str | None = None
+    measured: float | None = None
+    origin: str = ""
+    measured_at: str | None = None
+
+    @property
+    def difference(self) -> float | None:
+        """``measured - claimed`` (in ``unit``)."""
+        return None if self.measured is None else self.measured - self.claimed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "difference": self.difference}
+
+
+_SCALE = {"G": 1e9, "M": 1e6, "": 1.0, "%": 1.0}
+
+
+def _latest(measured: Iterable[Mapping[str, Any]], model: str) -> dict[tuple[str, str | None], Mapping[str, Any]]:
+    """Latest stored result per (metric, weights) for ``model``; counts only at the card's 224x224 input."""
+    latest: dict[tuple[str, str | None], Mapping[str, Any]] = {}
+    for r in measured:
+        if r.get("model") != model:
+            continue
+        env = r.get("env") or {}
+        if r.get("metric") in ("macs",) and env.get("input_size") not in (None, [3, 224, 224]):
+            continue
+        key = (r["metric"], r.get("weights"))
+        if key not in latest or str(r.get("measured_at") or "") >= str(latest[key].get("measured_at") or ""):
+            latest[key] = r
+    return latest
+
+
+def _measured_value(metric: str, latest: Mapping[tuple[str, str | None], Mapping[str, Any]],
+                    weights: str | None) -> list[tuple[str | None, float, Mapping[str, Any]]]:
+    """(weights tag, value in the metric's natural unit, row) for a claim; ``*_err`` from the accuracy."""
+    base = metric.removesuffix("_err")
+    rows = [(w, r) for (m, w), r in latest.items() if m == base and (weights is None or w == weights)]
+    if base in ("macs", "params"):
+        rows = rows[-1:] if rows else []
+    out = []
+    for w, r in rows:
+        value = float(r["value"])
+        out.append((w, 100.0 - value if metric.endswith("_err") else value, r))
+    return out
+
+
+def compare(name: str, measured: Iterable[Mapping[str, Any]] = ()) -> list[Comparison]:
+    """Every figure the card claims (paper claims, then each weights entry's published metrics) beside measured ones.
+
+    Args:
+        name: a model name or alias.
+        measured: stored results as dicts with ``model``, ``weights``, ``metric``, ``value``, ``env``,
+            ``measured_at`` (what ``reading.Log.results(model)`` returns). Accuracies are in %, counts absolute.
+
+    Returns:
+        One row per claim and measured weights (a claim nothing has measured yet gets one row with ``measured=None``;
+        params / MACs fall back to the card's counted figures).
+    """
+    card = info(name)
+    latest = _latest(measured, card.name)
+    rows: list[Comparison] = []
+    claims = [(c.metric, c.value, c.unit, f"{'arXiv:' + c.paper + ' ' if c.paper else ''}{c.source}".strip(), None)
+              for c in card.claims]
+    for w in card.weights:
+        claims += [(m, v, "%" if m.startswith("top") else "", f"weights {w.tag} ({w.source})", w.tag)
+                   for m, v in w.metrics.items()]
+    for metric, value, unit, source, tag in claims:
+        found = _measured_value(metric, latest, tag)
+        scale = _SCALE.get(unit, 1.0) if metric in ("macs", "params") else 1.0
+        if found:
+            for w, v, r in found:
+                rows.append(Comparison(metric, value, unit, source, w if metric not in ("macs", "params") else None,
+                                       v / scale, "measured", r.get("measured_at")))
+        elif metric in ("macs", "params") and getattr(card, metric) is not None:
+            rows.append(Comparison(metric, value, unit, source, None, getattr(card, metric) / scale, "counted"))
+        else:
+            rows.append(Comparison(metric, value, unit, source, tag))
+    return rows
+
