@@ -50,6 +50,7 @@ def render() -> None:
     log = log_or_stop()
     if starter_offer(log, key="starter_library"):
         return
+    resources.warm_up_embedder(log)  # the model loads while the user reads or types
     papers = resources.papers_snapshot(log)
     all_tags = sorted({t for p in papers for t in p.get("tags", [])})
     years = [p["year"] for p in papers if p.get("year")]

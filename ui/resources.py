@@ -7,6 +7,7 @@ log (its papers, its embedding map) are keyed on the log's ``data_version``, so 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,20 @@ def _embedder(name: str) -> index.Embedder:
 def get_embedder(log: reading.Log | None = None) -> index.Embedder:
     """The configured embedder (``$INDEX_MODEL``, the log's setting, or the bundled MiniLM), loaded once."""
     return _embedder(index.resolve_model(log=log))
+
+
+@st.cache_resource(show_spinner=False)
+def _warm(name: str) -> threading.Thread:
+    # index.get_embedder hands out one instance per model and its load is locked, so a search that comes before
+    # the warm-up ends simply waits for it
+    thread = threading.Thread(target=lambda: index.get_embedder(name).dim, name="embedder-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def warm_up_embedder(log: reading.Log) -> None:
+    """Start loading the embedding model in the background (once per process), so the first search is quick."""
+    _warm(index.resolve_model(log=log))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

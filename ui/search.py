@@ -74,6 +74,7 @@ def render() -> None:
     log = log_or_stop()
     if starter_offer(log, key="starter_search"):
         return
+    resources.warm_up_embedder(log)  # the model loads while the user reads or types
     snapshot = resources.papers_snapshot(log)
     by_id = {p["id"]: p for p in snapshot}
     c1, c2 = st.columns([4, 2])
