@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -220,17 +221,22 @@ def _download(url: str, dest: Path, sha256: str | None, *, progress: bool, timeo
         h = hashlib.sha256()
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-                total = resp.headers.get("Content-Length") if hasattr(resp, "headers") else None
-                bar = _progress(int(total) if total else None, dest.name, progress)
+                length = resp.headers.get("Content-Length") if hasattr(resp, "headers") else None
+                total = int(length) if length and length.isdigit() else None
+                bar = _progress(total, dest.name, progress)
+                got = 0
                 try:
                     for block in iter(lambda: resp.read(1 << 20), b""):
                         out.write(block)
                         h.update(block)
+                        got += len(block)
                         bar.update(len(block))
                 finally:
                     bar.close()
-        except (urllib.error.URLError, OSError, ValueError) as e:
-            reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or e
+                if total is not None and got != total:
+                    raise OSError(f"connection closed after {got} of {total} bytes")
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
+            reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or str(e) or type(e).__name__
             raise WeightsError(f"cannot download {url} ({reason}); put the file at {dest}") from None
         digest = h.hexdigest()
         if not _hash_ok(digest, sha256):
