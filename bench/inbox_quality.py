@@ -13,10 +13,11 @@ averaged over queries and seeds.
     (c) fusion       mean of the standardised (a) and (b) (index.inbox.fuse)
 
 Each line prints the ratio against a random order of the same inbox (measured in the same run); the last line the
-ratio of the fusion against the better single ranker (target: >= 1.0). `--sweep` also prints the settings tried
-for SIM_TOP and CLASSIFIER_C.
+ratio of the fusion against the better single ranker (target: >= 1.0). A last line ranks a few episodes through
+the product path (a real log, candidates, `index.inbox.rank`) and compares it with the in-memory figures (1.0x).
+`--sweep` also prints the settings tried for SIM_TOP and CLASSIFIER_C.
 
-    python bench/inbox_quality.py [--seeds 3] [--pool 300] [--background 300] [--sweep]
+    python bench/inbox_quality.py [--seeds 3] [--pool 300] [--background 300] [--product 5] [--sweep]
 
 The first run embeds the corpus with the index's model (minutes on 2 CPU cores); vectors are cached under
 $TMPDIR/paper-zoo-bench (shared with the search benches).
@@ -24,6 +25,7 @@ $TMPDIR/paper-zoo-bench (shared with the search benches).
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import sys
 import time
@@ -87,12 +89,41 @@ def run(vecs: np.ndarray, eps: list, *, top: int, c: float) -> dict[str, tuple[f
     return {name: tuple(float(np.mean([v[i] for v in vals])) for i in range(2)) for name, vals in out.items()}
 
 
+def product_path(corpus: list[dict], vecs: np.ndarray, emb, eps: list) -> tuple[float, float]:
+    """Mean nDCG@20 of `index.inbox.rank` (fusion) through a real log, and of the same episodes ranked in memory."""
+    import tempfile
+    from pathlib import Path
+
+    from reading import open_log
+
+    logging.getLogger("index").setLevel(logging.ERROR)  # "building the search index" per episode
+    got, want = [], []
+    for _, tag, back, new, rel in eps:
+        with open_log(Path(tempfile.mkdtemp(prefix="inbox-bench-")) / "log.db") as log:
+            for row in [*tag, *back]:
+                p = corpus[row]
+                log.add(None, title=p["title"], abstract=p["abstract"] or None, tags=["topic"] if row in tag else (),
+                        fetch=False)
+            log.add_candidates([{"arxiv_id": f"2601.{i:05d}", "title": corpus[row]["title"],
+                                 "abstract": corpus[row]["abstract"]} for i, row in enumerate(new)])
+            hits = inbox.rank(log, tag="topic", k=K, embedder=emb, progress=False)
+        pos = {f"2601.{i:05d}": i for i in range(len(new))}
+        top = np.asarray([pos[h["arxiv_id"]] for h in hits])
+        order = np.concatenate([top, np.setdiff1d(np.arange(len(new)), top)])
+        got.append(recall_ndcg(order, rel)[1])
+        sim, _ = inbox.similarity_scores(vecs[tag], vecs[new])
+        fused = inbox.fuse(sim, inbox.classifier_scores(vecs[tag], vecs[back], vecs[new]))
+        want.append(recall_ndcg(np.argsort(-fused, kind="stable"), rel)[1])
+    return float(np.mean(got)), float(np.mean(want))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--pool", type=int, default=300, help="other papers mixed into each inbox")
     parser.add_argument("--background", type=int, default=300, help="untagged papers in the library")
     parser.add_argument("--sweep", action="store_true", help="also print the settings tried")
+    parser.add_argument("--product", type=int, default=5, help="episodes also ranked through a real log")
     args = parser.parse_args()
     if not data.DATA.exists():
         sys.exit(f"CSFCube not found at {data.DATA}")
@@ -127,6 +158,11 @@ def main() -> None:
     better = max(("similarity", "classifier"), key=lambda n: r[n][1])
     print(f"inbox quality fusion vs better single ({better})  recall@20 {r['fusion'][0] / r[better][0]:.3f}x  "
           f"nDCG@20 {r['fusion'][1] / r[better][1]:.3f}x  ({len(eps)} episodes, {elapsed:.1f} s)")
+    if args.product:
+        t0 = time.perf_counter()
+        got, want = product_path(corpus, vecs, emb, eps[: args.product])
+        print(f"inbox quality product path (reading log + index.inbox.rank)  nDCG@20 {got:.3f}  "
+              f"vs in memory {want:.3f}: {got / want:.3f}x  ({args.product} episodes, {time.perf_counter() - t0:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def inbox(ctx: click.Context, tag: str | None, k: int, ranker: str, as_json: boo
 @inbox.command()
 @click.option("--category", "-c", "categories", multiple=True,
               help="arXiv category (repeat for several); remembered as the new default (initially cs.CV, cs.LG).")
-@click.option("--since", help="Submitted on or after this date, YYYY-MM-DD (default: the window in the settings, 7 days).")
+@click.option("--since", help="Submitted on or after this date, YYYY-MM-DD (default: the last 7 days, a setting).")
 @click.option("--max", "max_results", type=click.IntRange(min=1), help="Fetch at most this many (default 500).")
 @click.pass_context
 def fetch(ctx: click.Context, categories: tuple[str, ...], since: str | None, max_results: int | None) -> None:
