@@ -278,3 +278,18 @@ def test_the_supernet_page_shows_a_stored_search(db, tmp_path):
     assert frame["Pareto"].tolist() == [True, False]
     at.text_input(key="sn_result_path").input(str(tmp_path / "missing.json")).run()
     assert not at.exception and len(at.error) == 1
+
+
+def test_a_benchmark_runs_from_the_zoo_page_and_is_stored(db):
+    at = _goto(_app(), "zoo", model="shufflenet_v2_x0_5")
+    at.multiselect(key="zb_models").set_value(["shufflenet_v2_x0_5"])
+    at.number_input(key="zb_iters").set_value(2)
+    _button(at, "Benchmark on this machine").click().run()
+    assert not at.exception and not at.error
+    assert any("Stored" in s.value for s in at.success)
+    with reading.open_log(db) as log:
+        latency = log.results("shufflenet_v2_x0_5", metric="latency_ms")
+    assert len(latency) == 1 and latency[0]["value"] > 0 and latency[0]["env"]["batch"] == 1
+    _goto(at, "zoo", model="shufflenet_v2_x0_5")
+    table = at.dataframe[0].value.set_index("model")
+    assert table.loc["shufflenet_v2_x0_5", "latency (ms)"] == round(latency[0]["value"], 2)

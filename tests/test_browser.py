@@ -115,6 +115,11 @@ def test_log_a_paper_search_for_it_and_open_the_zoo(server, tmp_path):
         expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
         page.wait_for_timeout(1500)  # let the data grids paint before the screenshot
         page.screenshot(path=tmp_path / "5-zoo.png", full_page=True)
+
+        page.goto(f"{server}/stats")
+        expect(page.get_by_text("Longest streak")).to_be_visible()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=tmp_path / "6-stats.png", full_page=True)
         browser.close()
-    for name in ("1-empty-library", "2-logged", "3-search", "4-paper", "5-zoo"):
+    for name in ("1-empty-library", "2-logged", "3-search", "4-paper", "5-zoo", "6-stats"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000

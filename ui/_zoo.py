@@ -28,8 +28,12 @@ def _claims(card: Any) -> dict[str, Any]:
 
 
 def latest(results: Iterable[dict[str, Any]], metrics: tuple[str, ...]) -> dict[str, Any] | None:
-    """The most recent stored result with one of ``metrics``."""
+    """The most recent stored result with one of ``metrics``; for latency, a batch-1 fp32 one when there is one."""
     found = [r for r in results if r["metric"] in metrics]
+    if metrics == LATENCY:
+        single = [r for r in found if (r.get("env") or {}).get("batch", 1) == 1
+                  and (r.get("env") or {}).get("dtype", "fp32") == "fp32"]
+        found = single or found
     return max(found, key=lambda r: r.get("measured_at") or "") if found else None
 
 

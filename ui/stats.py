@@ -43,10 +43,14 @@ def tags_over_time(papers: list[dict[str, Any]], top: int = 8) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["month", "tag", "papers"])
 
 
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
 def _habit(stats: dict[str, Any], goal: float, today: dt.date) -> None:
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Current streak", f"{stats['current_streak']} days")
-    c2.metric("Longest streak", f"{stats['longest_streak']} days")
+    c1.metric("Current streak", _days(stats["current_streak"]))
+    c2.metric("Longest streak", _days(stats["longest_streak"]))
     c3.metric(f"Papers per day ({stats['window_days']} days)", f"{stats['avg_per_day']:.2f}",
               delta=f"{stats['avg_per_day'] - goal:+.2f} vs goal {goal:g}")
     c4.metric("Reads logged", stats["total_reads"], help=f"{stats['total_papers']} papers in the log")
