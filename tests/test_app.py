@@ -293,3 +293,13 @@ def test_a_benchmark_runs_from_the_zoo_page_and_is_stored(db):
     _goto(at, "zoo", model="shufflenet_v2_x0_5")
     table = at.dataframe[0].value.set_index("model")
     assert table.loc["shufflenet_v2_x0_5", "latency (ms)"] == round(latency[0]["value"], 2)
+
+
+def test_evaluating_a_missing_folder_is_one_error_line(db, tmp_path):
+    at = _goto(_app(), "zoo", model="resnet18")
+    at.text_input(key="ze_data").input(str(tmp_path / "no-such-folder"))
+    _button(at, "Evaluate and store").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "\n" not in at.error[0].value
+    with reading.open_log(db) as log:
+        assert log.results("resnet18") == []

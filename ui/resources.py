@@ -125,8 +125,3 @@ def latency_table(path: str | os.PathLike) -> Any:
     path = Path(path).expanduser()
     return _latency_table(str(path), path.stat().st_mtime)
 
-
-def clear_snapshots() -> None:
-    """Forget cached log snapshots (after a write whose effect must show at once)."""
-    _papers.clear()
-    _stats.clear()

@@ -1,6 +1,7 @@
 """Zoo: every registered model with its card, weights status, stored results, benchmarks and Pareto plots."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -106,6 +107,39 @@ def _benchmark(log: reading.Log, names: list[str], default: str) -> None:
     st.success(f"Stored {stored} measured figures in the log.")
 
 
+def _evaluate(log: reading.Log, card: Any) -> None:
+    import zoo
+
+    st.subheader("Evaluate accuracy")
+    if not card.weights:
+        st.caption("No released weights to evaluate for this model.")
+        return
+    with st.form("zoo_eval"):
+        data = st.text_input("ImageNet-layout validation folder (one sub-folder per class)", key="ze_data",
+                             placeholder="~/imagenet/val")
+        c1, c2 = st.columns(2)
+        tag = c1.selectbox("Weights", [w.tag for w in card.weights], key="ze_weights")
+        limit = c2.number_input("Images (0: all)", 0, 1_000_000, 500, step=100, key="ze_limit")
+        go = st.form_submit_button("Evaluate and store")
+    if not go:
+        return
+    if not data.strip():
+        st.error("Give the folder of validation images.")
+        return
+    try:
+        with st.spinner(f"Evaluating {card.name}.{tag} (resumable: rerun to continue an interrupted run)…"):
+            state = log.path.parent / f"eval-{card.name}-{tag}.json"
+            result = zoo.evaluate(card.name, str(Path(data).expanduser()), weights=tag, limit=int(limit) or None,
+                                  state_file=state, progress=False)
+    except Exception as err:  # missing folder, weights not downloadable offline, ...: one line
+        st.error(one_line(err))
+        return
+    for metric, value in result.metrics().items():
+        log.add_result(result.model, metric, value, weights=result.weights, env=dict(result.env))
+    st.success(f"{card.name}.{tag}: top-1 {result.top1:.2f}%, top-5 {result.top5:.2f}% on {result.images} images "
+               "(stored in the log).")
+
+
 def _plots(cards: list[Any], results: list[dict[str, Any]]) -> None:
     st.subheader("Accuracy and latency against MACs")
     points = _zoo.plot_points(cards, results)
@@ -166,5 +200,7 @@ def render() -> None:
             _figures(log, card)
     with guarded("Benchmark: "):
         _benchmark(log, names, card.name)
+    with guarded("Evaluation: "):
+        _evaluate(log, card)
     with guarded("Plots: "):
         _plots(cards, log.results())
