@@ -433,12 +433,8 @@ def _measure(runner: Callable[[torch.Tensor], Any], fields: dict[str, Any], env:
         with torch.inference_mode():
             times = _timed(runner, x, warmup=max(warmup, 1), iters=iters, sync=sync, max_time=max_time)
             peak, method = _peak_memory(runner, x, dev, sync) if memory else (None, "")
-    except (RuntimeError, NotImplementedError, TypeError) as e:  # e.g. "not implemented for 'Half'"
+    except Exception as e:  # "not implemented for 'Half'", compile backends' own errors: reported, not fatal
         return None, _first_line(e)
-    except Exception as e:  # torch.compile backends raise their own error types
-        if fields["compiled"]:
-            return None, _first_line(e)
-        raise
     median = statistics.median(times)
     return BenchResult(
         **fields, batch=batch, iters=len(times), latency_ms=median * 1e3, latency_p90_ms=_p90(times) * 1e3,
@@ -567,8 +563,8 @@ def _measured_value(metric: str, latest: Mapping[tuple[str, str | None], Mapping
     """(weights tag, value in the metric's natural unit, row) for a claim; ``*_err`` from the accuracy."""
     base = metric.removesuffix("_err")
     rows = [(w, r) for (m, w), r in latest.items() if m == base and (weights is None or w == weights)]
-    if base in ("macs", "params"):
-        rows = rows[-1:] if rows else []
+    if base in ("macs", "params") and rows:  # one count, whatever weights it was stored with: the latest
+        rows = [max(rows, key=lambda wr: str(wr[1].get("measured_at") or ""))]
     out = []
     for w, r in rows:
         value = float(r["value"])
