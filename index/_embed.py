@@ -21,6 +21,9 @@ MODEL_ENV = "INDEX_MODEL"
 MODEL_SETTING = "index.model"
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+#: Inputs of at most this many texts (search queries) are encoded on one CPU thread: for one short text,
+#: intra-op parallelism gains little, and on a busy machine waiting for a second core costs 10x (bench/search_speed).
+QUERY_TEXTS = 8
 
 
 @runtime_checkable
@@ -142,10 +145,19 @@ class SentenceTransformerEmbedder:
             if self._pool is None:
                 self._pool = self.model.start_multi_process_pool(gpus)
             kwargs["pool"] = self._pool
-        vecs = self.model.encode(
-            list(texts), batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True,
-            normalize_embeddings=True, **kwargs,
-        )
+        model = self.model
+        one_thread = len(texts) <= QUERY_TEXTS and str(model.device) == "cpu"
+        if one_thread:
+            import torch
+
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+        try:
+            vecs = model.encode(list(texts), batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True,
+                                normalize_embeddings=True, **kwargs)
+        finally:
+            if one_thread:
+                torch.set_num_threads(threads)
         return _normalise(np.asarray(vecs))
 
     def close(self) -> None:

@@ -102,9 +102,8 @@ def _snippet(abstract: str, query: str, width: int = 200) -> str:
         return ""
     words = {w.lower() for w in _WORD.findall(query)}
     sentences = _SENTENCE.split(abstract)
-    best = max(sentences, key=lambda s: len(words & {w.lower() for w in _WORD.findall(s)})) if words else sentences[0]
-    if not words & {w.lower() for w in _WORD.findall(best)}:
-        best = sentences[0]
+    overlap = [len(words.intersection(w.lower() for w in _WORD.findall(s))) for s in sentences] if words else [0]
+    best = sentences[overlap.index(max(overlap))] if max(overlap) > 0 else sentences[0]
     return best if len(best) <= width else best[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
