@@ -13,9 +13,11 @@ __all__ = ["fold_bn", "optimize"]
 
 def _fold_fx(model: nn.Module) -> nn.Module:
     """Fold conv->BN pairs found in the traced graph (only where the conv feeds nothing but the BN)."""
-    from torch.fx.experimental.optimization import fuse
+    with warnings.catch_warnings():  # the module imports deprecated torch.jit helpers; not our concern
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from torch.fx.experimental.optimization import fuse
 
-    return fuse(model, inplace=False)
+        return fuse(model, inplace=False)
 
 
 def _fold_sequential(model: nn.Module) -> nn.Module:
