@@ -8,6 +8,7 @@ pages = {
         st.Page("ui/pages/library.py", title="Library", icon=":material/library_books:", url_path="library",
                 default=True),
         st.Page("ui/pages/search.py", title="Search", icon=":material/search:", url_path="search"),
+        st.Page("ui/pages/inbox.py", title="Inbox", icon=":material/inbox:", url_path="inbox"),
         st.Page("ui/pages/log_paper.py", title="Log a paper", icon=":material/add_circle:", url_path="log"),
         st.Page("ui/pages/stats.py", title="Reading stats", icon=":material/insights:", url_path="stats"),
         st.Page("ui/pages/paper.py", title="Paper", url_path="paper", visibility="hidden"),

@@ -1,16 +1,20 @@
 """The Streamlit app, driven headless with AppTest against a temporary log (hashed embedder: no model load)."""
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import reading
+from conftest import ARXIV_FIXTURES
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["library", "search", "log_paper", "stats", "zoo", "supernet", "paper"]
+PAGES = ["library", "search", "inbox", "log_paper", "stats", "zoo", "supernet", "paper"]
 
 
 @pytest.fixture
@@ -303,3 +307,149 @@ def test_evaluating_a_missing_folder_is_one_error_line(db, tmp_path):
     assert len(at.error) == 1 and "\n" not in at.error[0].value
     with reading.open_log(db) as log:
         assert log.results("resnet18") == []
+
+
+# --- Inbox ---------------------------------------------------------------------------------------------------------
+
+SEARCH_PAGE = sorted(ARXIV_FIXTURES.glob("q_testing_s0_m10_*.xml"))[0].read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def feed(arxiv_replay, monkeypatch):
+    """`arxiv_replay` answering a category search with the recorded 10-result page, submitted in the last days
+    (entry i on today - i // 2 days), so that the app's default window keeps them all."""
+    entries = re.findall(r"<entry>.*?</entry>", SEARCH_PAGE, re.S)
+    today = dt.date.today()
+    entries = [re.sub(r"<published>\d{4}-\d\d-\d\d", f"<published>{today - dt.timedelta(days=i // 2)}", e)
+               for i, e in enumerate(entries)]
+    by_id = arxiv_replay.body_for
+
+    def body_for(url: str) -> bytes:
+        query = parse_qs(urlparse(url).query)
+        if not query.get("search_query"):
+            return by_id(url)
+        start, size = int(query["start"][0]), int(query["max_results"][0])
+        page = re.sub(r"<entry>.*?</entry>\s*", "", SEARCH_PAGE, flags=re.S)
+        page = re.sub(r"<opensearch:totalResults>\d+<", f"<opensearch:totalResults>{len(entries)}<", page)
+        return page.replace("</feed>", "".join(entries[start:start + size]) + "</feed>").encode()
+
+    monkeypatch.setattr(arxiv_replay, "body_for", body_for)
+    return arxiv_replay
+
+
+def _titles(at: AppTest) -> list[str]:
+    """The inbox's candidates as listed: "**1. Title**" markdown lines, in order."""
+    return [m.value.split(". ", 1)[1].rstrip("*") for m in at.markdown if re.match(r"\*\*\d+\. ", m.value)]
+
+
+def test_fetch_from_the_inbox_page_lists_the_candidates(db, feed):
+    _seed(db)
+    at = _goto(_app(), "inbox")
+    assert at.text_input(key="ib_cats").value == "cs.CV, cs.LG"  # the log's inbox settings
+    at.text_input(key="ib_cats").input("cs.SE, cs.LG")
+    _button(at, "Fetch new papers").click().run()
+    assert not at.exception and not at.error and not at.warning
+    assert "10 new" in at.success[0].value
+    with reading.open_log(db) as log:
+        waiting = log.candidates()
+        assert len(waiting) == 10 and log.count() == 3  # candidates, not papers
+        assert log.inbox_settings()["categories"] == ["cs.SE", "cs.LG"]
+    assert sorted(_titles(at)) == sorted(c["title"] for c in waiting)
+    assert query_of(feed.requests[0]).startswith("(cat:cs.SE OR cat:cs.LG) AND submittedDate:")
+
+
+def query_of(url: str) -> str:
+    return parse_qs(urlparse(url).query)["search_query"][0]
+
+
+def _fill_inbox(db: Path) -> list[dict]:
+    """A library of three tagged papers and four candidates: two about residual networks, one about channel
+    shuffles, one unrelated."""
+    _seed(db)
+    with reading.open_log(db) as log:
+        log.add_candidates([
+            {"arxiv_id": "2611.00001", "title": "Deeper residual networks with identity shortcuts",
+             "abstract": "Residual networks ease the training of very deep networks with identity shortcuts.",
+             "published": "2026-11-26"},
+            {"arxiv_id": "2611.00002", "title": "Channel shuffle for an efficient mobile network",
+             "abstract": "Channel shuffle and channel split make a fast mobile network design.",
+             "published": "2026-11-25"},
+            {"arxiv_id": "2611.00003", "title": "Protein folding kinetics in crowded cells",
+             "abstract": "Molecular dynamics of proteins under crowding.", "published": "2026-11-24"},
+            {"arxiv_id": "2611.00004", "title": "Residual learning of very deep image networks",
+             "abstract": "Training very deep residual networks for image recognition.", "published": "2026-11-23"},
+        ])
+        return log.candidates()
+
+
+def test_the_inbox_shows_the_ranking_with_its_reasons_and_filters_by_tag(db):
+    from index import inbox
+
+    _fill_inbox(db)
+    at = _goto(_app(), "inbox")
+    with reading.open_log(db) as log:
+        expected = inbox.rank(log, k=20)
+        per_tag = inbox.rank(log, tag="efficient", k=20)
+    assert _titles(at) == [h["title"] for h in expected]
+    assert _titles(at)[-1] == "Protein folding kinetics in crowded cells"
+    text = " ".join(m.value for m in at.markdown)
+    assert "score `" in text
+    top = expected[0]
+    assert f"Because you read “{top['because']['title']}”" in " ".join(_links(at))
+    for hit in expected:
+        assert at.text_input(key=f"ib_tags_{hit['id']}").value == ", ".join(hit["tags"])
+    at.selectbox(key="ib_tag").set_value("efficient").run()
+    assert not at.exception and not at.warning
+    assert _titles(at) == [h["title"] for h in per_tag]
+    assert _titles(at)[0] == "Channel shuffle for an efficient mobile network"
+    assert at.text_input(key=f"ib_tags_{per_tag[0]['id']}").value.split(", ")[0] == "efficient"
+
+
+def test_keep_moves_a_candidate_into_the_library_and_skip_removes_it_for_good(db, feed):
+    cands = {c["arxiv_id"]: c for c in _fill_inbox(db)}
+    at = _goto(_app(), "inbox")
+    kept, skipped = cands["2611.00002"], cands["2611.00003"]
+    at.text_input(key=f"ib_tags_{kept['id']}").input("efficient, 待读")
+    at.button(key=f"ib_keep_{kept['id']}").click().run()
+    assert not at.exception and not at.error
+    assert "as to-read" in at.success[0].value
+    at.button(key=f"ib_skip_{skipped['id']}").click().run()
+    assert not at.exception and not at.error
+    assert kept["title"] not in _titles(at) and skipped["title"] not in _titles(at) and len(_titles(at)) == 2
+    with reading.open_log(db) as log:
+        paper = log.get("2611.00002")
+        assert paper["status"] == "to-read" and paper["reads"] == [] and set(paper["tags"]) == {"efficient", "待读"}
+        assert log.candidate(skipped["id"])["state"] == "skipped"
+        # a later fetch that sees the skipped paper again leaves it out
+        log.add_candidates([{"arxiv_id": "2611.00003", "title": skipped["title"], "published": "2026-11-24"}])
+        assert "2611.00003" not in {c["arxiv_id"] for c in log.candidates()}
+    _goto(at, "library")
+    assert kept["title"] in at.dataframe[0].value["title"].tolist()
+    _goto(at, "inbox")
+    assert skipped["title"] not in _titles(at)
+
+
+def test_offline_fetch_is_one_line_and_the_candidates_stay(db, feed):
+    _fill_inbox(db)
+    feed.mode = "offline"
+    at = _goto(_app(), "inbox")
+    before = _titles(at)
+    _button(at, "Fetch new papers").click().run()
+    assert not at.exception and not at.error
+    assert len(at.warning) == 1 and "\n" not in at.warning[0].value
+    assert "unreachable" in at.warning[0].value and "4 candidates waiting" in at.warning[0].value
+    assert _titles(at) == before and len(before) == 4
+    with reading.open_log(db) as log:
+        assert len(log.candidates()) == 4
+
+
+def test_clear_drops_old_candidates_from_the_page(db):
+    _fill_inbox(db)
+    at = _goto(_app(), "inbox")
+    at.number_input(key="ib_clear_days").set_value(0)
+    at.button(key="ib_clear").click().run()
+    assert not at.exception and not at.error
+    with reading.open_log(db) as log:
+        assert log.candidates() == []  # all were submitted before today
+    assert any("Dropped 4" in s.value for s in at.success)
+    assert at.info and not _titles(at)

@@ -15,6 +15,7 @@ PAGE_FILES = {
     "library": "ui/pages/library.py",
     "paper": "ui/pages/paper.py",
     "search": "ui/pages/search.py",
+    "inbox": "ui/pages/inbox.py",
     "log": "ui/pages/log_paper.py",
     "stats": "ui/pages/stats.py",
     "zoo": "ui/pages/zoo.py",

@@ -64,6 +64,8 @@ def render() -> None:
     year_range = None
     if years and min(years) < max(years):
         year_range = c5.slider("Year", min(years), max(years), (min(years), max(years)), key="lib_years")
+        if year_range == (min(years), max(years)):
+            year_range = None  # the full range: papers without a year stay listed
     use_read = c6.toggle("Only papers read between…", key="lib_read_on")
     read_range = None
     if use_read:

@@ -97,6 +97,27 @@ def embedding_map(log: reading.Log) -> dict[str, Any]:
     return _map(str(log.path), log.data_version(), index.resolve_model(log=log))
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _inbox_ranking(path: str, version: int, waiting: tuple[int, ...], skipped: tuple[int, ...], model: str,
+                   tag: str | None, k: int, ranker: str) -> list[dict[str, Any]]:
+    from index import inbox
+
+    return inbox.rank(_open_log(path), tag=tag, k=k, ranker=ranker, embedder=_embedder(model))
+
+
+def inbox_ranking(log: reading.Log, *, tag: str | None = None, k: int = 20, ranker: str = "fusion"
+                  ) -> list[dict[str, Any]]:
+    """``index.inbox.rank`` for the waiting candidates, cached until the log, the inbox or the request changes.
+
+    The cache key holds the waiting and skipped candidate ids besides ``data_version`` (candidates are outside
+    it), so a fetch, a keep, a skip or a clear, here or from the CLI, ranks again. Treat the result as read-only.
+    """
+    waiting = tuple(sorted(c["id"] for c in log.candidates()))
+    skipped = tuple(sorted(c["id"] for c in log.candidates(state="skipped")))
+    return _inbox_ranking(str(log.path), log.data_version(), waiting, skipped, index.resolve_model(log=log),
+                          tag, int(k), ranker)
+
+
 @st.cache_resource(show_spinner=False)
 def model_cards() -> list[Any]:
     """The zoo's model cards, one per registered model, sorted by name (imports torch on first use)."""
