@@ -411,6 +411,20 @@ def has_note(conn: sqlite3.Connection, paper_id: int, text: str) -> bool:
     return conn.execute("SELECT 1 FROM notes WHERE paper_id = ? AND text = ?", (paper_id, text)).fetchone() is not None
 
 
+def select_note(conn: sqlite3.Connection, note_id: int) -> dict[str, Any] | None:
+    row = conn.execute("SELECT id, paper_id, text, created_at FROM notes WHERE id = ?", (note_id,)).fetchone()
+    return None if row is None else dict(row)
+
+
+def update_note(conn: sqlite3.Connection, note_id: int, text: str) -> None:
+    """Replace a note's text (the notes triggers keep papers_fts and data_version in step)."""
+    conn.execute("UPDATE notes SET text = ? WHERE id = ?", (text, note_id))
+
+
+def delete_note(conn: sqlite3.Connection, note_id: int) -> None:
+    conn.execute("DELETE FROM notes WHERE id = ?", (note_id,))
+
+
 def insert_tags(conn: sqlite3.Connection, paper_id: int, tags: Iterable[str]) -> None:
     conn.executemany("INSERT OR IGNORE INTO tags (paper_id, tag) VALUES (?, ?)", [(paper_id, t) for t in tags])
 

@@ -297,6 +297,45 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin):
             self._touch(pid)
             return nid
 
+    def _note(self, note_id: int | str, paper: int | str | None) -> dict[str, Any]:
+        text = str(note_id).strip()
+        found = _db.select_note(self.conn, int(text)) if text.isdigit() else None
+        if found is None:
+            raise PaperNotFound(f"no note with id {text} in the log")
+        if paper is not None and found["paper_id"] != self._resolve(paper):
+            raise InvalidInput(f"note {found['id']} belongs to another paper (id {found['paper_id']})")
+        return found
+
+    def edit_note(self, note_id: int | str, text: str, *, paper: int | str | None = None) -> dict[str, Any]:
+        """Replace a note's text (Markdown, any language, stored verbatim); it keeps its id and creation time.
+
+        Args:
+            note_id: the note's id (``paper["notes"][i]["id"]``; `reading show` prints it).
+            text: the new text; an empty one is refused (use :meth:`delete_note`).
+            paper: when given (any paper reference), the note must belong to that paper.
+
+        Returns:
+            The note: ``{"id", "paper_id", "text", "created_at"}``.
+
+        Raises:
+            PaperNotFound: no such note (or paper). InvalidInput: empty text, or the note is another paper's.
+        """
+        if not text or not text.strip():
+            raise InvalidInput("empty note; to remove a note, delete it")
+        with self._lock, self._write():
+            found = self._note(note_id, paper)
+            _db.update_note(self.conn, found["id"], text)
+            self._touch(found["paper_id"])
+            return {**found, "text": text}
+
+    def delete_note(self, note_id: int | str, *, paper: int | str | None = None) -> dict[str, Any]:
+        """Delete a note (``paper`` as in :meth:`edit_note`); returns what was deleted. Raises PaperNotFound."""
+        with self._lock, self._write():
+            found = self._note(note_id, paper)
+            _db.delete_note(self.conn, found["id"])
+            self._touch(found["paper_id"])
+            return found
+
     def tag(self, ref: int | str, *tags: str) -> list[str]:
         """Add tags; returns the paper's tags."""
         tags_ = _clean_tags(tags)

@@ -178,21 +178,40 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     if paper["abstract"]:
         click.echo("\n" + paper["abstract"])
     for note in paper["notes"]:
-        click.echo(f"\n--- note {note['created_at'][:10]} ---\n{note['text']}")
+        click.echo(f"\n--- note {note['id']} · {note['created_at'][:10]} ---\n{note['text']}")
 
 
 @cli.command()
 @click.argument("ref")
-@click.argument("text")
+@click.argument("text", required=False)
+@click.option("--edit", "edit_id", type=int, metavar="NOTE_ID",
+              help="Replace this note's text with TEXT (`reading show REF` prints note ids).")
+@click.option("--delete", "delete_id", type=int, metavar="NOTE_ID", help="Delete this note of the paper.")
 @click.pass_context
-def note(ctx: click.Context, ref: str, text: str) -> None:
-    """Add a Markdown note to a paper (any language; stored verbatim).
+def note(ctx: click.Context, ref: str, text: str | None, edit_id: int | None, delete_id: int | None) -> None:
+    """Add a Markdown note to a paper (any language; stored verbatim), or edit or delete one of its notes.
 
     Example: reading note 1512.03385 "Identity shortcuts make depth trainable."
+
+    Then: reading note 1512.03385 --edit 3 "Identity shortcuts ease optimisation." (note ids: reading show REF)
     """
+    if edit_id is not None and delete_id is not None:
+        raise click.UsageError("give --edit or --delete, not both")
+    if delete_id is not None and text is not None:
+        raise click.UsageError("--delete takes no TEXT")
+    if delete_id is None and text is None:
+        raise click.UsageError("missing TEXT")
     log = _log(ctx)
-    log.note(ref, text)
-    click.echo(f"noted: {_line(log.get(ref))}")
+    if delete_id is not None:
+        gone = log.delete_note(delete_id, paper=ref)
+        first = gone["text"].strip().splitlines()[0] if gone["text"].strip() else ""
+        click.echo(f"deleted note {gone['id']} ({first[:60]}{'…' if len(first) > 60 else ''}): {_line(log.get(ref))}")
+    elif edit_id is not None:
+        log.edit_note(edit_id, text, paper=ref)
+        click.echo(f"edited note {edit_id}: {_line(log.get(ref))}")
+    else:
+        nid = log.note(ref, text)
+        click.echo(f"noted (note {nid}): {_line(log.get(ref))}")
 
 
 @cli.command()

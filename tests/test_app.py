@@ -453,3 +453,30 @@ def test_clear_drops_old_candidates_from_the_page(db):
         assert log.candidates() == []  # all were submitted before today
     assert any("Dropped 4" in s.value for s in at.success)
     assert at.info and not _titles(at)
+
+
+def test_the_paper_page_edits_and_deletes_notes(db):
+    _seed(db)
+    with reading.open_log(db) as log:
+        first = log.note(1, "draft: shortcuts")
+        second = log.note(1, "to delete")
+    at = _goto(_app(), "paper", id="1")
+    text = "## 残差\n恒等映射让**很深**的网络可训练。"
+    at.text_area(key=f"note_text_{first}").input(text)
+    [b for b in at.button if b.label == "Save note"][0].click().run()
+    assert not at.exception and not at.error
+    assert any(s.value == "Note saved." for s in at.success)
+    with reading.open_log(db) as log:
+        assert [(n["id"], n["text"]) for n in log.get(1)["notes"]] == [(first, text), (second, "to delete")]
+    assert any(m.value == text for m in at.markdown)
+    [b for b in at.button if b.label == "Delete note"][1].click().run()
+    assert not at.exception and not at.error
+    with reading.open_log(db) as log:
+        assert [(n["id"], n["text"]) for n in log.get(1)["notes"]] == [(first, text)]
+        assert [i for i, _ in log.keyword_search("delete")] == []
+    assert not any(m.value == "to delete" for m in at.markdown)
+    at.text_area(key=f"note_text_{first}").input("  ")
+    [b for b in at.button if b.label == "Save note"][0].click().run()
+    assert not at.exception and len(at.error) == 1 and "empty note" in at.error[0].value
+    with reading.open_log(db) as log:
+        assert log.get(1)["notes"][0]["text"] == text

@@ -372,3 +372,57 @@ def test_migrations_are_recorded_and_idempotent(tmp_path):
         assert _db.migrate(log.conn) == _db.SCHEMA_VERSION  # nothing left to apply
         tables = {r[0] for r in log.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"papers", "notes", "tags", "reads", "links", "results", "settings", "papers_fts"} <= tables
+
+
+def test_edit_note_round_trips_any_text_and_keeps_search_and_version_in_step(log):
+    pid = log.add(None, title="Deep Residual Learning", abstract="Very deep networks.", fetch=False).paper["id"]
+    other = log.add(None, title="ShuffleNet V2", fetch=False).paper["id"]
+    first = log.note(pid, "draft about bottlenecks")
+    second = log.note(pid, "keep me")
+    log.note(other, "bottlenecks elsewhere")
+    created = log.get(pid)["notes"][0]["created_at"]
+    before = log.data_version()
+    text = "残差学习：**恒等映射**让深层网络可训练。\n\n- $F(x) + x$\n- 「shortcut」 ✓  "
+    edited = log.edit_note(first, text, paper=pid)
+    assert edited == {"id": first, "paper_id": pid, "text": text, "created_at": created}
+    assert log.data_version() > before
+    paper = log.get(pid)
+    assert [(n["id"], n["text"]) for n in paper["notes"]] == [(first, text), (second, "keep me")]  # exact, in place
+    assert paper["notes"][0]["created_at"] == created
+    assert [i for i, _ in log.keyword_search("bottlenecks")] == [other]  # the old words left the FTS index
+    assert [i for i, _ in log.keyword_search("恒等映射")] == [pid]
+    assert text in dict(log.index_texts(ids=[pid]))[pid]
+    assert log.get(other)["notes"][0]["text"] == "bottlenecks elsewhere"
+
+
+def test_delete_note_leaves_the_others_and_the_search(log):
+    pid = log.add(None, title="Deep Residual Learning", fetch=False).paper["id"]
+    gone = log.note(pid, "identity shortcuts")
+    kept = log.note(pid, "笔记：保留")
+    before = log.data_version()
+    deleted = log.delete_note(str(gone))
+    assert deleted["id"] == gone and deleted["text"] == "identity shortcuts" and deleted["paper_id"] == pid
+    assert log.data_version() > before
+    assert [(n["id"], n["text"]) for n in log.get(pid)["notes"]] == [(kept, "笔记：保留")]
+    assert log.keyword_search("shortcuts") == []
+    assert log.count() == 1
+
+
+def test_editing_or_deleting_a_note_refuses_bad_input_and_changes_nothing(log):
+    a = log.add(None, title="Paper A", fetch=False).paper["id"]
+    b = log.add(None, title="Paper B", fetch=False).paper["id"]
+    nid = log.note(a, "original")
+    version = log.data_version()
+    with pytest.raises(PaperNotFound, match="no note with id 999"):
+        log.edit_note(999, "x")
+    with pytest.raises(PaperNotFound):
+        log.delete_note("abc")
+    with pytest.raises(InvalidInput, match="empty note"):
+        log.edit_note(nid, "   ")
+    with pytest.raises(InvalidInput, match="another paper"):
+        log.edit_note(nid, "hijacked", paper=b)
+    with pytest.raises(InvalidInput, match="another paper"):
+        log.delete_note(nid, paper=b)
+    with pytest.raises(PaperNotFound):
+        log.delete_note(nid, paper=12345)
+    assert log.get(a)["notes"][0]["text"] == "original" and log.data_version() == version

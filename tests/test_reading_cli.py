@@ -85,6 +85,49 @@ def test_note_tag_untag_status_rate_remove(run):
         assert log.count() == 0
 
 
+def test_note_edit_and_delete(run):
+    run("add", "1512.03385", "--no-fetch", "--title", "Deep Residual Learning")
+    run("add", "1807.11164", "--no-fetch", "--title", "ShuffleNet V2")
+    added = run("note", "1512.03385", "first draft")
+    assert added.exit_code == 0 and "note 1" in added.output
+    run("note", "1512.03385", "second")
+    run("note", "1807.11164", "channel split")
+    assert "--- note 1 · " in run("show", "1512.03385").output  # ids to edit by
+    text = "残差学习：**恒等映射**让深层网络可训练。\n第二行"
+    edited = run("note", "1512.03385", text, "--edit", "1")
+    assert edited.exit_code == 0 and "edited note 1" in edited.output
+    with open_log(run.db) as log:
+        assert [n["text"] for n in log.get("1512.03385")["notes"]] == [text, "second"]
+        assert [i for i, _ in log.keyword_search("draft")] == []
+    deleted = run("note", "arXiv:1512.03385", "--delete", "2")
+    assert deleted.exit_code == 0 and "deleted note 2 (second)" in deleted.output
+    with open_log(run.db) as log:
+        assert [n["id"] for n in log.get("1512.03385")["notes"]] == [1]
+        assert [n["text"] for n in log.get("1807.11164")["notes"]] == ["channel split"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["note", "1512.03385", "x", "--edit", "3"], "belongs to another paper"),  # note 3 is ShuffleNet's
+    (["note", "1512.03385", "--delete", "3"], "belongs to another paper"),
+    (["note", "1512.03385", "--delete", "42"], "no note with id 42"),
+    (["note", "1512.03385", " ", "--edit", "1"], "empty note"),
+    (["note", "1512.03385", "--edit", "1"], "missing TEXT"),
+    (["note", "1512.03385", "x", "--delete", "1"], "takes no TEXT"),
+    (["note", "1512.03385", "x", "--edit", "1", "--delete", "1"], "not both"),
+])
+def test_note_edit_and_delete_refuse_bad_input_in_one_line(run, args, message):
+    run("add", "1512.03385", "--no-fetch", "--title", "Deep Residual Learning", "--note", "mine")
+    run("add", "1807.11164", "--no-fetch", "--title", "ShuffleNet V2", "--note", "other")
+    run("note", "1807.11164", "theirs")
+    result = CliRunner().invoke(cli, ["--db", str(run.db), *args])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert [line for line in result.output.splitlines() if line.startswith("Error")] == [
+        line for line in result.output.splitlines() if message in line]
+    with open_log(run.db) as log:
+        assert [n["text"] for n in log.get("1512.03385")["notes"]] == ["mine"]
+        assert [n["text"] for n in log.get("1807.11164")["notes"]] == ["other", "theirs"]
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -96,6 +139,8 @@ def test_note_tag_untag_status_rate_remove(run):
         ["show", "1512.03385"],
         ["show", "999"],
         ["note", "999", "text"],
+        ["note", "999", "--delete", "1"],
+        ["note", "999", "text", "--edit", "1"],
         ["list", "--since", "last week"],
         ["import", "missing.bib"],
         ["import"],

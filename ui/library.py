@@ -175,9 +175,25 @@ def _reads(log: reading.Log, paper: dict[str, Any]) -> None:
 def _notes(log: reading.Log, paper: dict[str, Any]) -> None:
     st.subheader("Notes")
     for note in paper.get("notes", []):
+        nid = note["id"]
         with st.container(border=True):
             st.markdown(note["text"])
             st.caption(note["created_at"][:16].replace("T", " "))
+            with st.expander("Edit or delete"), st.form(f"note_edit_{nid}"):
+                text = st.text_area("Note", note["text"], height=120, key=f"note_text_{nid}",
+                                    label_visibility="collapsed")
+                c1, c2 = st.columns(2)
+                save = c1.form_submit_button("Save note")
+                delete = c2.form_submit_button("Delete note")
+            if save or delete:
+                with guarded():
+                    if delete:
+                        log.delete_note(nid, paper=paper["id"])
+                        st.session_state["flash"] = "Note deleted."
+                    else:
+                        log.edit_note(nid, text, paper=paper["id"])
+                        st.session_state["flash"] = "Note saved."
+                    st.rerun()
     with st.form(f"note_{paper['id']}", clear_on_submit=True):
         text = st.text_area("New note (Markdown; any language)", height=120)
         if st.form_submit_button("Add note"):
