@@ -1,8 +1,9 @@
 """Metadata from the arXiv API through the ``arxiv`` package (imported here only, on first use)."""
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ._errors import ReadingError
@@ -38,6 +39,26 @@ def _clean(text: str | None) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
 
+@contextlib.contextmanager
+def api_errors() -> Iterator[None]:
+    """Network and API failures as one-line FetchErrors."""
+    import arxiv
+    import requests
+
+    try:
+        yield
+    except requests.exceptions.ConnectionError:
+        raise FetchError("arXiv is unreachable (offline?)") from None
+    except requests.exceptions.Timeout:
+        raise FetchError("arXiv did not answer in time") from None
+    except requests.exceptions.RequestException as err:
+        raise FetchError(f"arXiv request failed: {type(err).__name__}") from None
+    except arxiv.HTTPError as err:
+        raise FetchError(f"arXiv API error (HTTP {err.status})") from None
+    except arxiv.ArxivError as err:
+        raise FetchError(f"arXiv API error: {_clean(err.message)}") from None
+
+
 def result_fields(result: Any) -> dict[str, Any]:
     """Log fields of one ``arxiv.Result``."""
     aid = parse_arxiv_id(result.get_short_id())
@@ -66,7 +87,6 @@ def fetch(ids: Iterable[str], *, client: Any = None) -> dict[str, dict[str, Any]
         FetchError: offline, timed out, or an API error (one line).
     """
     import arxiv
-    import requests
 
     wanted = [parse_arxiv_id(i) for i in ids]
     client = client or make_client()
@@ -74,7 +94,7 @@ def fetch(ids: Iterable[str], *, client: Any = None) -> dict[str, dict[str, Any]
     for start in range(0, len(wanted), BATCH):
         chunk = wanted[start:start + BATCH]
         search = arxiv.Search(id_list=chunk, max_results=len(chunk))
-        try:
+        with api_errors():
             for result in client.results(search):
                 try:
                     fields = result_fields(result)
@@ -82,16 +102,6 @@ def fetch(ids: Iterable[str], *, client: Any = None) -> dict[str, dict[str, Any]
                     continue  # an error entry (bad id) in the feed
                 if fields["arxiv_id"] in chunk:
                     out[fields["arxiv_id"]] = fields
-        except requests.exceptions.ConnectionError:
-            raise FetchError("arXiv is unreachable (offline?)") from None
-        except requests.exceptions.Timeout:
-            raise FetchError("arXiv did not answer in time") from None
-        except requests.exceptions.RequestException as err:
-            raise FetchError(f"arXiv request failed: {type(err).__name__}") from None
-        except arxiv.HTTPError as err:
-            raise FetchError(f"arXiv API error (HTTP {err.status})") from None
-        except arxiv.ArxivError as err:
-            raise FetchError(f"arXiv API error: {_clean(err.message)}") from None
     return out
 
 

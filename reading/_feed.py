@@ -7,14 +7,13 @@ it arrives: an interruption or a lost connection keeps what was already fetched.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from . import _arxiv
-from ._arxiv import FetchError, result_fields
+from ._arxiv import api_errors, result_fields
 from ._errors import InvalidInput, ReadingError
 
 #: Results per request: arXiv's manual suggests pages of at most a few hundred for daily listings.
@@ -49,26 +48,6 @@ def category_query(categories: Iterable[str], since: dt.date, until: dt.date | N
     either = " OR ".join(f"cat:{c}" for c in cats)
     window = f"submittedDate:[{since:%Y%m%d}0000 TO {until:%Y%m%d}2359]"
     return f"({either}) AND {window}"
-
-
-@contextlib.contextmanager
-def _api_errors() -> Iterator[None]:
-    """Network and API failures as one-line FetchErrors."""
-    import arxiv
-    import requests
-
-    try:
-        yield
-    except requests.exceptions.ConnectionError:
-        raise FetchError("arXiv is unreachable (offline?)") from None
-    except requests.exceptions.Timeout:
-        raise FetchError("arXiv did not answer in time") from None
-    except requests.exceptions.RequestException as err:
-        raise FetchError(f"arXiv request failed: {type(err).__name__}") from None
-    except arxiv.HTTPError as err:
-        raise FetchError(f"arXiv API error (HTTP {err.status})") from None
-    except arxiv.ArxivError as err:
-        raise FetchError(f"arXiv API error: {' '.join(str(err.message).split())}") from None
 
 
 def fetch_new(
@@ -107,7 +86,7 @@ def fetch_new(
     page: list[dict[str, Any]] = []
     results = client.results(search)
     while True:
-        with _api_errors():
+        with api_errors():
             result = next(results, None)
         if result is None:
             break
