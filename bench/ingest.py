@@ -1,0 +1,60 @@
+"""Ingest speed: papers/s through the full path (log -> embed -> FAISS -> saved) vs `model.encode` alone.
+
+Both run in this process on the same CSFCube abstracts with the same warm model, interleaved in alternating order
+(encode, sync, sync, encode, ...) so that load from other processes hits both alike; total throughputs are compared.
+
+    python bench/ingest.py [N_PAPERS] [ROUNDS]      # defaults: 150 papers, 4 rounds
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import _index_data as data
+
+import index
+from reading import open_log
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 150
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+    corpus = data.load_corpus()[:n]
+    emb = index.get_embedder()
+    emb.encode(["warm up the model"] * 8)
+    import faiss  # noqa: F401  (loaded once per process, as in a running app: not part of each ingest)
+    work = Path(tempfile.mkdtemp(prefix="ingest-"))
+    base_s = full_s = 0.0
+    for r in range(rounds):
+        log = open_log(work / f"round{r}.db")
+        data.fill_log(log, corpus)
+        texts = [text for _, text in log.index_texts()]  # exactly what sync embeds
+
+        def encode_alone() -> float:
+            t = time.perf_counter()
+            emb.model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+            return time.perf_counter() - t
+
+        def full_path() -> float:
+            t = time.perf_counter()
+            report = index.sync(log, embedder=emb, progress=False)
+            elapsed = time.perf_counter() - t
+            assert report.total == len(texts) == report.embedded
+            return elapsed
+
+        if r % 2:
+            full_s += full_path()
+            base_s += encode_alone()
+        else:
+            base_s += encode_alone()
+            full_s += full_path()
+        log.close()
+    b, f = n * rounds / base_s, n * rounds / full_s
+    print(f"ingest {n} papers x {rounds} rounds  full path (log->embed->index->saved) {f:.1f} papers/s"
+          f"  model.encode alone {b:.1f} papers/s  ratio {f / b:.2f}x  ({emb.name}, {emb.model.device})")
+
+
+if __name__ == "__main__":
+    main()
