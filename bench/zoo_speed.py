@@ -34,18 +34,21 @@ def _trained_like(model: nn.Module, seed: int = 0) -> nn.Module:
     return model.eval()
 
 
-def _median_s(fn, x: torch.Tensor, reps: int, sync) -> float:
+def _medians(fa, fb, x: torch.Tensor, reps: int, sync) -> tuple[float, float]:
+    """Median latency of ``fa`` and ``fb``, timed alternately so that load from other processes hits both alike."""
     with torch.inference_mode():
         for _ in range(2):  # warm-up: oneDNN / cuDNN pick their kernels
-            fn(x)
+            fa(x)
+            fb(x)
         sync()
-        times = []
+        ta, tb = [], []
         for _ in range(reps):
-            t = time.perf_counter()
-            fn(x)
-            sync()
-            times.append(time.perf_counter() - t)
-    return statistics.median(times)
+            for fn, times in ((fa, ta), (fb, tb)):
+                t = time.perf_counter()
+                fn(x)
+                sync()
+                times.append(time.perf_counter() - t)
+    return statistics.median(ta), statistics.median(tb)
 
 
 def _line(device: str, dtype: torch.dtype, name: str, batch: int, a: str, ta: float, b: str, tb: float,
@@ -68,10 +71,9 @@ def bench(models, batches, reps: int, device: str, dtypes) -> None:
                 x = torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(1)).to(device, dtype)
                 with torch.inference_mode():
                     diff = (eager(x).float() - fast(x).float()).abs().max().item()
-                te = _median_s(eager, x, n, sync)
-                to = _median_s(fast, x, n, sync)
+                te, to = _medians(eager, fast, x, n, sync)
                 print(_line(device, dtype, name, batch, "eager", te, "optimised", to, diff), flush=True)
-            _vs_torchvision(name, eager, batches, n, device, dtype, sync)
+            _vs_torchvision(name, eager, batches, reps, device, dtype, sync)
 
 
 def _vs_torchvision(name: str, ours: nn.Module, batches, reps: int, device: str, dtype, sync) -> None:
@@ -87,8 +89,7 @@ def _vs_torchvision(name: str, ours: nn.Module, batches, reps: int, device: str,
         x = torch.randn(batch, 3, 224, 224).to(device, dtype)
         with torch.inference_mode():
             diff = (theirs(x).float() - ours(x).float()).abs().max().item()
-        tt = _median_s(theirs, x, reps, sync)
-        to = _median_s(ours, x, reps, sync)
+        tt, to = _medians(theirs, ours, x, reps if batch == 1 else max(3, reps // 3), sync)
         print(_line(device, dtype, name, batch, "torchvision", tt, "ours", to, diff), flush=True)
 
 

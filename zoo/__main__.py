@@ -69,7 +69,7 @@ def info_cmd(name: str, as_json: bool) -> None:
     for w in card.weights:
         metrics = " ".join(f"{k} {v:g}" for k, v in w.metrics.items())
         where = w.url or f"manual download from {w.page}"
-        click.echo(f"weights {w.tag}: {metrics}  [{w.source}, {w.licence}]  {where}")
+        click.echo(f"weights {w.tag}: {metrics}  [{w.source}, {w.licence}]  file {w.file_name}  {where}")
 
 
 def main() -> None:
