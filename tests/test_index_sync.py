@@ -261,3 +261,21 @@ def test_search_does_not_wait_for_another_writer(log, caplog):
         hits = index.search(log, PAPERS[0][0], k=5, mode="dense", embedder=emb)
     assert hits[0]["id"] == 1 and len(hits) == 4 and "another process" in caplog.text
     assert index.search(log, "Pending paper Not yet indexed.", k=1, mode="dense", embedder=emb)[0]["id"] == 5
+
+
+def test_ctrl_c_mid_ingest_keeps_saved_chunks_and_releases_the_lock(tmp_path):
+    class Interrupted(Counting):
+        def encode(self, texts, *, batch_size=32):
+            if len(self.seen) >= 10:
+                raise KeyboardInterrupt
+            return super().encode(texts, batch_size=batch_size)
+
+    log = open_log(tmp_path / "ctrlc.db")
+    _many(log, 30)
+    with pytest.raises(KeyboardInterrupt):
+        index.sync(log, embedder=Interrupted(), chunk_size=5)
+    assert len(list((index.index_dir(log.path) / "chunks").glob("*.npz"))) == 2
+    emb = Counting()
+    report = index.sync(log, embedder=emb, chunk_size=5, wait=False)  # would come back busy if the lock were held
+    assert not report.busy and report.total == 30 and len(emb.seen) == 20
+    log.close()
