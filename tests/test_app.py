@@ -405,7 +405,12 @@ def test_the_inbox_shows_the_ranking_with_its_reasons_and_filters_by_tag(db):
     assert at.text_input(key=f"ib_tags_{per_tag[0]['id']}").value.split(", ")[0] == "efficient"
 
 
-def test_keep_moves_a_candidate_into_the_library_and_skip_removes_it_for_good(db, feed):
+def test_keep_moves_a_candidate_into_the_library_and_skip_removes_it_for_good(db, feed, monkeypatch):
+    from index import inbox
+
+    calls = []
+    real_rank = inbox.rank
+    monkeypatch.setattr(inbox, "rank", lambda *a, **kw: calls.append(kw) or real_rank(*a, **kw))
     cands = {c["arxiv_id"]: c for c in _fill_inbox(db)}
     at = _goto(_app(), "inbox")
     kept, skipped = cands["2611.00002"], cands["2611.00003"]
@@ -423,6 +428,10 @@ def test_keep_moves_a_candidate_into_the_library_and_skip_removes_it_for_good(db
         # a later fetch that sees the skipped paper again leaves it out
         log.add_candidates([{"arxiv_id": "2611.00003", "title": skipped["title"], "published": "2026-11-24"}])
         assert "2611.00003" not in {c["arxiv_id"] for c in log.candidates()}
+        expected = [h["title"] for h in real_rank(log, k=20)]
+    assert len(calls) == 1  # triage does not train the classifiers again
+    at.button(key="ib_rerank").click().run()  # ... "Re-rank" does, with the kept and skipped papers as signal
+    assert len(calls) == 2 and _titles(at) == expected
     _goto(at, "library")
     assert kept["title"] in at.dataframe[0].value["title"].tolist()
     _goto(at, "inbox")

@@ -133,23 +133,32 @@ def render() -> None:
         st.info("No candidates waiting: fetch new papers above (or run `reading inbox fetch`).")
         _clear(log)
         return
-    all_tags = sorted(log.stats(window_days=1)["tag_counts"])
-    c1, c2, c3 = st.columns([2, 2, 1])
+    all_tags = sorted({t for p in resources.papers_snapshot(log) for t in p.get("tags", [])})
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
     tag = c1.selectbox("For tag", all_tags, index=None, placeholder="all my papers", key="ib_tag")
     ranker = c2.selectbox("Ranker", RANKERS, key="ib_ranker",
                           help="similarity to your papers, per-tag classifiers, or both fused (the best on CSFCube)")
-    k = c3.number_input("Show", 1, 500, 20, key="ib_k")
+    k = int(c3.number_input("Show", 1, 500, 20, key="ib_k"))
+    by_id = {c["id"]: c for c in cands}
+    waiting = tuple(sorted(by_id))
+    ranked = st.session_state.get("ib_ranked")
+    if ranked is None or not set(waiting) <= set(ranked):  # new candidates arrived: rank them all
+        ranked = st.session_state["ib_ranked"] = waiting
+    if c4.button("Re-rank", key="ib_rerank", help="Learn from the papers kept and skipped since the last ranking"):
+        ranked = st.session_state["ib_ranked"] = waiting
+        st.session_state["ib_generation"] = st.session_state.get("ib_generation", 0) + 1
     try:
         with st.spinner("Ranking the inbox…"):
-            hits = resources.inbox_ranking(log, tag=tag, k=int(k), ranker=ranker)
+            ranking = resources.inbox_ranking(log, ranked=ranked, tag=tag, ranker=ranker,
+                                              generation=st.session_state.get("ib_generation", 0))
+        hits = [h for h in ranking if h["id"] in by_id][:k]
     except Exception as err:  # e.g. the embedding model is unavailable: triage still works, newest first
         st.warning(f"Ranking unavailable ({one_line(err)}); newest first.")
-        hits = _unranked(cands, int(k))
+        hits = _unranked(cands, k)
     if not log.count():
         st.caption("Your library is empty, so the candidates are not ranked yet: keep a few to teach it.")
-    st.caption(f"{len(cands)} candidates waiting; showing {len(hits)}.")
-    by_id = {c["id"]: c for c in cands}
+    st.caption(f"{len(cands)} candidates waiting; showing {len(hits)}. Papers kept or skipped here teach the "
+               "ranking at the next Re-rank.")
     for rank, hit in enumerate(hits, 1):
-        if hit["id"] in by_id:
-            _hit(log, rank, hit, by_id[hit["id"]], tag)
+        _hit(log, rank, hit, by_id[hit["id"]], tag)
     _clear(log)

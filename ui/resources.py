@@ -98,24 +98,23 @@ def embedding_map(log: reading.Log) -> dict[str, Any]:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _inbox_ranking(path: str, version: int, waiting: tuple[int, ...], skipped: tuple[int, ...], model: str,
-                   tag: str | None, k: int, ranker: str) -> list[dict[str, Any]]:
+def _inbox_ranking(path: str, model: str, tag: str | None, ranker: str, ranked: tuple[int, ...], generation: int
+                   ) -> list[dict[str, Any]]:
     from index import inbox
 
-    return inbox.rank(_open_log(path), tag=tag, k=k, ranker=ranker, embedder=_embedder(model))
+    return inbox.rank(_open_log(path), tag=tag, k=max(len(ranked), 1), ranker=ranker, embedder=_embedder(model))
 
 
-def inbox_ranking(log: reading.Log, *, tag: str | None = None, k: int = 20, ranker: str = "fusion"
-                  ) -> list[dict[str, Any]]:
-    """``index.inbox.rank`` for the waiting candidates, cached until the log, the inbox or the request changes.
+def inbox_ranking(log: reading.Log, *, ranked: tuple[int, ...], tag: str | None = None, ranker: str = "fusion",
+                  generation: int = 0) -> list[dict[str, Any]]:
+    """Every waiting candidate ranked by ``index.inbox.rank``, best first; cached per request.
 
-    The cache key holds the waiting and skipped candidate ids besides ``data_version`` (candidates are outside
-    it), so a fetch, a keep, a skip or a clear, here or from the CLI, ranks again. Treat the result as read-only.
+    Training the per-tag classifiers takes seconds on a large library, so triage does not rank again: the key is the
+    set of candidate ids that was waiting when the page last ranked (``ranked``) and a ``generation`` the page
+    advances on "Re-rank"; the page drops the candidates triaged since, and starts a new ``ranked`` set when new
+    candidates arrive. Treat the result as read-only; it may name candidates that are no longer waiting.
     """
-    waiting = tuple(sorted(c["id"] for c in log.candidates()))
-    skipped = tuple(sorted(c["id"] for c in log.candidates(state="skipped")))
-    return _inbox_ranking(str(log.path), log.data_version(), waiting, skipped, index.resolve_model(log=log),
-                          tag, int(k), ranker)
+    return _inbox_ranking(str(log.path), index.resolve_model(log=log), tag, ranker, tuple(ranked), int(generation))
 
 
 @st.cache_resource(show_spinner=False)
