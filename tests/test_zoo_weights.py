@@ -223,6 +223,13 @@ def test_transforms_follow_the_weights():
         mg("not an image")
 
 
+def test_category_names_and_hashable_entries():
+    w = zoo.info("resnet18").weights[0]
+    names = w.category_names()
+    assert len(names) == w.num_classes == 1000 and names[0] == "tench" and len(set(names)) > 990
+    assert hash(w) == hash(dataclasses.replace(w)) and w in {w}
+
+
 def test_cache_dir_honours_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("ZOO_CACHE", str(tmp_path / "c"))
     assert zoo.cache_dir() == tmp_path / "c"

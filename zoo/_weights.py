@@ -143,7 +143,7 @@ class Weights:
     url: str | None = None
     sha256: str | None = None
     num_params: int | None = None
-    metrics: Mapping[str, float] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict, hash=False)  # a dict: left out of hash()
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     num_classes: int = 1000
     categories: str = "imagenet-1k"
@@ -156,6 +156,10 @@ class Weights:
     def transforms(self) -> Transform:
         """The preprocessing these weights expect, as a callable on PIL images or tensors."""
         return Transform(self.preprocessing)
+
+    def category_names(self) -> list[str]:
+        """The class names of the classifier's outputs, in order (read from the package's data on demand)."""
+        return _category_names(self.categories)
 
     @property
     def manual(self) -> bool:
@@ -171,6 +175,18 @@ class Weights:
         d["metrics"] = dict(self.metrics)
         d["preprocessing"] = dataclasses.asdict(self.preprocessing)
         return d
+
+
+_LABEL_SETS = {"imagenet-1k": "imagenet1k_categories.txt"}
+
+
+def _category_names(label_set: str) -> list[str]:
+    from importlib.resources import files
+
+    if label_set not in _LABEL_SETS:
+        raise WeightsError(f"unknown label set {label_set!r}; known: {', '.join(_LABEL_SETS)}")
+    text = files("zoo").joinpath("data", _LABEL_SETS[label_set]).read_text(encoding="utf-8")
+    return text.splitlines()
 
 
 def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
