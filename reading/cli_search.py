@@ -37,7 +37,8 @@ def _run(fn, *args: Any, **kwargs: Any) -> Any:
     except index.SearchError as err:
         raise click.ClickException(str(err)) from None
     except OSError as err:  # e.g. the embedding model cannot be found or loaded
-        raise click.ClickException(f"the search index or its model is unavailable: {err}") from None
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise click.ClickException(f"the search index or its model is unavailable: {first}") from None
 
 
 @cli.command()
