@@ -64,7 +64,8 @@ class BenchResult:
             i.e. BN folded and channels_last input; ``compiled``: ``torch.compile``).
         params: parameters; macs: multiply-accumulates per image at ``input_size``.
         iters: timed iterations.
-        latency_ms: median wall time of one forward pass of the whole batch; latency_p90_ms: its 90th percentile.
+        latency_ms: median wall time of one forward pass of the whole batch; latency_p90_ms: its 90th percentile;
+            latency_min_ms: the fastest call (the least disturbed by other work on a busy machine).
         throughput_ips: images per second (``batch / median``).
         peak_memory_mb: growth of memory during one forward pass (see ``memory_method``).
         env: the environment (torch version, device name, threads, ...) plus this configuration.
@@ -84,6 +85,7 @@ class BenchResult:
     iters: int = 0
     latency_ms: float | None = None
     latency_p90_ms: float | None = None
+    latency_min_ms: float | None = None
     throughput_ips: float | None = None
     peak_memory_mb: float | None = None
     memory_method: str = ""
@@ -438,6 +440,7 @@ def _measure(runner: Callable[[torch.Tensor], Any], fields: dict[str, Any], env:
     median = statistics.median(times)
     return BenchResult(
         **fields, batch=batch, iters=len(times), latency_ms=median * 1e3, latency_p90_ms=_p90(times) * 1e3,
+        latency_min_ms=min(times) * 1e3,
         throughput_ips=batch / median, peak_memory_mb=peak, memory_method=method, env=env,
     ), None
 
