@@ -72,7 +72,8 @@ def main() -> None:
     lookup = Lookup(model, table)
     for mode in ("dense", "hybrid"):
         index.search(log, queries[0], mode=mode, embedder=lookup)  # load the index once
-        p50, p99 = percentiles(timed(lambda q: index.search(log, q, k=10, mode=mode, embedder=lookup), queries))
+        p50, p99 = percentiles(timed(lambda q, mode=mode: index.search(log, q, k=10, mode=mode, embedder=lookup),
+                                           queries))
         print(f"search 1,800 papers index.search {mode:<6} excl. encoding  p50 {p50:.2f} ms  p99 {p99:.2f} ms")
     warm = model.inner
     warm.encode(["warm"])
@@ -96,7 +97,7 @@ def main() -> None:
     exact = _vectors.build(ids, vecs, vecs.shape[1], "flat")
     qv = np.stack([table[q] for q in queries])
     a50, a99 = percentiles(timed(lambda q: _vectors.search(approx, q, 10), qv))
-    e50, e99 = percentiles(timed(lambda q: _vectors.search(exact, q, 10), qv))
+    e50, _ = percentiles(timed(lambda q: _vectors.search(exact, q, 10), qv))
     _, got = _vectors.search(approx, qv, 10)
     _, truth = _vectors.search(exact, qv, 10)
     recall = np.mean([len(set(g) & set(t)) / 10 for g, t in zip(got, truth)])

@@ -9,7 +9,8 @@ import hashlib
 import os
 import re
 import threading
-from typing import Any, Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 

@@ -5,7 +5,7 @@ holds the winner and its parameter, which `index.search` and `index.related` use
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 Ranking = Sequence[tuple[int, float]]  # (paper id, score), best first
 

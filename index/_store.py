@@ -20,8 +20,9 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -164,15 +165,6 @@ def write_generation(folder: Path, index: Any, manifest: dict[str, Any]) -> dict
             with contextlib.suppress(OSError):
                 old.unlink()
     return manifest
-
-
-def remove_all(folder: Path) -> None:
-    """Forget the committed index (manifest first, so a crash half-way still reads as 'missing')."""
-    with contextlib.suppress(FileNotFoundError):
-        (folder / MANIFEST).unlink()
-    for old in folder.glob("faiss-*.index"):
-        with contextlib.suppress(OSError):
-            old.unlink()
 
 
 # --- ingest chunks ------------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ No file I/O here (that is `_store`). Vectors are unit length, so inner product i
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

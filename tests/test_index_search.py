@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 import index
-from index import HashEmbedder, SearchError
-from index import _fusion
+from index import HashEmbedder, SearchError, _fusion
 from reading import PaperNotFound, open_log
 
 PAPERS = [  # title, abstract, tags, year, status
@@ -126,6 +125,9 @@ def test_blend_scales_each_ranking_and_weights_it():
     assert [pid for pid, _ in _fusion.blend(dense, keyword, 1.0)] == [1, 2, 3]
     assert [pid for pid, _ in _fusion.blend(dense, keyword, 0.0)][0] == 3
     mixed = dict(_fusion.blend(dense, keyword, 0.5))
-    assert mixed[1] == pytest.approx(0.5) and mixed[3] == pytest.approx(0.5) and mixed[2] == pytest.approx(0.25)
+    assert mixed[1] == pytest.approx(0.5) and mixed[2] == pytest.approx((0.5 / 0.9 + 2 / 12) / 2)
+    assert mixed[3] == pytest.approx((0.1 / 0.9 + 1) / 2)
+    # cutting the rankings deeper or shallower does not change the fused scores of the papers kept
+    assert dict(_fusion.blend(dense[:2], keyword[:1], 0.5))[1] == pytest.approx(0.5)
     with pytest.raises(ValueError):
         _fusion.fuse(dense, keyword, ("max", 1))
