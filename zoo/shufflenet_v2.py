@@ -200,14 +200,15 @@ _P_MEGVII = {"0_5": 1_365_792, "1_0": 2_278_760, "1_5": 3_506_720, "2_0": 7_402_
 _MEGVII_ERR = {"0_5": (38.9, 17.4), "1_0": (30.6, 11.1), "1_5": (27.4, 9.4), "2_0": (25.0, 7.6)}
 # paper Table 8 (single centre crop): MFLOPs (= multiply-adds) and top-1 error
 _PAPER_CLAIMS = {"0_5": (41, 39.7), "1_0": (146, 30.6), "1_5": (299, 27.4), "2_0": (591, 25.1)}
-_MEGVII_SIZE = {"0_5": (41, 1.4), "1_0": (146, 2.3), "1_5": (299, 3.5), "2_0": (591, 7.4)}
+# megvii README: params (M); its FLOPs column repeats Table 8
+_MEGVII_PARAMS = {"0_5": 1.4, "1_0": 2.3, "1_5": 3.5, "2_0": 7.4}
 
 
 def _claims(width: str, megvii: bool) -> tuple[Claim, ...]:
     mflops, err = _PAPER_CLAIMS[width]
     out = [Claim("macs", mflops, "M", "Table 8", _PAPER), Claim("top1_err", err, "%", "Table 8", _PAPER)]
     if megvii:
-        (m, p), (e1, e5) = _MEGVII_SIZE[width], _MEGVII_ERR[width]
+        p, (e1, e5) = _MEGVII_PARAMS[width], _MEGVII_ERR[width]
         out += [Claim("params", p, "M", "megvii README"), Claim("top1_err", e1, "%", "megvii README"),
                 Claim("top5_err", e5, "%", "megvii README")]
     return tuple(out)
