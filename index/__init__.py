@@ -6,8 +6,9 @@ The index is derived from the log and lives beside its database (`<db stem>.inde
     log = reading.open_log()
     index.search(log, "cheap shuffles of group-conv channels", k=10, mode="hybrid", tag="efficient")
     index.related(log, "1707.01083", k=10)
-    index.sync(log)                  # embed pending papers (search does this itself)
+    index.sync(log)                  # embed pending papers and inbox candidates (search does this itself)
     index.reindex(log, full=True)    # re-embed everything
+    ids, vecs = index.vectors(log)   # the papers' stored embeddings (synced)
 
 Importing this package is light: numpy only; faiss and sentence-transformers load when first needed.
 """
@@ -21,7 +22,7 @@ from ._embed import (
     get_embedder,
     resolve_model,
 )
-from ._search import MODES, SearchError, reindex, related, search
+from ._search import MODES, SearchError, reindex, related, search, vectors
 from ._store import index_dir
 from ._sync import SyncReport, sync
 
@@ -42,4 +43,5 @@ __all__ = [
     "resolve_model",
     "search",
     "sync",
+    "vectors",
 ]

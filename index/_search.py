@@ -29,7 +29,7 @@ class SearchError(ValueError):
     """Bad search input (unknown mode, empty query, k < 1); the message is one line for the user."""
 
 
-def _read_loaded(folder: Any) -> Any | None:
+def _read_loaded(folder: Any) -> tuple[Any, dict[str, Any]] | None:
     manifest = _store.read_manifest(folder)
     if manifest is None:
         return None
@@ -40,12 +40,13 @@ def _read_loaded(folder: Any) -> Any | None:
             key = (str(folder), str(manifest.get("index_file")))
             for old in [k for k in _LOADED if k[0] == key[0]]:
                 del _LOADED[old]
-            _LOADED[key] = index
+            _LOADED[key] = (index, manifest)
         return _LOADED[key]
 
 
-def _synced_index(log: Any, embedder: Embedder) -> Any | None:
-    """Sync pending papers, then the committed FAISS index (cached per generation), or None if none is usable.
+def _synced(log: Any, embedder: Embedder) -> tuple[Any, dict[str, Any]] | None:
+    """Sync pending papers and candidates, then the committed (FAISS index, its manifest), cached per generation;
+    None if no index is usable. Treat both as read-only.
 
     A corrupt index found here is rebuilt at once (unless another process is writing it).
     """
@@ -61,6 +62,24 @@ def _synced_index(log: Any, embedder: Embedder) -> Any | None:
     except _store.CorruptIndex as exc:
         logger.warning("the search index cannot be read (%s); dense results are skipped", exc)
         return None
+
+
+def _synced_index(log: Any, embedder: Embedder) -> Any | None:
+    """Sync, then the committed FAISS index, or None if none is usable (see `_synced`)."""
+    loaded = _synced(log, embedder)
+    return None if loaded is None else loaded[0]
+
+
+def vectors(log: Any, *, embedder: Embedder | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The papers' stored embeddings after a sync: (paper ids, (n, dim) float32 unit rows), in the same order.
+
+    Syncs first as a search does (without waiting for another writer: then the last saved index answers). Empty
+    arrays, of shape (0,) and (0, 0), when the log has no papers or no index could be built.
+    """
+    index = _synced_index(log, embedder or get_embedder(log=log))
+    if index is None or index.ntotal == 0:
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+    return _vectors.extract(index)
 
 
 def _check(query: str, k: int, mode: str) -> None:

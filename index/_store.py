@@ -5,6 +5,7 @@ Layout of `<db stem>.index/` next to the SQLite file::
     manifest.json        the commit point: model, dim, count, checksum, per-paper content hashes, index file name
     faiss-<gen>.index    the FAISS index of generation <gen> (a new name per write; the manifest names the live one)
     chunks/*.npz         embeddings of an ingest in progress (resume after Ctrl-C or kill -9)
+    inbox-vectors.npz    embeddings of the inbox candidates (rewritten after every embedded chunk)
     lock                 flock'ed by the process that writes
 
 Every file is written to a temporary name, fsync'ed and renamed into place, and the manifest is replaced last, so a
@@ -16,6 +17,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import time
@@ -30,6 +32,9 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 LOCK = "lock"
 CHUNKS = "chunks"
+CANDIDATES = "inbox-vectors.npz"
+
+logger = logging.getLogger("index")
 
 
 class CorruptIndex(Exception):
@@ -218,3 +223,67 @@ def clear_chunks(folder: Path) -> None:
     for path in (folder / CHUNKS).glob("*"):
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+def log_signature(db_path: str | os.PathLike[str]) -> tuple[tuple[int, int, int] | None, ...]:
+    """(inode, size, mtime) of the SQLite file and of its write-ahead log: a committed write to the log changes it.
+
+    Only a hint for skipping work (file times are coarse: two writes within one clock tick that leave the sizes
+    alone look the same), never the proof that something is current.
+    """
+    out: list[tuple[int, int, int] | None] = []
+    for path in (Path(db_path), Path(f"{os.fspath(db_path)}-wal")):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            out.append(None)
+            continue
+        out.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+# --- inbox candidate vectors -----------------------------------------------------------------------------------------
+
+#: Candidate id -> (content hash of its text, unit vector).
+CandidateVectors = dict[int, tuple[str, np.ndarray]]
+
+
+def candidates_signature(folder: Path) -> tuple[int, int, int] | None:
+    """(inode, size, mtime) of the candidate vector file, or None if there is none: a cheap "did it change" check."""
+    try:
+        st = (folder / CANDIDATES).stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def read_candidate_vectors(folder: Path, model: str) -> CandidateVectors:
+    """The saved candidate vectors for `model`; empty if there are none, they belong to another model, or the file is
+    unreadable (derived data: the candidates are simply embedded again)."""
+    try:
+        with np.load(folder / CANDIDATES, allow_pickle=False) as z:
+            if str(z["model"]) != model:
+                return {}
+            ids, hashes, vecs = z["ids"], z["hashes"], z["vecs"]
+            if len(ids) != len(hashes) or len(ids) != len(vecs):
+                raise ValueError("inconsistent candidate vectors")
+            return {int(i): (str(h), v) for i, h, v in zip(ids, hashes, vecs.astype(np.float32, copy=False))}
+    except FileNotFoundError:
+        return {}
+    except Exception as exc:  # noqa: BLE001 - a damaged cache is derived data: embed again
+        logger.warning("the inbox vector cache is unreadable (%s); embedding the candidates again",
+                       str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return {}
+
+
+def write_candidate_vectors(folder: Path, model: str, vectors: CandidateVectors) -> None:
+    """Replace the candidate vector file atomically with `vectors` (ids in ascending order)."""
+    import io
+
+    ids = np.asarray(sorted(vectors), dtype=np.int64)
+    dim = len(next(iter(vectors.values()))[1]) if vectors else 0
+    vecs = np.stack([vectors[int(i)][1] for i in ids]).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
+    buf = io.BytesIO()
+    np.savez(buf, ids=ids, hashes=np.asarray([vectors[int(i)][0] for i in ids], dtype="U64"), vecs=vecs,
+             model=np.asarray(model))
+    _atomic_write(folder / CANDIDATES, buf.getvalue())

@@ -1,5 +1,8 @@
 """Sync the index from the log: embed only new or changed papers, drop removed ones, rebuild what cannot be trusted.
 
+The inbox candidates waiting in the log (and the skipped ones) are embedded by the same sync, into their own file
+beside the index (`_candidates`), so that ranking the inbox finds them embedded and they never force a rebuild.
+
 Ingest is resumable: embeddings are saved in chunks as they are computed, so Ctrl-C or kill -9 loses at most the
 chunk in progress and the next sync reuses the saved ones. Only one process writes at a time (an `flock`); a second
 syncer waits for it and then finds nothing left to do.
@@ -14,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _store, _vectors
+from . import _candidates, _store, _vectors
 from ._embed import Embedder, get_embedder
 
 logger = logging.getLogger("index")
@@ -30,7 +33,9 @@ class SyncReport:
     Attributes:
         added, updated, removed: papers newly indexed, re-embedded after a change, dropped.
         total: papers in the index afterwards.
-        embedded: texts actually sent to the model (saved chunks from an interrupted run are reused).
+        embedded: paper texts actually sent to the model (saved chunks from an interrupted run are reused).
+        candidates: inbox candidates (waiting and skipped) with a saved vector afterwards.
+        candidates_embedded: candidate texts sent to the model (new or changed candidates).
         rebuilt: why the whole index was rebuilt (missing, corrupt, model change, --full), or None.
         busy: another process was writing and `wait=False`; nothing was done.
         messages: one-line notes for the user (also logged on the "index" logger).
@@ -43,10 +48,13 @@ class SyncReport:
     embedded: int = 0
     rebuilt: str | None = None
     busy: bool = False
+    candidates: int = 0
+    candidates_embedded: int = 0
     messages: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
+        """Whether the paper index changed (candidate vectors live apart from it)."""
         return bool(self.added or self.updated or self.removed or self.rebuilt)
 
 
@@ -82,12 +90,12 @@ def is_fresh(log: Any, embedder: Embedder) -> bool:
 def sync(log: Any, *, embedder: Embedder | None = None, full: bool = False, wait: bool = True,
          verify: bool = False, progress: bool | None = None, chunk_size: int = CHUNK_SIZE, batch_size: int = 32,
          approx_threshold: int = _vectors.APPROX_THRESHOLD) -> SyncReport:
-    """Bring the index beside `log.path` up to date with the log.
+    """Bring the index beside `log.path` up to date with the log: its papers, then its inbox candidates.
 
     Args:
         log: an open `reading.Log`.
         embedder: defaults to `get_embedder(log=log)` (the configured sentence-transformers model).
-        full: re-embed every paper (`reading reindex --full`).
+        full: re-embed every paper and candidate (`reading reindex --full`).
         wait: if another process is syncing, wait for it (True) or return at once with `busy` set (False).
         verify: load and check the index files even if the manifest says they are current.
         progress: show a tqdm bar (None: only on a terminal).
@@ -96,16 +104,25 @@ def sync(log: Any, *, embedder: Embedder | None = None, full: bool = False, wait
     """
     embedder = embedder or get_embedder(log=log)
     report = SyncReport()
-    if not full and not verify and is_fresh(log, embedder):
-        report.total = int(_store.read_manifest(_store.index_dir(log.path))["count"])
-        return report
     folder = _store.index_dir(log.path)
+    papers_fresh = not full and not verify and is_fresh(log, embedder)
+    candidates = None if full else _candidates.checked(log, folder, embedder)
+    if papers_fresh and candidates is not None:
+        report.total = int(_store.read_manifest(folder)["count"])
+        report.candidates = candidates
+        return report
     with _store.writer_lock(folder, blocking=wait) as locked:
         if not locked:
             report.busy = True
             _note(report, "the index is being updated by another process; using the last saved index")
             return report
-        return _sync_locked(log, folder, embedder, full, progress, chunk_size, batch_size, approx_threshold, report)
+        if papers_fresh:
+            report.total = int(_store.read_manifest(folder)["count"])
+        else:
+            _sync_locked(log, folder, embedder, full, progress, chunk_size, batch_size, approx_threshold, report)
+        _candidates.sync_locked(log, folder, embedder, report, full=full, progress=progress, chunk_size=chunk_size,
+                                batch_size=batch_size)
+        return report
 
 
 def _current(folder: Any, embedder: Embedder, full: bool, report: SyncReport) -> tuple[Any, dict[str, Any] | None]:

@@ -9,29 +9,31 @@ Three rankers, measured against each other on CSFCube by `bench/inbox_quality.py
   of tf-idf; without a tag a candidate scores its best tag;
 - ``fusion``: (c) the mean of the two after standardising each over the candidates.
 
-Candidate vectors come from the same embedder as the index and are cached beside it
-(``<db stem>.index/inbox-vectors.npz``, rebuildable); library vectors come from the index after a normal sync.
+Candidate vectors are made by the index's normal sync (``index.sync``, which every search and ``rank`` run first)
+with the same embedder and kept beside the index; library vectors come from the index. The fitted per-tag
+classifiers are kept in memory while the library, the tag's papers and the skipped candidates stay the same.
 
     import reading
     from index import inbox
     log = reading.open_log()
-    inbox.sync_candidates(log)                       # embed new candidates (rank does it too)
+    inbox.sync_candidates(log)                       # embed new candidates now (index.sync and rank do it too)
     for hit in inbox.rank(log, tag="efficient", k=20):
         print(hit["score"], hit["title"], hit["tags"], hit["because"]["title"])
 """
 from __future__ import annotations
 
-import io
+import hashlib
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
-from . import _store, _vectors
+from . import _candidates, _store, _vectors
 from ._embed import Embedder, get_embedder
-from ._sync import CHUNK_SIZE, content_hash, logger
+from ._sync import CHUNK_SIZE, sync
 
 RANKERS = ("fusion", "similarity", "classifier")
-CACHE_FILE = "inbox-vectors.npz"
 #: Closest library papers averaged by the similarity ranker. On CSFCube (bench/inbox_quality.py --sweep) 3 gave the
 #: best fusion; 5 a slightly better similarity ranker alone.
 SIM_TOP = 3
@@ -66,11 +68,10 @@ def similarity_scores(library: np.ndarray, cands: np.ndarray, top: int = SIM_TOP
     return scores, nearest
 
 
-def classifier_scores(positives: np.ndarray, negatives: np.ndarray, cands: np.ndarray, c: float = CLASSIFIER_C
-                      ) -> np.ndarray | None:
-    """(b) Probability that each candidate belongs with ``positives`` rather than ``negatives``, from a
-    class-balanced logistic regression; None when either side is empty (nothing to learn from)."""
-    if not len(positives) or not len(negatives) or not len(cands):
+def fit_classifier(positives: np.ndarray, negatives: np.ndarray, c: float = CLASSIFIER_C) -> Any | None:
+    """The class-balanced logistic regression of ``positives`` (1) against ``negatives`` (0), fitted; None when
+    either side is empty (nothing to learn from)."""
+    if not len(positives) or not len(negatives):
         return None
     from sklearn.linear_model import LogisticRegression
 
@@ -78,7 +79,17 @@ def classifier_scores(positives: np.ndarray, negatives: np.ndarray, cands: np.nd
     y = np.concatenate([np.ones(len(positives)), np.zeros(len(negatives))])
     model = LogisticRegression(C=c, class_weight="balanced", max_iter=1000)
     model.fit(x, y)
-    return model.predict_proba(cands)[:, 1].astype(np.float32)
+    return model
+
+
+def classifier_scores(positives: np.ndarray, negatives: np.ndarray, cands: np.ndarray, c: float = CLASSIFIER_C
+                      ) -> np.ndarray | None:
+    """(b) Probability that each candidate belongs with ``positives`` rather than ``negatives``, from a
+    class-balanced logistic regression; None when either side is empty (nothing to learn from)."""
+    if not len(cands):
+        return None
+    model = fit_classifier(positives, negatives, c)
+    return None if model is None else model.predict_proba(cands)[:, 1].astype(np.float32)
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
@@ -93,72 +104,67 @@ def fuse(similarity: np.ndarray, classifier: np.ndarray | None) -> np.ndarray:
     return (_standardise(similarity) + _standardise(classifier)) / 2
 
 
-# --- candidate vectors: embedded once, cached beside the index ------------------------------------------------------
-
-
-def _load_cache(path: Any, model: str) -> dict[int, tuple[str, np.ndarray]]:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if str(z["model"]) != model:
-                return {}
-            return {int(i): (str(h), v) for i, h, v in zip(z["ids"], z["hashes"], z["vecs"])}
-    except FileNotFoundError:
-        return {}
-    except Exception:  # noqa: BLE001 - a damaged cache is derived data: embed again
-        logger.warning("the inbox vector cache is unreadable; embedding the candidates again")
-        return {}
-
-
-def _save_cache(path: Any, model: str, cache: dict[int, tuple[str, np.ndarray]], dim: int) -> None:
-    ids = np.fromiter(cache, dtype=np.int64, count=len(cache))
-    vecs = np.stack([cache[i][1] for i in cache]).astype(np.float32) if cache else np.zeros((0, dim), np.float32)
-    buf = io.BytesIO()
-    np.savez(buf, ids=ids, hashes=np.asarray([cache[i][0] for i in cache], dtype="U64"), vecs=vecs,
-             model=np.asarray(model))
-    _store._atomic_write(path, buf.getvalue())
+# --- candidate vectors (embedded by the index's sync) and fitted classifiers (cached per process) --------------------
 
 
 def sync_candidates(log: Any, *, embedder: Embedder | None = None, progress: bool | None = None,
                     batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """Embed the candidates not embedded yet (waiting and skipped ones); returns all their (ids, vectors).
+    """Embed the candidates not embedded yet (waiting and skipped ones) now; returns all their (ids, vectors).
 
-    Saved after every chunk, so an interrupted run keeps what it embedded; vectors of candidates no longer in the
-    log (cleared) are dropped.
+    The candidate half of `index.sync` (which also does this), on its own: the same chunked, resumable path under
+    the index's writer lock (waits for another writer). Vectors of candidates no longer in the log are dropped.
     """
-    embedder = embedder or get_embedder(log=log)
-    path = _store.index_dir(log.path) / CACHE_FILE
-    texts = dict(log.candidate_texts(state=("new", "skipped")))
-    hashes = {cid: content_hash(text) for cid, text in texts.items()}
-    cache = {cid: hv for cid, hv in _load_cache(path, embedder.name).items() if hashes.get(cid) == hv[0]}
-    todo = [cid for cid in texts if cid not in cache]
-    dirty = len(cache) != len(texts) - len(todo) or bool(todo)
-    if todo:
-        from tqdm.auto import tqdm
+    from ._sync import SyncReport
 
-        with tqdm(total=len(todo), unit="paper", desc="embedding inbox", leave=False,
-                  disable=None if progress is None else not progress) as bar:
-            for start in range(0, len(todo), CHUNK_SIZE):
-                chunk = todo[start:start + CHUNK_SIZE]
-                vecs = embedder.encode([texts[cid] for cid in chunk], batch_size=batch_size)
-                cache.update({cid: (hashes[cid], vec) for cid, vec in zip(chunk, vecs)})
-                _save_cache(path, embedder.name, cache, int(vecs.shape[1]))
-                bar.update(len(chunk))
-    elif dirty:
-        _save_cache(path, embedder.name, cache, int(embedder.dim))
-    ids = np.asarray(sorted(cache), dtype=np.int64)
+    embedder = embedder or get_embedder(log=log)
+    folder = _store.index_dir(log.path)
+    with _store.writer_lock(folder):
+        vectors = _candidates.sync_locked(log, folder, embedder, SyncReport(), progress=progress,
+                                          chunk_size=CHUNK_SIZE, batch_size=batch_size)
+    ids = np.asarray(sorted(vectors), dtype=np.int64)
     if not len(ids):
         return ids, np.zeros((0, 0), np.float32)
-    return ids, np.stack([cache[int(i)][1] for i in ids]).astype(np.float32)
+    return ids, np.stack([vectors[int(i)][1] for i in ids]).astype(np.float32)
 
 
-def _library(log: Any, embedder: Embedder) -> tuple[np.ndarray, np.ndarray]:
-    """(paper ids, vectors) of the whole library, from the index after a sync."""
-    from ._search import _synced_index
+def _library(log: Any, embedder: Embedder) -> tuple[np.ndarray, np.ndarray, str]:
+    """(paper ids, vectors, generation) of the whole library, from the index after a normal sync (which embeds the
+    candidates too). The generation names the index file, so it changes whenever a vector does."""
+    from ._search import _synced
 
-    index = _synced_index(log, embedder)
-    if index is None or index.ntotal == 0:
-        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-    return _vectors.extract(index)
+    loaded = _synced(log, embedder)
+    if loaded is None or loaded[0].ntotal == 0:
+        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32), ""
+    ids, vecs = _vectors.extract(loaded[0])
+    return ids, vecs, str(loaded[1].get("index_file"))
+
+
+#: Fitted per-tag classifiers kept per process, least recently used dropped first.
+CLASSIFIER_CACHE_SIZE = 64
+_FITTED: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_FITTED_LOCK = threading.Lock()
+
+
+def _digest(ids: np.ndarray) -> str:
+    return hashlib.blake2b(np.sort(np.asarray(ids, dtype=np.int64)).tobytes(), digest_size=16).hexdigest()
+
+
+def _tag_scores(key: tuple[Any, ...], positives: np.ndarray, negatives: np.ndarray, cands: np.ndarray
+                ) -> np.ndarray | None:
+    """`classifier_scores`, with the fitted model reused while `key` (what the training data depends on) holds."""
+    with _FITTED_LOCK:
+        model = _FITTED.get(key)
+        if model is not None:
+            _FITTED.move_to_end(key)
+    if model is None:
+        model = fit_classifier(positives, negatives)
+        if model is None:
+            return None
+        with _FITTED_LOCK:
+            _FITTED[key] = model
+            while len(_FITTED) > CLASSIFIER_CACHE_SIZE:
+                _FITTED.popitem(last=False)
+    return model.predict_proba(cands)[:, 1].astype(np.float32) if len(cands) else None
 
 
 # --- ranking the inbox -----------------------------------------------------------------------------------------------
@@ -194,15 +200,16 @@ def rank(log: Any, *, tag: str | None = None, k: int = 20, ranker: str = "fusion
     if int(k) < 1:
         raise InboxError("k must be at least 1")
     embedder = embedder or get_embedder(log=log)
-    cand_ids, cand_vecs = sync_candidates(log, embedder=embedder, progress=progress)
+    sync(log, embedder=embedder, wait=False, progress=progress)  # papers and candidates, as a search does
+    lib_ids, lib_vecs, generation = _library(log, embedder)
     waiting = {c["id"]: c for c in log.candidates()}
-    skipped = {c["id"] for c in log.candidates(state="skipped")}
-    rows = np.fromiter((i for i, cid in enumerate(cand_ids) if int(cid) in waiting), dtype=np.int64)
-    if not len(rows):
+    if not waiting:
         return []
-    skipped_vecs = cand_vecs[[i for i, cid in enumerate(cand_ids) if int(cid) in skipped]]
-    cand_ids, cand_vecs = cand_ids[rows], cand_vecs[rows]
-    lib_ids, lib_vecs = _library(log, embedder)
+    skipped = sorted(c["id"] for c in log.candidates(state="skipped"))
+    folder = _store.index_dir(log.path)
+    cand_ids = np.asarray(sorted(waiting), dtype=np.int64)
+    cand_vecs = _candidates.vectors_for(log, folder, embedder, [int(i) for i in cand_ids])
+    skipped_vecs = _candidates.vectors_for(log, folder, embedder, skipped)
     masks = _tag_members(log, lib_ids) if len(lib_ids) else {}
     if tag is not None and not (tag in masks and masks[tag].any()):
         raise InboxError(f"no papers tagged {tag!r} in the log")
@@ -212,10 +219,12 @@ def rank(log: Any, *, tag: str | None = None, k: int = 20, ranker: str = "fusion
         np.zeros(len(cand_ids), np.float32), np.full(len(cand_ids), -1))
     probs: dict[str, np.ndarray] = {}
     if ranker != "similarity":
+        triage = _digest(np.asarray(skipped, dtype=np.int64))
         for name in ([tag] if tag is not None else sorted(masks)):
             negatives = np.concatenate([lib_vecs[~masks[name]], skipped_vecs]) if len(skipped_vecs) \
                 else lib_vecs[~masks[name]]
-            p = classifier_scores(lib_vecs[masks[name]], negatives, cand_vecs)
+            key = (embedder.name, str(log.path), generation, name, _digest(lib_ids[masks[name]]), triage, CLASSIFIER_C)
+            p = _tag_scores(key, lib_vecs[masks[name]], negatives, cand_vecs)
             if p is not None:
                 probs[name] = p
     clf = np.max(np.stack(list(probs.values())), axis=0) if probs else None

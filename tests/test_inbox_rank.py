@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from index import inbox
+from index import inbox, index_dir
 from reading.cli import cli
 
 AXES = ("vision", "language", "graph", "audio", "robot", "proof")
@@ -136,7 +136,7 @@ def test_candidate_vectors_are_cached_and_refreshed(library):
     library.add_candidates([{"arxiv_id": "2501.00003", "title": "C", "abstract": "robot"}])  # text changed
     inbox.sync_candidates(library, embedder=emb)
     assert emb.encoded == 5
-    cache = inbox._store.index_dir(library.path) / inbox.CACHE_FILE
+    cache = index_dir(library.path) / "inbox-vectors.npz"
     cache.write_bytes(b"not an npz")
     again, _ = inbox.sync_candidates(library, embedder=emb)
     assert emb.encoded == 9 and list(again) == list(ids)

@@ -279,3 +279,34 @@ def test_ctrl_c_mid_ingest_keeps_saved_chunks_and_releases_the_lock(tmp_path):
     report = index.sync(log, embedder=emb, chunk_size=5, wait=False)  # would come back busy if the lock were held
     assert not report.busy and report.total == 30 and len(emb.seen) == 20
     log.close()
+
+
+def test_vectors_are_the_synced_paper_embeddings(log):
+    emb = Counting()
+    ids, vecs = index.vectors(log, embedder=emb)
+    texts = dict(log.index_texts())
+    assert sorted(ids.tolist()) == sorted(texts) and vecs.shape == (4, 64) and vecs.dtype == np.float32
+    np.testing.assert_allclose(vecs, HashEmbedder(64).encode([texts[int(i)] for i in ids]), atol=1e-6)
+    new = log.add(None, title="MobileNets", abstract="Depthwise separable convolutions.", fetch=False).paper
+    emb.seen.clear()
+    ids, vecs = index.vectors(log, embedder=emb)
+    assert new["id"] in ids.tolist() and len(vecs) == 5 and len(emb.seen) == 1  # synced: only the new paper
+    index.vectors(log, embedder=emb)
+    assert len(emb.seen) == 1
+
+
+def test_vectors_of_an_empty_log(tmp_path):
+    with open_log(tmp_path / "empty.db") as log:
+        ids, vecs = index.vectors(log, embedder=Counting())
+    assert ids.shape == (0,) and vecs.shape == (0, 0)
+
+
+def test_the_embedding_map_uses_the_stored_vectors(log):
+    from ui import _maps
+
+    emb = Counting()
+    index.sync(log, embedder=emb)
+    emb.seen.clear()
+    out = _maps.embedding_map(log, emb)
+    assert emb.seen == [] and sorted(out["ids"]) == [1, 2, 3, 4] and out["xy"].shape == (4, 2)
+    assert manifest(log)["model"] == emb.name  # the map's embedder, not another model's rebuild

@@ -17,7 +17,7 @@ def embedding_map(log: Any, embedder: Any, batch: int = 64, progress: Any = None
     getter = getattr(index, "vectors", None)
     ids: list[int]
     if getter is not None:
-        ids_arr, vecs = getter(log)
+        ids_arr, vecs = getter(log, embedder=embedder)
         ids = [int(i) for i in ids_arr]
     else:
         texts = log.index_texts()
