@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh log per test, and arXiv answers replayed from recorded Atom responses."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -8,6 +9,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 ARXIV_FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
+
+# The tests' tensors are tiny: a second intra-op thread buys nothing, and when the other core is busy OpenMP's
+# barrier waits made the zoo tests 10-20x slower here. Set before any test module imports torch; child processes
+# (DDP workers, the Streamlit server) inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(autouse=True)
