@@ -109,12 +109,12 @@ def test_head_adapts_to_the_input_size(size):
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(archs, st.booleans())
-def test_extracted_subnet_equals_the_supernet_path_after_recalibration(arch, channel_search):
+@given(archs, st.booleans(), st.sampled_from([(2, 2, 2, 2), (1, 2, 2, 1)]))
+def test_extracted_subnet_equals_the_supernet_path_after_recalibration(arch, channel_search, strides):
     if arch.scales is not None and not channel_search:
         arch = Arch(arch.blocks)
     torch.manual_seed(0)
-    net = SuperNet(channel_search=channel_search, **TINY)
+    net = SuperNet(channel_search=channel_search, stage_strides=strides, **TINY)
     x = torch.randn(4, 3, 32, 32)
     batches = [torch.randn(8, 3, 32, 32) for _ in range(3)]
     recalibrate_bn(net, batches, arch=arch)
@@ -123,7 +123,7 @@ def test_extracted_subnet_equals_the_supernet_path_after_recalibration(arch, cha
                                                  for m in sub.modules())
     assert torch.equal(sub(x), net(x, arch))
     # or extract first and recalibrate the standalone subnet on the same batches
-    fresh = SuperNet(channel_search=channel_search, **TINY)
+    fresh = SuperNet(channel_search=channel_search, stage_strides=strides, **TINY)
     fresh.load_state_dict(net.state_dict())
     for m in fresh.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
@@ -146,6 +146,29 @@ def test_recalibration_touches_only_the_path():
                        after[f"blocks.0.choices.{other.blocks[0]}.main.0.bn.running_mean"])
 
 
+def test_stage_strides_keep_small_inputs_at_resolution():
+    net = SuperNet(stage_strides=(1, 2, 2, 1), **TINY).eval()
+    assert [b.stride for b in net.blocks].count(2) == 2
+    assert all(c.proj is None for c in net.blocks[0].choices)  # stride 1: half of the stem passes on unchanged
+    feats = {}
+    net.head.register_forward_hook(lambda m, i, o: feats.update(head=o.shape))
+    assert net(torch.randn(2, 3, 32, 32), SPOS_A).shape == (2, 3)
+    assert feats["head"][-2:] == (4, 4)  # 32 -> stem 16 -> 16 -> 8 -> 4 -> 4, not 1x1 as with the paper's strides
+    with pytest.raises(ValueError, match="stage_strides"):
+        SuperNet(stage_strides=(1, 3, 2, 2), **TINY)
+    with pytest.raises(ValueError, match="stem_channels must be even"):
+        SuperNet(stage_strides=(1, 2, 2, 2), **{**TINY, "stem_channels": 5})
+
+
+def test_checkpoints_written_before_stage_strides_still_load(tmp_path):
+    net = SuperNet(**TINY)
+    layout = net.layout.to_dict()
+    del layout["stage_strides"]  # the layout dict of a checkpoint from before the option existed
+    save_atomic({"format": FORMAT, "layout": layout, "model": net.state_dict()}, tmp_path / "old.pt")
+    loaded = zoo.load("spos", arch=SPOS_A, supernet=tmp_path / "old.pt")
+    assert [m.stride for m in loaded.blocks].count(2) == 4
+
+
 def test_supernet_without_channel_search_refuses_widths():
     with pytest.raises(ArchError, match="without channel search"):
         SuperNet(**TINY)(torch.randn(1, 3, 32, 32), SPOS_AC)
@@ -154,10 +177,11 @@ def test_supernet_without_channel_search_refuses_widths():
 # -- FLOPs and latency tables --------------------------------------------------------------------------------------
 
 @settings(max_examples=12, deadline=None)
-@given(archs, st.sampled_from([32, 40, 57]))
-def test_flops_table_sum_equals_zoo_count_of_the_subnet(arch, size):
-    table = flops_table(channel_search=True, input_size=size, **TINY)
-    assert table.macs(arch) == zoo.count(SPOSNet(arch, **TINY), input_size=(1, 3, size, size)).macs
+@given(archs, st.sampled_from([32, 40, 57]), st.sampled_from([(2, 2, 2, 2), (1, 2, 2, 1), (2, 1, 2, 1)]))
+def test_flops_table_sum_equals_zoo_count_of_the_subnet(arch, size, strides):
+    table = flops_table(channel_search=True, input_size=size, stage_strides=strides, **TINY)
+    sub = SPOSNet(arch, stage_strides=strides, **TINY)
+    assert table.macs(arch) == zoo.count(sub, input_size=(1, 3, size, size)).macs
 
 
 def test_flops_table_matches_the_released_figures():

@@ -19,6 +19,7 @@ from zoo.spos import (
     SuperNet,
     evolution_search,
     flops_table,
+    load_supernet,
     make_scorer,
     pareto_front,
     read_checkpoint,
@@ -148,6 +149,8 @@ def test_cli_train_search_extract(tmp_path):
     (["supernet", "search", "--supernet", "missing.pt", "--max-macs", "lots", "--out", "x.json"], "not a MACs figure"),
     (["supernet", "train", "--out", "x.pt", "--stage-channels", "8,16"], "stage_channels must be 4"),
     (["supernet", "latency-table", "--out", "t.json", "--stage-channels", "a,b"], "4 comma-separated ints"),
+    (["supernet", "train", "--out", "x.pt", "--stage-strides", "1,2,x,1"], "4 comma-separated strides"),
+    (["supernet", "train", "--out", "x.pt", "--stage-strides", "1,2,2"], "stage_strides must be 4 values"),
 ])
 def test_cli_bad_input_is_one_clear_line(tmp_path, args, msg):
     r = CliRunner().invoke(cli, args)
@@ -160,6 +163,14 @@ def test_cli_extract_rejects_a_bad_arch(tmp_path):
     assert runner.invoke(cli, [*TRAIN, "--out", str(ckpt), "--steps", "2"]).exit_code == 0
     r = runner.invoke(cli, ["supernet", "extract", "--supernet", str(ckpt), "--arch", "0123", "--out", "x.pth"])
     assert r.exit_code == 1 and "20 block choices" in r.output and "Traceback" not in r.output
+
+
+def test_cli_train_with_stage_strides_stores_them_in_the_checkpoint(tmp_path):
+    ckpt = tmp_path / "s.pt"
+    r = CliRunner().invoke(cli, [*TRAIN, "--out", str(ckpt), "--steps", "2", "--stage-strides", "1,2,2,1"])
+    assert r.exit_code == 0, r.output
+    net = load_supernet(ckpt)
+    assert net.layout.stage_strides == (1, 2, 2, 1) and [b.stride for b in net.blocks].count(2) == 2
 
 
 def test_cli_latency_table(tmp_path):

@@ -18,7 +18,8 @@ def _macs(text: str | None) -> float | None:
     return float(m.group(1)) * {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[m.group(2).lower()]
 
 
-def _layout(stem: int | None, stages: str | None, last: int | None, channel_search: bool) -> dict[str, Any]:
+def _layout(stem: int | None, stages: str | None, last: int | None, channel_search: bool,
+            strides: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"channel_search": channel_search}
     if stem is not None:
         out["stem_channels"] = stem
@@ -29,6 +30,11 @@ def _layout(stem: int | None, stages: str | None, last: int | None, channel_sear
             raise click.BadParameter(f"{stages!r}: give 4 comma-separated ints, e.g. 64,160,320,640") from None
     if last is not None:
         out["last_channels"] = last
+    if strides is not None:
+        try:
+            out["stage_strides"] = [int(c) for c in strides.split(",")]
+        except ValueError:
+            raise click.BadParameter(f"{strides!r}: give 4 comma-separated strides, e.g. 1,2,2,1") from None
     return out
 
 
@@ -49,6 +55,7 @@ _layout_options = [
     click.option("--stem-channels", type=int, help="Stem width (paper: 16)."),
     click.option("--stage-channels", help="4 stage widths (paper: 64,160,320,640)."),
     click.option("--last-channels", type=int, help="Last conv width (paper: 1024)."),
+    click.option("--stage-strides", help="Stride of each stage's first block (paper: 2,2,2,2; small inputs: 1,2,2,1)."),
 ]
 
 
@@ -81,7 +88,8 @@ def _with_layout(f: Any) -> Any:
 def train_cmd(data: str, out: str, steps: int, batch_size: int, lr: float, momentum: float, weight_decay: float,
               label_smoothing: float, input_size: int, num_classes: int | None, sampler: str, flops_bins: str | None,
               checkpoint_every: int, seed: int, workers: int, device: str | None, quiet: bool, channel_search: bool,
-              stem_channels: int | None, stage_channels: str | None, last_channels: int | None) -> None:
+              stem_channels: int | None, stage_channels: str | None, last_channels: int | None,
+              stage_strides: str | None) -> None:
     """Train a supernet; rerun the same command to resume. Runs under torchrun for DDP.
 
     Example: zoo supernet train --data tiny --out supernet.pt --steps 20 --batch-size 16 --input-size 32
@@ -90,7 +98,7 @@ def train_cmd(data: str, out: str, steps: int, batch_size: int, lr: float, momen
     """
     from zoo.spos import TrainConfig, train_supernet
 
-    layout = _layout(stem_channels, stage_channels, last_channels, channel_search)
+    layout = _layout(stem_channels, stage_channels, last_channels, channel_search, stage_strides)
     if num_classes is not None:
         layout["num_classes"] = num_classes
     bins = None
@@ -177,7 +185,7 @@ def search_cmd(ckpt: str, data: str, max_macs: str | None, max_latency_ms: float
 @_with_layout
 def latency_table_cmd(out: str, ckpt: str | None, input_size: int, batch_size: int, repeats: int,
                       device: str | None, quiet: bool, channel_search: bool, stem_channels: int | None,
-                      stage_channels: str | None, last_channels: int | None) -> None:
+                      stage_channels: str | None, last_channels: int | None, stage_strides: str | None) -> None:
     """Measure per-block latency on this device and save it with the device's description.
 
     Example: zoo supernet latency-table --out latency.json --input-size 32 --repeats 3
@@ -186,11 +194,9 @@ def latency_table_cmd(out: str, ckpt: str | None, input_size: int, batch_size: i
 
     try:
         if ckpt is not None:
-            d = dict(read_checkpoint(ckpt)["layout"])
-            d["stage_channels"] = tuple(d["stage_channels"])
-            layout = Layout(**d)
+            layout = Layout.from_dict(read_checkpoint(ckpt)["layout"])
         else:
-            layout = Layout(**_layout(stem_channels, stage_channels, last_channels, channel_search))
+            layout = Layout(**_layout(stem_channels, stage_channels, last_channels, channel_search, stage_strides))
         table = measure_latency_table(layout, input_size=input_size, batch_size=batch_size, device=device,
                                       repeats=repeats, progress=not quiet)
     except (ValueError, RuntimeError) as e:

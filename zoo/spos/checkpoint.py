@@ -58,9 +58,7 @@ def load_supernet(source: str | os.PathLike | SuperNet | dict[str, Any], device:
     if isinstance(source, SuperNet):
         return source if device is None else source.to(device)
     ckpt = source if isinstance(source, dict) else read_checkpoint(source)
-    layout = dict(ckpt["layout"])
-    layout["stage_channels"] = tuple(layout["stage_channels"])
-    net = SuperNet(Layout(**layout))
+    net = SuperNet(Layout.from_dict(ckpt["layout"]))
     try:
         net.load_state_dict(ckpt["model"])
     except RuntimeError as e:

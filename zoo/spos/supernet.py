@@ -18,6 +18,12 @@ class Layout:
     """Channel layout shared by the supernet and its subnets (defaults: the paper's, as released).
 
     Scaled-down layouts (e.g. ``stem_channels=4, stage_channels=(8, 16, 24, 32)``) keep the 20-block structure for fast tests.
+
+    ``stage_strides`` is the stride of each stage's first block (paper: 2, 2, 2, 2). For small inputs, 1 keeps a
+    stage at its input resolution, as CIFAR versions of this space do: a stride-1 first block splits its input like
+    any stride-1 unit and passes half of it on unchanged, where a stride-2 block recomputes every channel through
+    its chosen unit. On 32x32 inputs the paper's strides end at 1x1 maps, and uniform single-path training then
+    stays at chance for thousands of steps (see ``bench/spos_digits.py``).
     """
 
     num_classes: int = 1000
@@ -26,11 +32,18 @@ class Layout:
     stage_channels: tuple[int, int, int, int] = (64, 160, 320, 640)
     last_channels: int = 1024
     dropout: float = 0.1
+    stage_strides: tuple[int, int, int, int] = (2, 2, 2, 2)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stage_channels", tuple(int(c) for c in self.stage_channels))
+        object.__setattr__(self, "stage_strides", tuple(int(s) for s in self.stage_strides))
         if len(self.stage_channels) != len(STAGE_REPEATS) or any(c % 4 or c <= 0 for c in self.stage_channels):
             raise ValueError(f"stage_channels must be 4 positive multiples of 4, got {self.stage_channels}")
+        if len(self.stage_strides) != len(STAGE_REPEATS) or any(s not in (1, 2) for s in self.stage_strides):
+            raise ValueError(f"stage_strides must be 4 values, each 1 or 2, got {self.stage_strides}")
+        if self.stage_strides[0] == 1 and self.stem_channels % 2:
+            raise ValueError(f"a stride-1 first stage splits the stem's channels in halves; "
+                             f"stem_channels must be even, got {self.stem_channels}")
         widths = (self.stem_channels, *self.stage_channels)
         if any(a >= b for a, b in zip(widths, widths[1:])):
             raise ValueError(f"channels must grow stage by stage (the stride-2 units concatenate), got {widths}")
@@ -40,9 +53,9 @@ class Layout:
     def blocks(self) -> list[tuple[int, int, int, int]]:
         """``(in_channels, out_channels, stride, base_mid)`` of the 20 blocks."""
         out, cin = [], self.stem_channels
-        for repeats, cout in zip(STAGE_REPEATS, self.stage_channels):
+        for repeats, cout, stride in zip(STAGE_REPEATS, self.stage_channels, self.stage_strides):
             for i in range(repeats):
-                out.append((cin, cout, 2 if i == 0 else 1, cout // 2))
+                out.append((cin, cout, stride if i == 0 else 1, cout // 2))
                 cin = cout
         return out
 
@@ -58,7 +71,13 @@ class Layout:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["stage_channels"] = list(self.stage_channels)
+        d["stage_strides"] = list(self.stage_strides)
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Layout":
+        """The layout ``to_dict`` wrote (fields added since default to the paper's values)."""
+        return cls(**d)
 
 
 def init_weights(model: nn.Module) -> None:

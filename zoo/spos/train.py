@@ -294,7 +294,7 @@ def train_supernet(
     step = 0
     if out.exists():
         ckpt = read_checkpoint(out)
-        if ckpt["layout"] != layout.to_dict():
+        if Layout.from_dict(ckpt["layout"]) != layout:
             raise CheckpointError(f"{out} holds a supernet with another layout ({ckpt['layout']}); "
                                   "use another --out or the same options")
         if len(ckpt["rng"]) != world:
