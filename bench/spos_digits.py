@@ -73,9 +73,9 @@ def step_time(model, arch, x, y, steps: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=1500, help="supernet training steps (batch 64)")
+    ap.add_argument("--steps", type=int, default=2000, help="supernet training steps (batch 64)")
     ap.add_argument("--strides", default=STRIDES, help="stride of each stage's first block (paper: 2,2,2,2)")
-    ap.add_argument("--lr", type=float, default=0.05, help="peak LR (linear decay to zero)")
+    ap.add_argument("--lr", type=float, default=0.1, help="peak LR (linear decay to zero)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
