@@ -28,13 +28,6 @@ from zoo.spos.checkpoint import FORMAT, save_atomic
 TINY = dict(stem_channels=4, stage_channels=(8, 16, 24, 32), last_channels=32, num_classes=3)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # the shared CI box has 2 cores; intra-op threads only fight each other here
-    yield
-    torch.set_num_threads(n)
-
 
 archs = st.builds(
     Arch,

@@ -29,13 +29,6 @@ TABLE = flops_table()  # the paper's supernet at 224
 SMALL = SearchConfig(population=12, top_k=4, mutations=6, crossovers=6, iterations=3, seed=5)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 class Spy:
     """A deterministic score that prefers 5x5 / 7x7 blocks, recording every call."""

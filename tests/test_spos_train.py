@@ -10,19 +10,12 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from zoo.spos import Arch, CheckpointError, TrainConfig, flops_table, read_checkpoint, train_supernet
+from zoo.spos import CheckpointError, TrainConfig, flops_table, read_checkpoint, train_supernet
 from zoo.spos.data import ImageFolder, StepBatches
 from zoo.spos.train import FlopsUniformSampler
 
 LAYOUT = dict(stem_channels=4, stage_channels=[8, 16, 24, 32], last_channels=32)
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _config(out, **kw):
