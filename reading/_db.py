@@ -244,6 +244,19 @@ def _placeholders(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
 
 
+def _insert_row(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> int:
+    """INSERT one encoded row (column names come from this module's column lists, never from users)."""
+    cols = list(row)
+    cur = conn.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({_placeholders(cols)})", list(row.values()))
+    return cur.lastrowid
+
+
+def _update_row(conn: sqlite3.Connection, table: str, row_id: int, row: dict[str, Any]) -> None:
+    if row:
+        sets = ", ".join(f"{c} = ?" for c in row)
+        conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*row.values(), row_id])
+
+
 def find_paper_id(conn: sqlite3.Connection, *, arxiv_id=None, doi=None, title_norm=None) -> int | None:
     """The id of the paper matching by arXiv id, then DOI, then normalised title."""
     for column, value in (("arxiv_id", arxiv_id), ("doi", doi), ("title_norm", title_norm)):
@@ -272,20 +285,11 @@ def _encode(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def insert_paper(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
-    row = _encode(fields)
-    cols = list(row)
-    cur = conn.execute(
-        f"INSERT INTO papers ({', '.join(cols)}) VALUES ({_placeholders(cols)})", [row[c] for c in cols]
-    )
-    return cur.lastrowid
+    return _insert_row(conn, "papers", _encode(fields))
 
 
 def update_paper(conn: sqlite3.Connection, paper_id: int, fields: dict[str, Any]) -> None:
-    if not fields:
-        return
-    row = _encode(fields)
-    sets = ", ".join(f"{c} = ?" for c in row)
-    conn.execute(f"UPDATE papers SET {sets} WHERE id = ?", [*row.values(), paper_id])
+    _update_row(conn, "papers", paper_id, _encode(fields))
 
 
 def delete_paper(conn: sqlite3.Connection, paper_id: int) -> None:
@@ -506,18 +510,11 @@ def _encode_candidate(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def insert_candidate(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
-    row = _encode_candidate(fields)
-    cols = list(row)
-    cur = conn.execute(
-        f"INSERT INTO candidates ({', '.join(cols)}) VALUES ({_placeholders(cols)})", [row[c] for c in cols]
-    )
-    return cur.lastrowid
+    return _insert_row(conn, "candidates", _encode_candidate(fields))
 
 
 def update_candidate(conn: sqlite3.Connection, cid: int, fields: dict[str, Any]) -> None:
-    if fields:
-        row = _encode_candidate(fields)
-        conn.execute(f"UPDATE candidates SET {', '.join(f'{c} = ?' for c in row)} WHERE id = ?", [*row.values(), cid])
+    _update_row(conn, "candidates", cid, _encode_candidate(fields))
 
 
 def candidate_states(conn: sqlite3.Connection, arxiv_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
