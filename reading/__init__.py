@@ -11,6 +11,7 @@ them; nothing heavy (torch, sentence-transformers, faiss) is ever imported here.
 from ._config import default_db_path
 from ._errors import InvalidArxivId, InvalidInput, PaperNotFound, ReadingError
 from ._ids import normalise_title, parse_arxiv_id, parse_doi
+from ._intake import summary as import_summary
 from ._log import STATUSES, AddResult, Log, open_log
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "ReadingError",
     "STATUSES",
     "default_db_path",
+    "import_summary",
     "normalise_title",
     "open_log",
     "parse_arxiv_id",

@@ -4,24 +4,13 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import reading
 
 
-def summary(report: dict[str, Any]) -> str:
-    """One line: what an import did."""
-    line = f"added {report.get('added', 0)}, merged {report.get('merged', 0)}"
-    if report.get("links"):
-        line += f", linked {report['links']} zoo model(s)"
-    if report.get("errors"):
-        line += f", skipped {len(report['errors'])} bad record(s) (first: {report['errors'][0]})"
-    return line
-
-
 def load_starter(log: reading.Log) -> str:
     """Load the bundled starter set (papers and their zoo model links); returns a one-line summary."""
-    return summary(log.import_starter())
+    return reading.import_summary(log.import_starter())
 
 
 def import_bibtex(log: reading.Log, text: str, *, tags: list[str] | None = None) -> str:
@@ -41,4 +30,4 @@ def import_bibtex(log: reading.Log, text: str, *, tags: list[str] | None = None)
         with log.transaction():
             for pid in report.get("ids", []):
                 log.tag(pid, *tags)
-    return summary(report)
+    return reading.import_summary(report)
