@@ -69,6 +69,19 @@ def starter_offer(log: Any, key: str) -> bool:
     return True
 
 
+def library_page(title: str, *, starter_key: str, warm_up: bool = True) -> Any | None:
+    """The start of a page over the papers: title, last run's message, the open log; None (after offering the
+    starter set) when the log is empty. ``warm_up`` starts loading the embedder while the user reads or types."""
+    st.title(title)
+    flash()
+    log = log_or_stop()
+    if starter_offer(log, key=starter_key):
+        return None
+    if warm_up:
+        resources.warm_up_embedder(log)
+    return log
+
+
 def flash() -> None:
     """Show (once) the message a previous run left before it reran."""
     message = st.session_state.pop("flash", None)

@@ -10,7 +10,15 @@ import index
 import reading
 
 from . import resources
-from .common import flash, guarded, link, log_or_stop, one_line, paper_rows, starter_offer
+from .common import (
+    flash,
+    guarded,
+    library_page,
+    link,
+    log_or_stop,
+    one_line,
+    paper_rows,
+)
 
 
 def _matches(paper: dict[str, Any], words: list[str]) -> bool:
@@ -45,12 +53,9 @@ def filter_papers(papers: list[dict[str, Any]], *, text: str = "", tags: list[st
 
 def render() -> None:
     """The Library page."""
-    st.title("Library")
-    flash()
-    log = log_or_stop()
-    if starter_offer(log, key="starter_library"):
+    log = library_page("Library", starter_key="starter_library")
+    if log is None:
         return
-    resources.warm_up_embedder(log)  # the model loads while the user reads or types
     papers = resources.papers_snapshot(log)
     all_tags = sorted({t for p in papers for t in p.get("tags", [])})
     years = [p["year"] for p in papers if p.get("year")]

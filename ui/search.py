@@ -9,7 +9,7 @@ import index
 import reading
 
 from . import resources
-from .common import ProgressEmbedder, flash, guarded, link, log_or_stop, one_line, starter_offer
+from .common import ProgressEmbedder, guarded, library_page, link, one_line
 
 
 def _embedder(log: reading.Log, mode: str) -> Any:
@@ -69,12 +69,9 @@ def _reindex(log: reading.Log) -> None:
 
 def render() -> None:
     """The Search page."""
-    st.title("Search")
-    flash()
-    log = log_or_stop()
-    if starter_offer(log, key="starter_search"):
+    log = library_page("Search", starter_key="starter_search")
+    if log is None:
         return
-    resources.warm_up_embedder(log)  # the model loads while the user reads or types
     snapshot = resources.papers_snapshot(log)
     by_id = {p["id"]: p for p in snapshot}
     c1, c2 = st.columns([4, 2])

@@ -13,7 +13,7 @@ import streamlit as st
 import reading
 
 from . import resources
-from .common import flash, guarded, log_or_stop, starter_offer
+from .common import guarded, library_page
 
 
 def calendar_frame(per_day: dict[str, int], today: dt.date, weeks: int = 53) -> pd.DataFrame:
@@ -112,10 +112,8 @@ def _map(log: reading.Log, papers: list[dict[str, Any]]) -> None:
 
 def render() -> None:
     """The Reading stats page."""
-    st.title("Reading stats")
-    flash()
-    log = log_or_stop()
-    if starter_offer(log, key="starter_stats"):
+    log = library_page("Reading stats", starter_key="starter_stats", warm_up=False)
+    if log is None:
         return
     today = dt.date.today()
     goal = float(log.get_setting(resources.GOAL_SETTING, 2))
