@@ -31,6 +31,16 @@ def _median(xs: list[float]) -> float:
     return statistics.median(xs)
 
 
+def _median_rerun(at, repeats: int) -> float:
+    """Median seconds of ``repeats`` warm reruns of an AppTest page."""
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t)
+    return _median(times)
+
+
 def build(db: Path, n: int) -> None:
     import _index_data  # the index benches' helpers, beside this script
 
@@ -60,12 +70,7 @@ def child(db: Path, repeats: int) -> None:
     trivial.write_text("import streamlit as st\nst.write('hello')\n", encoding="utf-8")
     base = AppTest.from_file(str(trivial), default_timeout=120)
     base.run()
-    base_times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        base.run()
-        base_times.append(time.perf_counter() - t)
-    base_s = _median(base_times)
+    base_s = _median_rerun(base, repeats)
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     start = time.perf_counter()
@@ -91,12 +96,7 @@ def child(db: Path, repeats: int) -> None:
             at.query_params["id"] = "1"
         at.switch_page(f"ui/pages/{page}.py").run()  # first visit (imports torch for the zoo pages)
         assert not at.exception, [e.value for e in at.exception]
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            at.run()
-            times.append(time.perf_counter() - t)
-        med = _median(times)
+        med = _median_rerun(at, repeats)
         print(f"warm page load {page:<10} median {med:.3f} s  baseline one-line page: {base_s:.3f} s  "
               f"ratio {med / base_s:.1f}x  target < 1 s", flush=True)
 
