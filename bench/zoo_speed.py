@@ -1,4 +1,4 @@
-"""Inference speed of zoo models: eager vs ``zoo.optimize`` (BN folded, channels_last), measured in the same run.
+"""Inference speed of zoo models: eager vs ``zoo.optimize`` (BN folded, channels_last, oneDNN-fused), same run.
 
     python bench/zoo_speed.py [--models resnet50,...] [--reps 10] [--batches 1,32]
 

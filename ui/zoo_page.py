@@ -80,7 +80,7 @@ def _benchmark(log: reading.Log, names: list[str], default: str) -> None:
         chosen = st.multiselect("Models", names, default=[default], key="zb_models")
         c1, c2, c3 = st.columns(3)
         batches = c1.multiselect("Batch sizes", [1, 8, 32], default=[1], key="zb_batches")
-        optimized = c2.toggle("zoo.optimize (BN folded)", value=False, key="zb_opt")
+        optimized = c2.toggle("zoo.optimize (BN folded, fused)", value=False, key="zb_opt")
         iters = c3.number_input("Timed iterations", 2, 200, 10, key="zb_iters")
         go = st.form_submit_button("Benchmark on this machine", type="primary")
     if not go:

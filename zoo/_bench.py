@@ -332,7 +332,8 @@ def benchmark(
         device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
         batch_sizes: batch 1 gives latency; a larger batch gives throughput (every result carries both).
         dtypes: among ``"fp32"``, ``"fp16"``, ``"bf16"``; a dtype the device cannot run is reported as skipped.
-        optimized: which modes to run: ``False`` eager, ``True`` ``zoo.optimize`` (BN folded, channels_last).
+        optimized: which modes to run: ``False`` eager, ``True`` ``zoo.optimize`` (BN folded, channels_last, oneDNN
+            fusion on CPU fp32).
         compile: also measure each mode under ``torch.compile`` (extra results with ``compiled=True``).
         warmup: untimed calls before timing.
         iters: timed calls.
@@ -393,7 +394,6 @@ def _bench_one(item: str | nn.Module, dev: torch.device, base_env: dict[str, Any
     bar.set_postfix_str(name, refresh=False)
     out = []
     for opt, compiled in modes:
-        prepared = optimize(model) if opt else copy.deepcopy(model)
         for dtype in dtypes:
             fields = dict(model=name, weights=tag, device=str(dev), dtype=dtype, input_size=shape, optimized=opt,
                           compiled=compiled, params=counts.params, macs=counts.macs)
@@ -401,8 +401,10 @@ def _bench_one(item: str | nn.Module, dev: torch.device, base_env: dict[str, Any
             runner: Callable[[torch.Tensor], Any] | None = None
             if reason is None:
                 try:
-                    m = copy.deepcopy(prepared) if dtype != "fp32" else prepared
-                    m = m.to(device=dev, dtype=DTYPES[dtype])
+                    m = copy.deepcopy(model).to(device=dev)
+                    if opt:  # on its device, folded in fp32; oneDNN prepacking is for CPU fp32 at this input size
+                        m = optimize(m, input_size=(1, *shape))
+                    m = m.to(dtype=DTYPES[dtype])
                     runner = torch.compile(m) if compiled else m
                 except Exception as e:  # compile setup failures vary by platform
                     reason = _first_line(e)
@@ -421,7 +423,6 @@ def _bench_one(item: str | nn.Module, dev: torch.device, base_env: dict[str, Any
                 else:
                     out.append(BenchResult(**fields, batch=int(batch), env=env, skipped=reason))
                 bar.update(1)
-        del prepared
     return out
 
 

@@ -98,7 +98,7 @@ def _store(fn: Any, log: Any, results: Any) -> int:
 @click.option("--dtype", "dtypes", type=click.Choice(["fp32", "fp16", "bf16"]), multiple=True,
               help="Precision; repeat for several (default: fp32). Unsupported ones are reported as skipped.")
 @click.option("--mode", type=click.Choice(["eager", "optimized", "both"]), default="both", show_default=True,
-              help="Eager model, zoo.optimize'd (BN folded, channels_last), or both.")
+              help="Eager model, zoo.optimize'd (BN folded, channels_last, oneDNN-fused on CPU), or both.")
 @click.option("--compile", "use_compile", is_flag=True, help="Also measure under torch.compile.")
 @click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True, help="Untimed calls.")
 @click.option("--iters", type=click.IntRange(min=1), default=20, show_default=True, help="Timed calls.")
