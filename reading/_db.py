@@ -475,6 +475,20 @@ def fts_search(
     return [(r[0], float(r[1])) for r in conn.execute(sql, args)]
 
 
+def substring_hits(conn: sqlite3.Connection, term: str, ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Papers whose title, abstract or notes contain ``term`` verbatim: id -> 2 (title) + 1 (abstract) + 1 (notes)
+    for the fields that contain it. A scan, for words the FTS tokenizer cannot isolate (CJK)."""
+    sql = (
+        "SELECT id, s FROM (SELECT p.id, 2 * (instr(p.title, :t) > 0) + (instr(p.abstract, :t) > 0)"
+        " + EXISTS (SELECT 1 FROM notes n WHERE n.paper_id = p.id AND instr(n.text, :t) > 0) AS s FROM papers p"
+    )
+    args: dict[str, Any] = {"t": term}
+    if ids is not None:
+        sql += " WHERE p.id IN (SELECT value FROM json_each(:ids))"
+        args["ids"] = json.dumps([int(i) for i in ids])
+    return {r[0]: r[1] for r in conn.execute(sql + ") WHERE s > 0", args)}
+
+
 def texts(conn: sqlite3.Connection, ids: Iterable[int] | None = None) -> list[tuple[int, str, str, list[str]]]:
     """(id, title, abstract, notes oldest first) for ``ids`` (all papers when None), by id."""
     sql = "SELECT id, title, abstract FROM papers"

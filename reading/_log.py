@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -410,18 +411,32 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin):
     # --- search and the index feed --------------------------------------------------------------------------------
 
     def keyword_search(self, query: str, *, k: int = 10, ids: Iterable[int] | None = None) -> list[tuple[int, float]]:
-        """FTS5 BM25 over title, abstract and notes: ``(paper id, score)``, best first, higher is better.
+        """BM25 over title (weighted 2), abstract and notes: ``(paper id, score)``, best first, higher is better.
 
         Any text is accepted: words are quoted, so FTS syntax in the query is searched for, never parsed. Papers
-        matching any word are returned; those matching more (and rarer) words rank higher.
+        matching any word are returned; those matching more (and rarer) words rank higher. CJK words (Chinese,
+        Japanese, Korean) match anywhere inside the text, scored like a BM25 term: the word's inverse document
+        frequency times 2 for the title, plus 1 each for the abstract and the notes.
         """
-        from ._text import fts_query
+        from ._text import fts_query, query_words
 
-        match = fts_query(query)
-        if not match or k <= 0:
+        words, cjk = query_words(query)
+        if not (words or cjk) or k <= 0:
             return []
+        only = None if ids is None else list(ids)
         with self._lock:
-            return _db.fts_search(self.conn, match, k, None if ids is None else list(ids))
+            if not cjk:
+                return _db.fts_search(self.conn, fts_query(words), k, only)
+            scores: dict[int, float] = {}
+            if words:  # every match, not just the top k: CJK hits may lift others above them
+                scores.update(_db.fts_search(self.conn, fts_query(words), _db.count_papers(self.conn), only))
+            n = _db.count_papers(self.conn)
+            for term in cjk:
+                hits = _db.substring_hits(self.conn, term, only)
+                idf = math.log(1 + (n - len(hits) + 0.5) / (len(hits) + 0.5))
+                for pid, fields in hits.items():
+                    scores[pid] = scores.get(pid, 0.0) + idf * fields
+        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
 
     def filter_ids(
         self,

@@ -230,7 +230,30 @@ def test_keyword_search_ranks_title_abstract_and_notes(log):
     assert log.keyword_search("") == [] and log.keyword_search("zzzz") == []
     assert log.keyword_search("shuffles")[0][0] == a  # stemmed
     log.note(c, "残差学习：恒等映射。")
-    assert [i for i, _ in log.keyword_search("残差")] == [c]  # a Chinese word inside a run of characters
+    assert [i for i, _ in log.keyword_search("残差")] == [c]  # a Chinese word at the start of a run of characters
+
+
+def test_keyword_search_finds_cjk_words_inside_sentences(log):
+    a, b, c = _three(log)
+    log.note(a, "这篇论文的逐点群卷积和通道混洗很有意思。")
+    log.note(b, "残差学习让很深的网络也能训练；卷积层学习残差。")
+    log.note(c, "在超网络里搜索卷积结构")
+    # words in the middle of a clause (no spaces in Chinese): unicode61 keeps the clause as one token
+    assert [i for i, _ in log.keyword_search("通道混洗")] == [a]
+    assert [i for i, _ in log.keyword_search("学习")] == [b]
+    assert {i for i, _ in log.keyword_search("卷积")} == {a, b, c}
+    # a rarer word outweighs a common one; two words beat one; the title counts double
+    hits = log.keyword_search("卷积 超网络")
+    assert hits[0][0] == c and len(hits) == 3 and hits[0][1] > hits[1][1] > 0
+    log.update(a, title="ShuffleNet 通道混洗")
+    log.note(b, "这里没有通道混洗")
+    assert [i for i, _ in log.keyword_search("通道混洗")] == [a, b]
+    # mixed queries: English words through FTS5 (stemmed), CJK words as substrings, one ranking, k and ids kept
+    mixed = log.keyword_search("shuffles 残差")
+    assert {i for i, _ in mixed} == {a, b} and mixed[0][1] >= mixed[1][1]
+    assert [i for i, _ in log.keyword_search("ResNet残差", ids=[b, c])] == [b]
+    assert len(log.keyword_search("卷积", k=2)) == 2
+    assert log.keyword_search("量子") == [] and log.keyword_search("卷积", k=0) == []
 
 
 def test_index_texts_and_data_version(log):
