@@ -5,11 +5,12 @@ Every embedder returns L2-normalised float32 rows, so inner product equals cosin
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -90,6 +91,21 @@ def resolve_model(model: str | None = None, log: Any = None) -> str:
     return DEFAULT_MODEL
 
 
+@contextlib.contextmanager
+def _quiet_weight_loading() -> Iterator[None]:
+    """Hide transformers' per-tensor "Loading weights" bar (a local load takes well under a second) and restore
+    the caller's setting afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded offline on first use.
 
@@ -117,7 +133,8 @@ class SentenceTransformerEmbedder:
                 from sentence_transformers import SentenceTransformer
 
                 path = bundled_model_path() if self.name == DEFAULT_MODEL else self.name
-                self._model = SentenceTransformer(path, device=self._device)
+                with _quiet_weight_loading():
+                    self._model = SentenceTransformer(path, device=self._device)
             return self._model
 
     @property

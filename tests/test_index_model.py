@@ -54,3 +54,15 @@ def test_related_with_the_real_model(model_log):
     log, _ = model_log
     assert index.related(log, 3, k=1, mode="dense")[0]["id"] in {1, 2, 4}
     assert index.related(log, 1, k=1, mode="dense")[0]["id"] == 2  # the other CNN paper
+
+
+def test_loading_the_model_prints_no_weight_bar_and_keeps_the_callers_setting(capfd):
+    from transformers.utils import logging as hf_logging
+
+    from index._embed import SentenceTransformerEmbedder
+
+    assert hf_logging.is_progress_bar_enabled()
+    emb = SentenceTransformerEmbedder(index.DEFAULT_MODEL)
+    assert emb.encode(["channel shuffle"]).shape == (1, 384)
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled(), "the caller's transformers setting is restored"
