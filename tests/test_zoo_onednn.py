@@ -182,3 +182,10 @@ def test_probe_disagreement_rejects_fusion(monkeypatch):
     with pytest.warns(UserWarning, match="fused outputs differ"):
         fast = zoo.optimize(model, onednn=True, input_size=SMALL)
     assert not _fused(fast)
+
+
+def test_count_sees_the_fused_convolutions(resnet18):
+    model, fast = resnet18
+    assert all(f._packed is not None for f in _fused(fast)), "the fused kernel is what gets counted"
+    for size in (SMALL, (2, 3, 48, 48)):
+        assert zoo.count(fast, input_size=size).macs == zoo.count(model, input_size=size).macs > 0
