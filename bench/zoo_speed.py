@@ -67,7 +67,7 @@ def bench(models, batches, reps: int, device: str, dtypes) -> None:
             eager = base.to(device=device, dtype=dtype)
             fast = zoo.optimize(eager)
             for batch in batches:
-                n = reps if batch == 1 else max(3, reps // 3)
+                n = reps if batch == 1 else max(5, reps // 2)
                 x = torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(1)).to(device, dtype)
                 with torch.inference_mode():
                     diff = (eager(x).float() - fast(x).float()).abs().max().item()
@@ -89,7 +89,7 @@ def _vs_torchvision(name: str, ours: nn.Module, batches, reps: int, device: str,
         x = torch.randn(batch, 3, 224, 224).to(device, dtype)
         with torch.inference_mode():
             diff = (theirs(x).float() - ours(x).float()).abs().max().item()
-        tt, to = _medians(theirs, ours, x, reps if batch == 1 else max(3, reps // 3), sync)
+        tt, to = _medians(theirs, ours, x, reps if batch == 1 else max(5, reps // 2), sync)
         print(_line(device, dtype, name, batch, "torchvision", tt, "ours", to, diff), flush=True)
 
 
