@@ -1,5 +1,6 @@
-"""megvii's ShuffleNet V1 (g=3, g=8) and V2 wiring: their checkpoint layout loads strictly and reproduces the outputs
-of an independent re-statement of their network, written here from their published blocks.py/network.py."""
+"""megvii's ShuffleNet V1 (g=3, g=8), V2 and SPOS (OneShot) wiring: their checkpoint layout loads strictly and
+reproduces the outputs of an independent re-statement of their network, written here from their published
+blocks.py/network.py."""
 from __future__ import annotations
 
 import pytest
@@ -107,6 +108,59 @@ class RefV1(nn.Module):
         return self.classifier(x.contiguous().view(-1, self.last))
 
 
+class RefOneShotBlock(nn.Module):
+    """Their SPOS choice blocks: Shufflenet (pw, dw kxk, pw) or Shuffle_Xception ((dw 3x3, pw) x 3) on the odd
+    channels (stride 1) or on all of them beside a (dw kxk, pw) projection (stride 2)."""
+
+    def __init__(self, choice, inp, oup, mid, stride):
+        super().__init__()
+        self.stride, out, k = stride, oup - inp, (3, 5, 7, 3)[choice]
+        dw = lambda c, s=1, kk=k: [nn.Conv2d(c, c, kk, s, kk // 2, groups=c, bias=False), nn.BatchNorm2d(c)]  # noqa: E731
+        pw = lambda a, b: [nn.Conv2d(a, b, 1, 1, 0, bias=False), *_bn_relu(b)]  # noqa: E731
+        if choice < 3:
+            main = [*pw(inp, mid), *dw(mid, stride), nn.Conv2d(mid, out, 1, 1, 0, bias=False), *_bn_relu(out)]
+        else:
+            main = [*dw(inp, stride), *pw(inp, mid), *dw(mid), *pw(mid, mid), *dw(mid), *pw(mid, out)]
+        self.branch_main = nn.Sequential(*main)
+        if stride == 2:
+            self.branch_proj = nn.Sequential(*dw(inp, 2), *pw(inp, inp))
+
+    def forward(self, x):
+        if self.stride == 2:
+            return torch.cat((self.branch_proj(x), self.branch_main(x)), 1)
+        b, c, h, w = x.shape
+        y = x.reshape(b * c // 2, 2, h * w).permute(1, 0, 2).reshape(2, -1, c // 2, h, w)
+        return torch.cat((y[0], self.branch_main(y[1])), 1)
+
+
+class RefOneShot(nn.Module):
+    """Their ShuffleNetV2_OneShot: mid width = int(out // 2 * scale) per block."""
+
+    def __init__(self, blocks, scales, n_class=1000):
+        super().__init__()
+        self.first_conv = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1, bias=False), *_bn_relu(16))
+        feats, inp, i = [], 16, 0
+        for reps, out in zip([4, 4, 8, 4], [64, 160, 320, 640]):
+            for r in range(reps):
+                cin, stride = (inp, 2) if r == 0 else (inp // 2, 1)
+                feats.append(RefOneShotBlock(blocks[i], cin, out, int(out // 2 * scales[i]), stride))
+                inp, i = out, i + 1
+        self.features = nn.Sequential(*feats)
+        self.conv_last = nn.Sequential(nn.Conv2d(640, 1024, 1, 1, 0, bias=False), *_bn_relu(1024))
+        self.globalpool = nn.AvgPool2d(7)
+        self.dropout = nn.Dropout(0.1)
+        self.classifier = nn.Sequential(nn.Linear(1024, n_class, bias=False))
+
+    def forward(self, x):
+        x = self.dropout(self.globalpool(self.conv_last(self.features(self.first_conv(x)))))
+        return self.classifier(x.contiguous().view(-1, 1024))
+
+
+_SPOS_A = [2, 1, 0, 1, 2, 0, 2, 0, 2, 0, 2, 3, 0, 0, 0, 0, 3, 2, 3, 3]
+_SPOS_AC = [0, 0, 3, 1, 1, 1, 0, 0, 2, 0, 2, 1, 1, 0, 2, 0, 2, 1, 3, 2]
+_AC_SCALES = [0.2 * (1 + i) for i in (6, 5, 3, 5, 2, 6, 3, 4, 2, 5, 7, 5, 4, 6, 7, 4, 4, 5, 4, 3)]
+
+
 def _randomise(model: nn.Module, seed: int) -> nn.Module:
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -128,6 +182,8 @@ CASES = [
     ("shufflenet_v1_g3_x1_5_megvii", lambda: RefV1(3, "1_5")),
     ("shufflenet_v2_x0_5_megvii", lambda: RefV2("0_5")),
     ("shufflenet_v2_x2_0_megvii", lambda: RefV2("2_0")),
+    ("spos_a", lambda: RefOneShot(_SPOS_A, [1.0] * 20)),
+    ("spos_ac", lambda: RefOneShot(_SPOS_AC, _AC_SCALES)),
 ]
 
 
@@ -140,7 +196,8 @@ def test_megvii_checkpoint_loads_strictly_and_reproduces_their_outputs(tmp_path,
     torch.save({"epoch": 240, "state_dict": {"module." + k: v for k, v in ref.state_dict().items()}}, path)
 
     model = zoo.load(name, weights=str(path)).eval()
-    assert model.weights.source == "megvii" and model.weights.preprocessing.channel_order == "BGR"
+    assert model.weights.source.startswith("megvii") and model.weights.preprocessing.channel_order == "BGR"
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in ref.parameters())
     x = torch.rand(2, 3, 224, 224) * 255  # their pipeline: BGR, 0-255, no mean/std
     with torch.no_grad():
         torch.testing.assert_close(model(x), ref(x), atol=1e-4, rtol=1e-4)
@@ -169,3 +226,20 @@ def test_megvii_weights_ask_for_a_manual_download(tmp_path, monkeypatch):
     x = torch.rand(1, 3, 224, 224) * 255
     with torch.no_grad():
         torch.testing.assert_close(model(x), ref(x), atol=1e-4, rtol=1e-4)
+
+
+def test_spos_release_filter_names_what_does_not_fit(tmp_path):
+    """A OneShot checkpoint of another architecture fails strict loading with the offending keys, in one line."""
+    ref = _randomise(RefOneShot(_SPOS_AC, _AC_SCALES), seed=3)
+    path = tmp_path / "other.pth.tar"
+    torch.save({"state_dict": {"module." + k: v for k, v in ref.state_dict().items()}}, path)
+    with pytest.raises(zoo.WeightsError) as e:
+        zoo.load("spos_a", weights=str(path))
+    msg = str(e.value)
+    assert "\n" not in msg and "mis-shaped" in msg and "blocks.0." in msg
+    # and a checkpoint this package wrote (its own keys) passes through the filter untouched
+    mine = zoo.load("spos_ac")
+    torch.save(mine.state_dict(), tmp_path / "mine.pth")
+    again = zoo.load("spos_ac", weights=str(tmp_path / "mine.pth"))
+    for (k, a), b in zip(mine.state_dict().items(), again.state_dict().values()):
+        assert torch.equal(a, b), k

@@ -1,14 +1,22 @@
 """Registered SPOS entry points: ``spos_supernet``, ``spos_a`` (alias ``spos``) and ``spos_ac``.
 
-No released weights are registered (the megvii release is a manual download of its own format); subnets take their
-weights from a supernet checkpoint trained here: ``zoo.load("spos", arch=..., supernet="supernet.pt")``.
+Subnets take their weights from a supernet checkpoint trained here (``zoo.load("spos", arch=...,
+supernet="supernet.pt")``) or from megvii's trained-from-scratch releases of the two searched networks, which sit
+behind OneDrive pages: download once, then ``zoo.load("spos_ac", weights="path/to/file.pth.tar")`` (or drop the file
+into the cache under the entry's name). Their checkpoints hold megvii's ``ShuffleNetV2_OneShot`` keys
+(``first_conv.0``, ``features.N.branch_main.J``, ``conv_last.0``, ``classifier.0``); ``filter_release`` maps them
+onto this package's modules.
 """
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Iterable
 
+import torch
+
 from .._registry import Claim, ZooError, register_model
+from .._weights import FILTERS, Preprocessing, Weights, filter_megvii
 from .arch import SPOS_A, SPOS_AC, Arch
 from .checkpoint import load_supernet
 from .subnet import SPOSNet, extract_subnet, recalibrate_bn
@@ -40,16 +48,88 @@ def _subnet(
     return extract_subnet(net, arch)
 
 
-# the released figures (the repository's results table; the paper's "FLOPs" are multiply-adds)
-_RELEASE = "megvii-model/SinglePathOneShot README"
+# --------------------------------------------------------------------------------------------------------------------
+# megvii's releases of the searched networks, trained from scratch
+
+_SPOS_REPO = "megvii-model/SinglePathOneShot README"  # spos_a: src/Evaluation, block search
+_SERIES_REPO = "megvii-model/ShuffleNet-Series OneShot README"  # spos_ac: block + channel search
+_PRE = Preprocessing(resize=256, crop=224, interpolation="bilinear", channel_order="BGR", pixel_scale=255.0,
+                     mean=None, std=None)  # their OpenCV pipeline: BGR, 0-255, no mean/std
+_SOURCE = "megvii_spos"
+
+# their Sequential prefixes -> ours; each conv there is followed by its BN, which is one ConvBN here
+_PREFIXES = (
+    (re.compile(r"first_conv"), "stem"),
+    (re.compile(r"conv_last"), "head"),
+    (re.compile(r"features\.(\d+)\.branch_main"), r"blocks.\1.main"),
+    (re.compile(r"features\.(\d+)\.branch_proj"), r"blocks.\1.proj"),
+)
+_KEY = re.compile(r"(.+)\.(\d+)\.(weight|bias|running_mean|running_var|num_batches_tracked)")
 
 
-def _claims(macs: float, params: float, top1_err: float) -> tuple[Claim, ...]:
+def filter_release(obj: Any) -> dict[str, torch.Tensor]:
+    """megvii's ``ShuffleNetV2_OneShot`` checkpoint -> ``SPOSNet`` keys.
+
+    In their ``nn.Sequential`` branches the n-th convolution (and the BatchNorm right after it) is the n-th ``ConvBN``
+    of the same branch here; the classifier loses its ``Sequential`` index. Keys that fit no rule are passed through,
+    so strict loading names them. A checkpoint already in this package's layout is returned as is.
+    """
+    sd = filter_megvii(obj)
+    if "stem.conv.weight" in sd:
+        return sd
+    convs: dict[str, list[int]] = {}  # Sequential prefix -> indices of its convolutions, in order
+    for key, value in sd.items():
+        m = _KEY.fullmatch(key)
+        if m and m.group(3) == "weight" and value.dim() == 4:
+            convs.setdefault(m.group(1), []).append(int(m.group(2)))
+    out: dict[str, torch.Tensor] = {}
+    for key, value in sd.items():
+        out[_release_key(key, convs)] = value
+    return out
+
+
+def _release_key(key: str, convs: dict[str, list[int]]) -> str:
+    if key == "classifier.0.weight":
+        return "classifier.weight"
+    m = _KEY.fullmatch(key)
+    if m is None or m.group(1) not in convs:
+        return key
+    seq, j, leaf = m.group(1), int(m.group(2)), m.group(3)
+    order = sorted(convs[seq])
+    if j in order:
+        n, part = order.index(j), "conv"
+    elif j - 1 in order:
+        n, part = order.index(j - 1), "bn"
+    else:
+        return key
+    for pattern, ours in _PREFIXES:
+        if pattern.fullmatch(seq):
+            base = pattern.sub(ours, seq)
+            # the stem and the head are single ConvBNs; branches are lists of them
+            return f"{base}.{part}.{leaf}" if base in ("stem", "head") else f"{base}.{n}.{part}.{leaf}"
+    return key
+
+
+FILTERS[_SOURCE] = filter_release
+
+
+def _release(file_name: str, params: int, top1_err: float, top5_err: float, page: str, recipe: str,
+             licence: str) -> tuple[Weights, ...]:
+    return (Weights(
+        tag="MEGVII", file_name=file_name, url=None, sha256=None, num_params=params,
+        metrics={"top1": round(100 - top1_err, 2), "top5": round(100 - top5_err, 2)}, preprocessing=_PRE,
+        source=_SOURCE, paper=_PAPER, licence=licence, page=page, recipe=recipe,
+    ),)
+
+
+def _claims(source: str, macs: float, params: float, top1_err: float, top5_err: float) -> tuple[Claim, ...]:
+    """The release's results table (its "FLOPs" are multiply-adds)."""
     return (
-        Claim("macs", macs, "M", _RELEASE),
-        Claim("params", params, "M", _RELEASE),
-        Claim("top1_err", top1_err, "%", _RELEASE),
-        Claim("top1", round(100 - top1_err, 1), "%", _RELEASE),
+        Claim("macs", macs, "M", source),
+        Claim("params", params, "M", source),
+        Claim("top1_err", top1_err, "%", source),
+        Claim("top5_err", top5_err, "%", source),
+        Claim("top1", round(100 - top1_err, 1), "%", source),
     )
 
 
@@ -63,8 +143,13 @@ def spos_supernet(*, default_arch: Arch | str = SPOS_A, **options: Any) -> Super
 
 
 @register_model(
-    family="spos", aliases=("spos",), papers=(_PAPER,), claims=_claims(323, 3.5, 25.6),
+    family="spos", aliases=("spos",), papers=(_PAPER,), claims=_claims(_SPOS_REPO, 323, 3.5, 25.6, 8.0),
     params=3_558_464, macs=322_918_720, classifier="classifier",
+    weights=_release("SPOS.BlockSearch.pth.tar", 3_558_464, 25.6, 8.0,
+                     "https://github.com/megvii-model/SinglePathOneShot (models: "
+                     "https://1drv.ms/u/s!Am_mmG2-KsrnajesvSdfsq_cN48?e=aHVppN, folder Evaluation/)",
+                     "https://github.com/megvii-model/SinglePathOneShot/tree/master/src/Evaluation",
+                     "not stated in megvii-model/SinglePathOneShot"),
     description="SPOS block search result 2,1,0,1,2,0,2,0,2,0,2,3,0,0,0,0,3,2,3,3 (standalone)",
 )
 def spos_a(
@@ -75,8 +160,15 @@ def spos_a(
 
 
 @register_model(
-    family="spos", papers=(_PAPER,), claims=_claims(328, 3.4, 25.1),
+    family="spos", papers=(_PAPER,),
+    # the release's table, and the paper's (ECCV 2020 version) figure for its block + channel search result
+    claims=(*_claims(_SERIES_REPO, 328, 3.4, 25.4, 8.0), Claim("top1", 74.7, "%", "block + channel search", _PAPER)),
     params=3_432_579, macs=327_857_920, classifier="classifier",
+    weights=_release("SPOS.BlockChannelSearch.pth.tar", 3_432_579, 25.4, 8.0,
+                     "https://github.com/megvii-model/ShuffleNet-Series (models: "
+                     "https://1drv.ms/f/s!AgaP37NGYuEXhRfQxHRseR7eSxXo)",
+                     "https://github.com/megvii-model/ShuffleNet-Series/tree/master/OneShot",
+                     "MIT (megvii-model/ShuffleNet-Series)"),
     description="SPOS block + channel search result (widths 0.2-1.6x as released, standalone)",
 )
 def spos_ac(
