@@ -5,8 +5,9 @@ per-tag classifiers) are embedded under the index's writer lock, in chunks, and 
 every chunk, so an interrupt loses at most the chunk in progress. They are kept apart from the FAISS index of the
 papers: fetching or triaging candidates never rebuilds it.
 
-Whether anything changed is decided cheaply: the log's database files are stat'ed, and only when they (or the vector
-file) changed since this process last compared every candidate's text hash is the comparison made again.
+Whether anything changed is decided cheaply and exactly: the log counts its writes to the candidates
+(`Log.candidates_version`), and only when that count (or the vector file) changed since this process last compared
+every candidate's text hash is the comparison made again.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from ._embed import Embedder
 #: Candidate states that are embedded: waiting ones (ranked) and skipped ones (classifier negatives).
 STATES = ("new", "skipped")
 
-# (db path, model) -> ((log signature, vector file signature) at the last full comparison, candidates then)
+# (db path, model) -> ((candidates version, vector file signature) at the last full comparison, candidates then)
 _CHECKED: dict[tuple[str, str], tuple[Any, int]] = {}
 # vector file path -> (its signature, the vectors read from it, model)
 _READ: dict[str, tuple[Any, _store.CandidateVectors, str]] = {}
@@ -31,11 +32,11 @@ _LOCK = threading.Lock()
 
 def checked(log: Any, folder: Path, embedder: Embedder) -> int | None:
     """The number of embedded candidates if nothing changed since this process last brought them up to date, else
-    None (compare again). Costs a few `stat` calls."""
+    None (compare again). Costs one read of the log and one `stat`."""
     seen = _CHECKED.get((str(log.path), embedder.name))
     if seen is None:
         return None
-    return seen[1] if seen[0] == (_store.log_signature(log.path), _store.candidates_signature(folder)) else None
+    return seen[1] if seen[0] == (log.candidates_version(), _store.candidates_signature(folder)) else None
 
 
 def sync_locked(log: Any, folder: Path, embedder: Embedder, report: Any, *, full: bool = False,
@@ -48,7 +49,7 @@ def sync_locked(log: Any, folder: Path, embedder: Embedder, report: Any, *, full
     """
     from ._sync import content_hash
 
-    log_sig = _store.log_signature(log.path)  # before reading: a write after this makes the next check look again
+    version = log.candidates_version()  # before reading: a write after this makes the next check look again
     texts = dict(log.candidate_texts(state=STATES))
     hashes = {cid: content_hash(text) for cid, text in texts.items()}
     saved = _store.read_candidate_vectors(folder, embedder.name) if texts or not full else {}
@@ -69,7 +70,7 @@ def sync_locked(log: Any, folder: Path, embedder: Embedder, report: Any, *, full
     elif set(vectors) != set(saved) or (full and _store.candidates_signature(folder) is not None):
         _store.write_candidate_vectors(folder, embedder.name, vectors)
     report.candidates = len(vectors)
-    sig = (log_sig, _store.candidates_signature(folder))
+    sig = (version, _store.candidates_signature(folder))
     with _LOCK:
         _CHECKED[(str(log.path), embedder.name)] = (sig, len(vectors))
         _READ[str(folder / _store.CANDIDATES)] = (sig[1], vectors, embedder.name)

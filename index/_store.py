@@ -225,29 +225,6 @@ def clear_chunks(folder: Path) -> None:
             path.unlink()
 
 
-def log_signature(db_path: str | os.PathLike[str]) -> tuple[tuple[int, int, int] | None, ...]:
-    """(inode, size, mtime) of the SQLite file and of its write-ahead log: a committed write to the log changes it.
-
-    Only a hint for skipping work (file times are coarse: two writes within one clock tick that leave the sizes
-    alone look the same), never the proof that something is current.
-    """
-    out: list[tuple[int, int, int] | None] = []
-    for path in (Path(db_path), Path(f"{os.fspath(db_path)}-wal")):
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            out.append(None)
-            continue
-        out.append((st.st_ino, st.st_size, st.st_mtime_ns))
-    return tuple(out)
-
-
-# --- inbox candidate vectors -----------------------------------------------------------------------------------------
-
-#: Candidate id -> (content hash of its text, unit vector).
-CandidateVectors = dict[int, tuple[str, np.ndarray]]
-
-
 def candidates_signature(folder: Path) -> tuple[int, int, int] | None:
     """(inode, size, mtime) of the candidate vector file, or None if there is none: a cheap "did it change" check."""
     try:

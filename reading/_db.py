@@ -162,8 +162,16 @@ CREATE TABLE candidates (
 CREATE INDEX candidates_state ON candidates (state, published);
 """
 
+# v3: a write counter for the inbox candidates (what data_version is for papers), so the index can tell exactly and
+# with one read whether the candidates it embedded are still the log's.
+_V3_CANDIDATES_VERSION = "INSERT OR IGNORE INTO meta (key, value) VALUES ('candidates_version', 0);\n" + "\n".join(
+    f"CREATE TRIGGER candidates_version_{op.lower()} AFTER {op} ON candidates BEGIN "
+    "UPDATE meta SET value = value + 1 WHERE key = 'candidates_version'; END;"
+    for op in ("INSERT", "UPDATE", "DELETE")
+)
+
 # Each migration takes the schema from version i to i + 1. Append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX)
+MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX, _V3_CANDIDATES_VERSION)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -401,6 +409,10 @@ def count_papers(conn: sqlite3.Connection) -> int:
 
 def data_version(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0]
+
+
+def candidates_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT value FROM meta WHERE key = 'candidates_version'").fetchone()[0]
 
 
 # --- notes, tags, reads -----------------------------------------------------------------------------------------

@@ -184,6 +184,11 @@ class InboxMixin:
         return [(c["id"], "\n\n".join(p for p in (c["title"], c["abstract"]) if p))
                 for c in self.candidates(state=state, ids=ids)]
 
+    def candidates_version(self) -> int:
+        """A counter that grows on every write to the inbox candidates (fetch, edit, keep, skip, clear)."""
+        with self._lock:
+            return _db.candidates_version(self.conn)
+
     # --- triage ---------------------------------------------------------------------------------------------------
 
     def keep_candidate(self, ref: int | str, *, tags: Iterable[str] = (), note: str | None = None

@@ -172,3 +172,35 @@ def test_cached_classifier_scores_equal_fresh_ones(log):
     assert inbox.rank(log, embedder=emb, ranker="classifier") == cached
     rows = np.array([h["scores"]["classifier"] for h in cached])
     assert rows.max() > 0.5 and np.all(np.diff(rows) <= 0)
+
+
+def test_unchanged_candidates_are_not_reread_and_any_write_is_seen(log, monkeypatch):
+    """The skip decision is the log's own candidate write counter, not file times: an edit that leaves the database
+    files' size and mtime as they were (two writes in one clock tick) is still seen, and with no edit the texts are
+    not read at all."""
+    import os
+
+    def files():
+        return [p for p in (str(log.path), f"{log.path}-wal") if os.path.exists(p)]
+
+    emb = Counting()
+    log.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    index.sync(log, embedder=emb)
+    log.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stats = {p: os.stat(p) for p in files()}
+    v = log.candidates_version()
+    real = type(log).candidate_texts
+    monkeypatch.setattr(type(log), "candidate_texts", lambda *a, **k: pytest.fail("texts read with nothing new"))
+    assert index.sync(log, embedder=emb).candidates == 3
+    monkeypatch.setattr(type(log), "candidate_texts", real)
+
+    log.add_candidates([{**CANDIDATES[0], "abstract": "camera image pixels convolutioN"}])  # same length
+    log.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for p, st in stats.items():
+        os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert {p: (os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in files()} == {
+        p: (st.st_size, st.st_mtime_ns) for p, st in stats.items()}, "the files look untouched"
+    assert log.candidates_version() > v
+    emb.seen.clear()
+    report = index.sync(log, embedder=emb)
+    assert report.candidates_embedded == 1 and emb.seen == ["Cams\n\ncamera image pixels convolutioN"]

@@ -397,6 +397,34 @@ def test_migrations_are_recorded_and_idempotent(tmp_path):
     assert {"papers", "notes", "tags", "reads", "links", "results", "settings", "papers_fts"} <= tables
 
 
+def test_a_version_2_log_gains_the_candidates_counter(tmp_path):
+    """Schema v2 (inbox, no counter) -> v3: existing rows kept, the counter starts and moves with candidate writes
+    only, and paper writes move data_version only."""
+    import sqlite3
+
+    from reading import _db
+
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in _db.MIGRATIONS[:2]:
+        for statement in _db._statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("INSERT INTO papers (title, title_norm, added_at, updated_at) VALUES ('Old', 'old', 'x', 'x')")
+    conn.close()
+    with open_log(path) as log:
+        assert log.conn.execute("PRAGMA user_version").fetchone()[0] == _db.SCHEMA_VERSION == 3
+        assert [p["title"] for p in log.papers()] == ["Old"] and log.candidates_version() == 0
+        data = log.data_version()
+        log.add_candidates([{"arxiv_id": "2501.00001", "title": "New one", "abstract": "a"}])
+        after_add = log.candidates_version()
+        log.skip_candidate("2501.00001")
+        assert 0 < after_add < log.candidates_version() and log.data_version() == data
+        c = log.candidates_version()
+        log.update(1, title="Older")
+        assert log.candidates_version() == c and log.data_version() > data
+
+
 def test_edit_note_round_trips_any_text_and_keeps_search_and_version_in_step(log):
     pid = log.add(None, title="Deep Residual Learning", abstract="Very deep networks.", fetch=False).paper["id"]
     other = log.add(None, title="ShuffleNet V2", fetch=False).paper["id"]
