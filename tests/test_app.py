@@ -299,6 +299,18 @@ def test_a_benchmark_runs_from_the_zoo_page_and_is_stored(db):
     assert table.loc["shufflenet_v2_x0_5", "latency (ms)"] == round(latency[0]["value"], 2)
 
 
+def test_an_optimised_benchmark_from_the_zoo_page_is_stored_as_such(db):
+    at = _goto(_app(), "zoo", model="shufflenet_v2_x0_5")
+    at.multiselect(key="zb_models").set_value(["shufflenet_v2_x0_5"])
+    at.number_input(key="zb_iters").set_value(2)
+    at.toggle(key="zb_opt").set_value(True)
+    _button(at, "Benchmark on this machine").click().run()
+    assert not at.exception and not at.error and not at.warning
+    with reading.open_log(db) as log:
+        (latency,) = log.results("shufflenet_v2_x0_5", metric="latency_ms")
+    assert latency["value"] > 0 and latency["env"]["optimized"] is True
+
+
 def test_evaluating_a_missing_folder_is_one_error_line(db, tmp_path):
     at = _goto(_app(), "zoo", model="resnet18")
     at.text_input(key="ze_data").input(str(tmp_path / "no-such-folder"))
