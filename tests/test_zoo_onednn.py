@@ -109,6 +109,25 @@ def test_pickle_deepcopy_and_state_dict_repack(resnet18):
         assert not torch.allclose(mine(x), fast(x))
 
 
+def test_weights_changed_in_place_are_repacked_and_training_gets_gradients(resnet18):
+    model, fast = resnet18
+    mine = copy.deepcopy(fast)
+    first = _fused(mine)[0]
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        before = mine(x)
+        first.weight.mul_(1.5)  # what an optimiser step or a manual edit does
+        after = mine(x)
+        reference = copy.deepcopy(mine).double()(x.double()).float()  # F.conv2d on the new weights
+    assert not torch.allclose(after, before)
+    torch.testing.assert_close(after, reference, atol=1e-4, rtol=1e-4)
+    # parameters that need gradients take the autograd path: the weights get their gradients
+    for p in mine.parameters():
+        p.requires_grad_(True)
+    mine(x).sum().backward()
+    assert first.weight.grad is not None and first.weight.grad.abs().sum() > 0
+
+
 def test_shufflenets_fuse_grouped_convs_and_keep_outputs():
     for name in ("shufflenet_v2_x0_5", "shufflenet_v1_g3_x0_5"):
         torch.manual_seed(0)

@@ -37,7 +37,8 @@ class FusedConv2d(nn.Conv2d):
 
     On CPU in float32 without autograd it runs one oneDNN kernel on weights prepacked for ``input_size``; anywhere
     else it computes the same thing with ``F.conv2d``. Moving or casting the module (``.to``, ``.half``) repacks
-    or drops the packed copy, so the module stays correct wherever it goes.
+    or drops the packed copy, and weights changed in place (``load_state_dict``, training) are repacked before the
+    next fast call, so the module stays correct wherever it goes and whatever happens to its weights.
     """
 
     def __init__(self, conv: nn.Conv2d, *, add: bool, relu: bool, input_size: list[int] | None) -> None:
@@ -50,25 +51,27 @@ class FusedConv2d(nn.Conv2d):
         self.add, self.relu = add, relu
         self.input_size = input_size
         self._packed: torch.Tensor | None = None
+        self._packed_for: tuple[int, int] | None = None
         self._repack()
 
     # -- the packed copy follows the parameters ------------------------------------------------------------------
+    def _weight_key(self) -> tuple[int, int]:
+        """Identifies the weight's current values: its storage and its in-place write counter."""
+        return self.weight.data_ptr(), self.weight._version
+
     def _repack(self) -> None:
-        self._packed = None
+        self._packed, self._packed_for = None, None
         w = self.weight
         if onednn_available() and w.device.type == "cpu" and w.dtype == torch.float32:
             self._packed = _OPS._reorder_convolution_weight(  # type: ignore[union-attr]
                 w.detach(), list(self.padding), list(self.stride),  # type: ignore[arg-type]
                 list(self.dilation), self.groups, self.input_size)
+            self._packed_for = self._weight_key()
 
     def _apply(self, fn: Any, recurse: bool = True) -> FusedConv2d:
         super()._apply(fn, recurse)
         self._repack()
         return self
-
-    def _load_from_state_dict(self, *args: Any, **kwargs: Any) -> None:
-        super()._load_from_state_dict(*args, **kwargs)
-        self._repack()
 
     def __getstate__(self) -> dict[str, Any]:  # an opaque oneDNN tensor cannot be pickled or deep-copied
         state = self.__dict__.copy()
@@ -85,10 +88,13 @@ class FusedConv2d(nn.Conv2d):
 
     # -- forward --------------------------------------------------------------------------------------------------
     def forward(self, x: torch.Tensor, other: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+        grads = torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad or self.bias.requires_grad)
         if (self._packed is not None and x.device.type == "cpu" and x.dtype == torch.float32
                 and not torch.compiler.is_compiling()  # inductor fuses and prepacks on its own
-                and not (torch.is_grad_enabled() and x.requires_grad)
+                and not grads  # the oneDNN op has no backward
                 and (other is None or (other.dtype == x.dtype and not other.requires_grad))):
+            if self._packed_for != self._weight_key():  # weights changed in place (load_state_dict, an optimiser)
+                self._repack()
             x = x.contiguous(memory_format=torch.channels_last)
             args = (list(self.padding), list(self.stride), list(self.dilation), self.groups)
             if other is None:
