@@ -69,6 +69,15 @@ class Preprocessing:
     std: tuple[float, float, float] | None = IMAGENET_STD
 
 
+# megvii's releases (ShuffleNet-Series, SinglePathOneShot) were trained and evaluated through OpenCV: BGR, 0-255,
+# no mean/std, shorter side resized to 256, centre crop 224
+MEGVII_PREPROCESSING = Preprocessing(resize=256, crop=224, interpolation="bilinear", channel_order="BGR",
+                                     pixel_scale=255.0, mean=None, std=None)
+# the ShuffleNet-Series repository and the OneDrive folder that holds its checkpoints (V1, V2, OneShot)
+MEGVII_SERIES_PAGE = ("https://github.com/megvii-model/ShuffleNet-Series "
+                      "(models: https://1drv.ms/f/s!AgaP37NGYuEXhRfQxHRseR7eSxXo)")
+
+
 class Transform:
     """Callable preprocessing: PIL image or RGB tensor (``CHW``/``NCHW``, uint8 0-255 or float 0-1) -> float tensor."""
 

@@ -19,7 +19,7 @@ from torch import nn
 
 from ._layers import channel_shuffle, he_init, make_act
 from ._registry import Claim, register_model
-from ._weights import Preprocessing, Weights
+from ._weights import MEGVII_PREPROCESSING, MEGVII_SERIES_PAGE, Weights
 
 __all__ = ["MegviiShuffleV1Block", "ShuffleNetV1", "ShuffleNetV1Megvii", "ShuffleV1Unit", "stage_channels"]
 
@@ -173,9 +173,6 @@ def _shufflenet_v1(groups: int, width: str, *, megvii: bool = False, **kwargs) -
 # --------------------------------------------------------------------------------------------------------------------
 # weights (megvii's releases sit behind a cloud-drive page: the user downloads the file once)
 
-_MEGVII_PAGE = "https://github.com/megvii-model/ShuffleNet-Series (models: https://1drv.ms/f/s!AgaP37NGYuEXhRfQxHRseR7eSxXo)"
-_MEGVII_PRE = Preprocessing(resize=256, crop=224, interpolation="bilinear", channel_order="BGR", pixel_scale=255.0,
-                            mean=None, std=None)
 # megvii README: (MFLOPs, M params, top-1 err %, top-5 err %)
 _MEGVII_README = {
     (3, "0_5"): (38, 0.7, 42.7, 20.0), (3, "1_0"): (138, 1.9, 32.2, 12.3),
@@ -193,8 +190,9 @@ def _megvii_weights(groups: int, width: str, params: int) -> tuple[Weights, ...]
     return (Weights(
         tag="MEGVII", file_name=f"ShuffleNetV1.Group{groups}.{width.replace('_', '.')}x.pth.tar", url=None,
         sha256=None, num_params=params, metrics={"top1": round(100 - e1, 2), "top5": round(100 - e5, 2)},
-        preprocessing=_MEGVII_PRE, source="megvii", paper=_PAPER, licence="MIT (megvii-model/ShuffleNet-Series)",
-        page=_MEGVII_PAGE, recipe="https://github.com/megvii-model/ShuffleNet-Series/tree/master/ShuffleNetV1",
+        preprocessing=MEGVII_PREPROCESSING, source="megvii", paper=_PAPER,
+        licence="MIT (megvii-model/ShuffleNet-Series)", page=MEGVII_SERIES_PAGE,
+        recipe="https://github.com/megvii-model/ShuffleNet-Series/tree/master/ShuffleNetV1",
     ),)
 
 

@@ -16,7 +16,7 @@ from torch import nn
 
 from ._layers import channel_shuffle, he_init, make_act
 from ._registry import Claim, register_model
-from ._weights import Preprocessing, Weights
+from ._weights import MEGVII_PREPROCESSING, MEGVII_SERIES_PAGE, Preprocessing, Weights
 
 __all__ = ["InvertedResidual", "MegviiShuffleV2Block", "ShuffleNetV2", "ShuffleNetV2Megvii"]
 
@@ -164,9 +164,6 @@ def _shufflenet_v2(width: str, *, megvii: bool = False, **kwargs) -> nn.Module:
 # weights
 
 _TV = "https://download.pytorch.org/models/"
-_MEGVII_PAGE = "https://github.com/megvii-model/ShuffleNet-Series (models: https://1drv.ms/f/s!AgaP37NGYuEXhRfQxHRseR7eSxXo)"
-_MEGVII_PRE = Preprocessing(resize=256, crop=224, interpolation="bilinear", channel_order="BGR", pixel_scale=255.0,
-                            mean=None, std=None)
 
 
 def _tv(file: str, params: int, top1: float, top5: float, resize: int, recipe: str) -> Weights:
@@ -181,8 +178,9 @@ def _megvii(width: str, params: int, top1_err: float, top5_err: float) -> Weight
     return Weights(
         tag="MEGVII", file_name=f"ShuffleNetV2.{width.replace('_', '.')}x.pth.tar", url=None, sha256=None,
         num_params=params, metrics={"top1": round(100 - top1_err, 2), "top5": round(100 - top5_err, 2)},
-        preprocessing=_MEGVII_PRE, source="megvii", paper=_PAPER, licence="MIT (megvii-model/ShuffleNet-Series)",
-        page=_MEGVII_PAGE, recipe="https://github.com/megvii-model/ShuffleNet-Series/tree/master/ShuffleNetV2",
+        preprocessing=MEGVII_PREPROCESSING, source="megvii", paper=_PAPER,
+        licence="MIT (megvii-model/ShuffleNet-Series)", page=MEGVII_SERIES_PAGE,
+        recipe="https://github.com/megvii-model/ShuffleNet-Series/tree/master/ShuffleNetV2",
     )
 
 

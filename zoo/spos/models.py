@@ -16,7 +16,7 @@ from typing import Any, Iterable
 import torch
 
 from .._registry import Claim, ZooError, register_model
-from .._weights import FILTERS, Preprocessing, Weights, filter_megvii
+from .._weights import FILTERS, MEGVII_PREPROCESSING, MEGVII_SERIES_PAGE, Weights, filter_megvii
 from .arch import SPOS_A, SPOS_AC, Arch
 from .checkpoint import load_supernet
 from .subnet import SPOSNet, extract_subnet, recalibrate_bn
@@ -53,8 +53,6 @@ def _subnet(
 
 _SPOS_REPO = "megvii-model/SinglePathOneShot README"  # spos_a: src/Evaluation, block search
 _SERIES_REPO = "megvii-model/ShuffleNet-Series OneShot README"  # spos_ac: block + channel search
-_PRE = Preprocessing(resize=256, crop=224, interpolation="bilinear", channel_order="BGR", pixel_scale=255.0,
-                     mean=None, std=None)  # their OpenCV pipeline: BGR, 0-255, no mean/std
 _SOURCE = "megvii_spos"
 
 # their Sequential prefixes -> ours; each conv there is followed by its BN, which is one ConvBN here
@@ -82,10 +80,7 @@ def filter_release(obj: Any) -> dict[str, torch.Tensor]:
         m = _KEY.fullmatch(key)
         if m and m.group(3) == "weight" and value.dim() == 4:
             convs.setdefault(m.group(1), []).append(int(m.group(2)))
-    out: dict[str, torch.Tensor] = {}
-    for key, value in sd.items():
-        out[_release_key(key, convs)] = value
-    return out
+    return {_release_key(key, convs): value for key, value in sd.items()}
 
 
 def _release_key(key: str, convs: dict[str, list[int]]) -> str:
@@ -117,7 +112,8 @@ def _release(file_name: str, params: int, top1_err: float, top5_err: float, page
              licence: str) -> tuple[Weights, ...]:
     return (Weights(
         tag="MEGVII", file_name=file_name, url=None, sha256=None, num_params=params,
-        metrics={"top1": round(100 - top1_err, 2), "top5": round(100 - top5_err, 2)}, preprocessing=_PRE,
+        metrics={"top1": round(100 - top1_err, 2), "top5": round(100 - top5_err, 2)},
+        preprocessing=MEGVII_PREPROCESSING,
         source=_SOURCE, paper=_PAPER, licence=licence, page=page, recipe=recipe,
     ),)
 
@@ -165,8 +161,7 @@ def spos_a(
     claims=(*_claims(_SERIES_REPO, 328, 3.4, 25.4, 8.0), Claim("top1", 74.7, "%", "block + channel search", _PAPER)),
     params=3_432_579, macs=327_857_920, classifier="classifier",
     weights=_release("SPOS.BlockChannelSearch.pth.tar", 3_432_579, 25.4, 8.0,
-                     "https://github.com/megvii-model/ShuffleNet-Series (models: "
-                     "https://1drv.ms/f/s!AgaP37NGYuEXhRfQxHRseR7eSxXo)",
+                     MEGVII_SERIES_PAGE,
                      "https://github.com/megvii-model/ShuffleNet-Series/tree/master/OneShot",
                      "MIT (megvii-model/ShuffleNet-Series)"),
     description="SPOS block + channel search result (widths 0.2-1.6x as released, standalone)",
