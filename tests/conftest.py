@@ -24,6 +24,29 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("READING_DB", raising=False)
 
 
+def _trained_like(model, seed: int = 0):
+    """``model`` in eval mode with BatchNorm affine parameters and running statistics drawn like a trained net's
+    (fresh BN is an identity, so folding it into the convolutions would test nothing)."""
+    import torch
+    from torch import nn
+
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def trained_like():
+    """``trained_like(model, seed=0)``: see ``_trained_like``."""
+    return _trained_like
+
+
 @pytest.fixture
 def log(tmp_path):
     from reading import open_log

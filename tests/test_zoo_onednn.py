@@ -21,26 +21,14 @@ pytestmark = pytest.mark.skipif(not onednn_available(), reason="this torch build
 SMALL = (1, 3, 32, 32)
 
 
-def _trained_like(model: nn.Module, seed: int = 0) -> nn.Module:
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-    return model.eval()
-
-
 def _fused(model: nn.Module) -> list[FusedConv2d]:
     return [m for m in model.modules() if isinstance(m, FusedConv2d)]
 
 
 @pytest.fixture(scope="module")
-def resnet18():
+def resnet18(trained_like):
     torch.manual_seed(0)
-    model = _trained_like(zoo.load("resnet18", num_classes=5))
+    model = trained_like(zoo.load("resnet18", num_classes=5))
     return model, zoo.optimize(model, input_size=SMALL)
 
 
@@ -87,7 +75,7 @@ def test_fallbacks_keep_outputs_float64_grad_and_moves(resnet18):
         torch.testing.assert_close(back(x), model(x), atol=1e-5, rtol=1e-4)
 
 
-def test_pickle_deepcopy_and_state_dict_repack(resnet18):
+def test_pickle_deepcopy_and_state_dict_repack(resnet18, trained_like):
     model, fast = resnet18
     x = torch.randn(1, 3, 32, 32)
     clone = copy.deepcopy(fast)
@@ -101,7 +89,7 @@ def test_pickle_deepcopy_and_state_dict_repack(resnet18):
         torch.testing.assert_close(again(x), conv(x), atol=0, rtol=0)
     # loading other weights must repack: the outputs follow the new weights
     torch.manual_seed(1)
-    other = _trained_like(zoo.load("resnet18", num_classes=5), seed=1)
+    other = trained_like(zoo.load("resnet18", num_classes=5), seed=1)
     mine = copy.deepcopy(fast)
     mine.load_state_dict(zoo.optimize(other, input_size=SMALL).state_dict())
     with torch.no_grad():
@@ -128,10 +116,10 @@ def test_weights_changed_in_place_are_repacked_and_training_gets_gradients(resne
     assert first.weight.grad is not None and first.weight.grad.abs().sum() > 0
 
 
-def test_shufflenets_fuse_grouped_convs_and_keep_outputs():
+def test_shufflenets_fuse_grouped_convs_and_keep_outputs(trained_like):
     for name in ("shufflenet_v2_x0_5", "shufflenet_v1_g3_x0_5"):
         torch.manual_seed(0)
-        model = _trained_like(zoo.load(name, num_classes=4))
+        model = trained_like(zoo.load(name, num_classes=4))
         fast = zoo.optimize(model, input_size=SMALL)
         fused = _fused(fast)
         assert fused and any(f.groups > 1 for f in fused), name
@@ -169,8 +157,8 @@ def test_only_same_shaped_adds_are_fused_and_method_relu_is_seen():
         torch.testing.assert_close(fast(x), model(x), atol=1e-5, rtol=1e-4)
 
 
-def test_onednn_off_unavailable_or_probe_failure_falls_back(monkeypatch):
-    model = _trained_like(zoo.load("resnet18", num_classes=3))
+def test_onednn_off_unavailable_or_probe_failure_falls_back(monkeypatch, trained_like):
+    model = trained_like(zoo.load("resnet18", num_classes=3))
     assert not _fused(zoo.optimize(model, onednn=False))
     one_channel = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU()).eval()
     # the default probe shape has 3 channels: silently unfused, and a warning when fusion was asked for
@@ -190,8 +178,8 @@ def test_onednn_off_unavailable_or_probe_failure_falls_back(monkeypatch):
         torch.testing.assert_close(fast(x), model(x), atol=1e-5, rtol=1e-4)
 
 
-def test_probe_disagreement_rejects_fusion(monkeypatch):
-    model = _trained_like(zoo.load("resnet18", num_classes=3))
+def test_probe_disagreement_rejects_fusion(monkeypatch, trained_like):
+    model = trained_like(zoo.load("resnet18", num_classes=3))
     real = FusedConv2d.forward
 
     def off_by_a_bit(self, x, other=None):

@@ -14,22 +14,10 @@ import zoo
 from zoo.__main__ import cli
 
 
-def _trained_like(model: nn.Module) -> nn.Module:
-    g = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-                m.bias.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-    return model
-
-
 @pytest.mark.parametrize("name", ["resnet18", "shufflenet_v2_x0_5", "shufflenet_v1_g8_x0_5_megvii"])
-def test_optimize_folds_every_bn_and_keeps_outputs(name):
+def test_optimize_folds_every_bn_and_keeps_outputs(name, trained_like):
     torch.manual_seed(0)
-    model = _trained_like(zoo.load(name, num_classes=10)).train()
+    model = trained_like(zoo.load(name, num_classes=10)).train()
     fast = zoo.optimize(model)
     assert model.training, "the original is left alone"
     assert not fast.training and not any(isinstance(m, nn.BatchNorm2d) for m in fast.modules())
@@ -41,7 +29,7 @@ def test_optimize_folds_every_bn_and_keeps_outputs(name):
     assert fast.weights is None
 
 
-def test_optimize_untraceable_model_folds_inside_sequential_and_warns():
+def test_optimize_untraceable_model_folds_inside_sequential_and_warns(trained_like):
     class Branchy(nn.Module):
         def __init__(self):
             super().__init__()
@@ -50,7 +38,7 @@ def test_optimize_untraceable_model_folds_inside_sequential_and_warns():
         def forward(self, x):
             return self.body(x) if x.sum() > -1e9 else x  # data-dependent: fx cannot trace it
 
-    model = _trained_like(Branchy()).eval()
+    model = trained_like(Branchy()).eval()
     with pytest.warns(UserWarning, match="not traceable"):
         fast = zoo.optimize(model)
     assert isinstance(fast.body[1], nn.Identity)
