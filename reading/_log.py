@@ -427,10 +427,10 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin):
         with self._lock:
             if not cjk:
                 return _db.fts_search(self.conn, fts_query(words), k, only)
+            n = _db.count_papers(self.conn)
             scores: dict[int, float] = {}
             if words:  # every match, not just the top k: CJK hits may lift others above them
-                scores.update(_db.fts_search(self.conn, fts_query(words), _db.count_papers(self.conn), only))
-            n = _db.count_papers(self.conn)
+                scores.update(_db.fts_search(self.conn, fts_query(words), n, only))
             for term in cjk:
                 hits = _db.substring_hits(self.conn, term, only)
                 idf = math.log(1 + (n - len(hits) + 0.5) / (len(hits) + 0.5))
