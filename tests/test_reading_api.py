@@ -250,7 +250,7 @@ def test_keyword_search_finds_cjk_words_inside_sentences(log):
     assert [i for i, _ in log.keyword_search("通道混洗")] == [a, b]
     # mixed queries: English words through FTS5 (stemmed), CJK words as substrings, one ranking, k and ids kept
     mixed = log.keyword_search("shuffles 残差")
-    assert {i for i, _ in mixed} == {a, b} and mixed[0][1] >= mixed[1][1]
+    assert {i for i, _ in mixed} == {a, b} and all(score > 0 for _, score in mixed)
     assert [i for i, _ in log.keyword_search("ResNet残差", ids=[b, c])] == [b]
     assert len(log.keyword_search("卷积", k=2)) == 2
     assert log.keyword_search("量子") == [] and log.keyword_search("卷积", k=0) == []
