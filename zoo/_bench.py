@@ -394,6 +394,10 @@ def _bench_one(item: str | nn.Module, dev: torch.device, base_env: dict[str, Any
     bar.set_postfix_str(name, refresh=False)
     out = []
     for opt, compiled in modes:
+        # prepared once per mode, on its device, in fp32 (oneDNN prepacking is for CPU fp32 at this input size);
+        # each dtype then gets a cast copy
+        on_device = copy.deepcopy(model).to(device=dev)
+        prepared = optimize(on_device, input_size=(1, *shape)) if opt else on_device
         for dtype in dtypes:
             fields = dict(model=name, weights=tag, device=str(dev), dtype=dtype, input_size=shape, optimized=opt,
                           compiled=compiled, params=counts.params, macs=counts.macs)
@@ -401,10 +405,7 @@ def _bench_one(item: str | nn.Module, dev: torch.device, base_env: dict[str, Any
             runner: Callable[[torch.Tensor], Any] | None = None
             if reason is None:
                 try:
-                    m = copy.deepcopy(model).to(device=dev)
-                    if opt:  # on its device, folded in fp32; oneDNN prepacking is for CPU fp32 at this input size
-                        m = optimize(m, input_size=(1, *shape))
-                    m = m.to(dtype=DTYPES[dtype])
+                    m = (prepared if dtype == "fp32" else copy.deepcopy(prepared)).to(dtype=DTYPES[dtype])
                     runner = torch.compile(m) if compiled else m
                 except Exception as e:  # compile setup failures vary by platform
                     reason = _first_line(e)
@@ -423,6 +424,7 @@ def _bench_one(item: str | nn.Module, dev: torch.device, base_env: dict[str, Any
                 else:
                     out.append(BenchResult(**fields, batch=int(batch), env=env, skipped=reason))
                 bar.update(1)
+        del on_device, prepared
     return out
 
 
