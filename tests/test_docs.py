@@ -26,7 +26,7 @@ def _walk(group: click.Group, prefix: tuple[str, ...]) -> list[tuple[tuple[str, 
 
 def _commands() -> list[tuple[str, tuple[str, ...], click.Command]]:
     found = []
-    for program, target in (("reading", "reading.cli:cli"), ("zoo", "zoo.__main__:cli")):
+    for program, target in (("reading", "paperzoo.reading_cli:cli"), ("zoo", "paperzoo.zoo_cli:cli")):
         module, attr = target.split(":")
         try:
             group = getattr(importlib.import_module(module), attr)

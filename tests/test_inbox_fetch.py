@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from conftest import ARXIV_FIXTURES
 from reading import InvalidInput, PaperNotFound
 from reading import _feed
-from reading.cli import cli
+from paperzoo.reading_cli import cli
 
 SEARCH_PAGE = sorted(ARXIV_FIXTURES.glob("q_testing_s0_m10_*.xml"))[0].read_text(encoding="utf-8")
 ENTRIES = re.findall(r"<entry>.*?</entry>", SEARCH_PAGE, re.S)

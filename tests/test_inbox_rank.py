@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from index import inbox, index_dir
-from reading.cli import cli
+from paperzoo.reading_cli import cli
 
 AXES = ("vision", "language", "graph", "audio", "robot", "proof")
 

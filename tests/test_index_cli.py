@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import index
 from reading import open_log
-from reading.cli import cli
+from paperzoo.reading_cli import cli
 
 PAPERS = [
     ("ShuffleNet", "Pointwise group convolution and channel shuffle for mobile devices.", "efficient"),
@@ -82,7 +82,7 @@ def test_other_commands_do_not_import_the_index(db):
     code = (
         "import sys\n"
         "from click.testing import CliRunner\n"
-        "from reading.cli import cli\n"
+        "from paperzoo.reading_cli import cli\n"
         f"assert CliRunner().invoke(cli, ['--db', {str(db)!r}, 'list']).exit_code == 0\n"
         "print(sorted(m for m in ('index', 'faiss', 'torch', 'sentence_transformers') if m in sys.modules))\n"
     )

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from reading import open_log
-from reading.cli import cli
+from paperzoo.reading_cli import cli
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def test_import_export_through_cli(run, tmp_path):
 
 FAST_PATH = r"""
 import sys
-from reading.cli import cli
+from paperzoo.reading_cli import cli
 for args in (["add", "--title", "Fast", "--authors", "A B"], ["list"], ["show", "1"], ["add", "--title", "Fast"]):
     try:
         cli(["--db", sys.argv[1], *args], standalone_mode=False)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from zoo.__main__ import cli
+from paperzoo.zoo_cli import cli
 from zoo.spos import (
     Arch,
     Candidate,

@@ -15,7 +15,7 @@ from torch import nn
 
 import zoo
 from zoo._bench import _timed
-from zoo.__main__ import cli
+from paperzoo.zoo_cli import cli
 
 FAST = dict(input_size=32, iters=2, warmup=1, progress=False)
 

@@ -14,7 +14,7 @@ from PIL import Image
 import zoo
 import zoo._evaluate as ev
 from zoo import Preprocessing, Weights
-from zoo.__main__ import cli
+from paperzoo.zoo_cli import cli
 
 RED, GREEN, BLUE = (200, 30, 30), (30, 200, 30), (30, 30, 200)
 SYN = ev.imagenet_synsets()

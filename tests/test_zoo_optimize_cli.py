@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from torch import nn
 
 import zoo
-from zoo.__main__ import cli
+from paperzoo.zoo_cli import cli
 
 
 @pytest.mark.parametrize("name", ["resnet18", "shufflenet_v2_x0_5", "shufflenet_v1_g8_x0_5_megvii"])

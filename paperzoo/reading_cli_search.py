@@ -1,7 +1,7 @@
 """`reading search`, `reading related`, `reading reindex`: thin veneers over the `index` package.
 
 `index` (and with it faiss and sentence-transformers) is imported inside each command, so the other `reading`
-commands never load it. Attached to the `reading` group at the bottom of `reading/cli.py`.
+commands never load it. Registered in `paperzoo/reading_cli.py`.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .cli import _log, cli
+from ._cli import log_of
 
 MODES = ("hybrid", "dense", "keyword")  # index.MODES, repeated here so that --help needs no import of index
 
@@ -41,7 +41,7 @@ def _run(fn, *args: Any, **kwargs: Any) -> Any:
         raise click.ClickException(f"the search index or its model is unavailable: {first}") from None
 
 
-@cli.command()
+@click.command()
 @click.argument("query")
 @click.option("-k", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of results.")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True,
@@ -62,12 +62,12 @@ def search(ctx: click.Context, query: str, k: int, mode: str, tag, status, year_
     """
     import index
 
-    hits = _run(index.search, _log(ctx), query, k=k, mode=mode, tag=tag, status=status, year_min=year_min,
+    hits = _run(index.search, log_of(ctx), query, k=k, mode=mode, tag=tag, status=status, year_min=year_min,
                 year_max=year_max, read_since=read_since, read_until=read_until)
     _print(hits, as_json)
 
 
-@cli.command()
+@click.command()
 @click.argument("ref")
 @click.option("-k", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of results.")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True, help="How to compare.")
@@ -81,10 +81,10 @@ def related(ctx: click.Context, ref: str, k: int, mode: str, tag, as_json: bool)
     """
     import index
 
-    _print(_run(index.related, _log(ctx), ref, k=k, mode=mode, tag=tag), as_json)
+    _print(_run(index.related, log_of(ctx), ref, k=k, mode=mode, tag=tag), as_json)
 
 
-@cli.command()
+@click.command()
 @click.option("--full", is_flag=True, help="Re-embed every paper instead of only new or changed ones.")
 @click.pass_context
 def reindex(ctx: click.Context, full: bool) -> None:
@@ -94,7 +94,7 @@ def reindex(ctx: click.Context, full: bool) -> None:
     """
     import index
 
-    report = _run(index.reindex, _log(ctx), full=full)
+    report = _run(index.reindex, log_of(ctx), full=full)
     why = f"; rebuilt ({report.rebuilt})" if report.rebuilt and report.rebuilt != "missing" else ""
     click.echo(f"indexed {report.total} papers: {report.added} added, {report.updated} updated, "
                f"{report.removed} removed, {report.embedded} embedded{why}")

@@ -1,4 +1,4 @@
-"""The ``reading`` command line: a thin veneer over :mod:`reading` (no SQL here).
+"""The ``reading`` command line: a thin veneer over :mod:`reading` (no SQL here); ``python -m reading`` runs it too.
 
 Kept light on purpose: ``reading add/list/show`` import only click and the log; arxiv, bibtexparser, tqdm and the
 semantic index are imported inside the commands that need them.
@@ -12,43 +12,16 @@ from typing import Any
 
 import click
 
-from ._config import ENV_VAR
-from ._errors import ReadingError
-from ._log import STATUSES, Log, open_log
+from reading import STATUSES
+from reading._config import ENV_VAR
+
+from . import reading_cli_inbox, reading_cli_search
+from ._cli import Group, LogState, log_of
 
 SORTS = ("added", "read", "title", "year", "rating")
 
 
-class _Group(click.Group):
-    """Turns library errors into one-line click errors (exit status 1), never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except ReadingError as err:
-            raise click.ClickException(str(err)) from None
-
-
-class _State:
-    def __init__(self, db: Path | None):
-        self.db_path = db
-        self._log: Log | None = None
-
-    def log(self) -> Log:
-        if self._log is None:
-            self._log = open_log(self.db_path)
-        return self._log
-
-    def close(self) -> None:
-        if self._log is not None:
-            self._log.close()
-
-
-def _log(ctx: click.Context) -> Log:
-    return ctx.find_object(_State).log()
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar=ENV_VAR, show_envvar=True,
               help="The log file (default: ~/.local/share/paper-zoo/reading.db).")
 @click.version_option(package_name="paper-zoo", prog_name="reading")
@@ -58,7 +31,7 @@ def cli(ctx: click.Context, db: Path | None) -> None:
 
     Example: reading add 1512.03385 --tag resnet --note "identity shortcuts"
     """
-    state = _State(db)
+    state = LogState(db)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -112,7 +85,7 @@ def add(ctx: click.Context, ids: tuple[str, ...], tags, note, rating, status, re
         raise click.UsageError("manual fields (--title, --authors, ...) describe one paper; give one id")
     if not ids and not title:
         raise click.UsageError("give an arXiv id, or --title for a paper logged by hand")
-    log = _log(ctx)
+    log = log_of(ctx)
     for ident in ids or (None,):
         result = log.add(ident, tags=tags, note=note, rating=rating, status=status, read_on=read_on,
                          fetch=not no_fetch, **manual)
@@ -136,7 +109,7 @@ def list_(ctx: click.Context, tag, status, since, until, sort, limit, as_json) -
 
     Example: reading list --tag resnet --since 2026-11-01
     """
-    papers = _log(ctx).papers(tag=tag, status=status, since=since, until=until, sort=sort, limit=limit)
+    papers = log_of(ctx).papers(tag=tag, status=status, since=since, until=until, sort=sort, limit=limit)
     if as_json:
         _dump(papers)
         return
@@ -153,7 +126,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
 
     REF is the log id, an arXiv id (any form) or a DOI. Example: reading show 1512.03385
     """
-    paper = _log(ctx).get(ref)
+    paper = log_of(ctx).get(ref)
     if as_json:
         _dump(paper)
         return
@@ -201,7 +174,7 @@ def note(ctx: click.Context, ref: str, text: str | None, edit_id: int | None, de
         raise click.UsageError("--delete takes no TEXT")
     if delete_id is None and text is None:
         raise click.UsageError("missing TEXT")
-    log = _log(ctx)
+    log = log_of(ctx)
     if delete_id is not None:
         gone = log.delete_note(delete_id, paper=ref)
         first = gone["text"].strip().splitlines()[0] if gone["text"].strip() else ""
@@ -220,7 +193,7 @@ def note(ctx: click.Context, ref: str, text: str | None, edit_id: int | None, de
 @click.pass_context
 def tag(ctx: click.Context, ref: str, tags: tuple[str, ...]) -> None:
     """Add tags to a paper. Example: reading tag 1512.03385 resnet backbone"""
-    click.echo(", ".join(_log(ctx).tag(ref, *tags)))
+    click.echo(", ".join(log_of(ctx).tag(ref, *tags)))
 
 
 @cli.command()
@@ -229,7 +202,7 @@ def tag(ctx: click.Context, ref: str, tags: tuple[str, ...]) -> None:
 @click.pass_context
 def untag(ctx: click.Context, ref: str, tags: tuple[str, ...]) -> None:
     """Remove tags from a paper. Example: reading untag 1512.03385 backbone"""
-    click.echo(", ".join(_log(ctx).untag(ref, *tags)))
+    click.echo(", ".join(log_of(ctx).untag(ref, *tags)))
 
 
 @cli.command()
@@ -241,7 +214,7 @@ def remove(ctx: click.Context, ref: str, yes: bool) -> None:
 
     Example: reading remove 1512.03385 --yes
     """
-    log = _log(ctx)
+    log = log_of(ctx)
     paper = log.get(ref)
     if not yes:
         click.confirm(f"remove {_ref(paper)} {paper['title']!r} with {len(paper['notes'])} note(s)?", abort=True)
@@ -255,7 +228,7 @@ def remove(ctx: click.Context, ref: str, yes: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, ref: str, status: str) -> None:
     """Set a paper's status. Example: reading status 1807.11164 reading"""
-    click.echo(_line(_log(ctx).set_status(ref, status)))
+    click.echo(_line(log_of(ctx).set_status(ref, status)))
 
 
 @cli.command()
@@ -264,7 +237,7 @@ def status(ctx: click.Context, ref: str, status: str) -> None:
 @click.pass_context
 def rate(ctx: click.Context, ref: str, rating: int) -> None:
     """Rate a paper 1-5. Example: reading rate 1512.03385 5"""
-    paper = _log(ctx).rate(ref, rating)
+    paper = log_of(ctx).rate(ref, rating)
     click.echo(f"{paper['rating']}/5  {paper['title']}")
 
 
@@ -277,7 +250,7 @@ def refresh(ctx: click.Context, refs: tuple[str, ...], everything: bool) -> None
 
     Example: reading refresh
     """
-    log = _log(ctx)
+    log = log_of(ctx)
     if everything:
         refs = tuple(str(p["id"]) for p in log.papers() if p["arxiv_id"])
     report = log.refresh(refs or None, progress=sys.stderr.isatty())
@@ -297,7 +270,7 @@ def stats(ctx: click.Context, window: int, as_json: bool) -> None:
 
     Example: reading stats --window 7
     """
-    data = _log(ctx).stats(window_days=window)
+    data = log_of(ctx).stats(window_days=window)
     if as_json:
         _dump(data)
         return
@@ -328,11 +301,11 @@ def import_(ctx: click.Context, file: Path | None, fmt: str | None, starter: boo
 
     Example: reading import --starter
     """
-    from . import _intake
+    from reading import _intake
 
     if starter == (file is not None):
         raise click.UsageError("give a FILE or --starter")
-    log = _log(ctx)
+    log = log_of(ctx)
     if starter:
         report = _intake.import_starter(log)
     else:
@@ -350,9 +323,9 @@ def export(ctx: click.Context, fmt: str, output: Path | None, tag: str | None) -
 
     Example: reading export --format bibtex -o library.bib
     """
-    from . import _export
+    from reading import _export
 
-    text = _export.export_text(_log(ctx), fmt, tag=tag)
+    text = _export.export_text(log_of(ctx), fmt, tag=tag)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -360,11 +333,12 @@ def export(ctx: click.Context, fmt: str, output: Path | None, tag: str | None) -
         click.echo(f"wrote {output}", err=True)
 
 
+cli.add_command(reading_cli_search.search)
+cli.add_command(reading_cli_search.related)
+cli.add_command(reading_cli_search.reindex)
+cli.add_command(reading_cli_inbox.inbox)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="reading")
-
-
-# commands that need the semantic index (imported lazily there): the index engineer attaches them below.
-from . import cli_search  # noqa: E402,F401  (search, related, reindex: import index lazily, inside each command)
-from . import cli_inbox  # noqa: E402,F401  (inbox: fetch, keep, skip, clear; ranking imports index lazily)

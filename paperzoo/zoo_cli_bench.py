@@ -12,8 +12,7 @@ from typing import Any, Iterator
 import click
 
 import zoo
-from zoo._bench import BenchResult, Comparison, benchmark, compare, format_results
-from zoo._evaluate import EvalResult, evaluate
+from zoo import BenchResult, Comparison, EvalResult, benchmark, compare, evaluate, format_results
 
 __all__ = ["bench_cmd", "compare_cmd", "eval_cmd", "sync_links_cmd"]
 

@@ -2,7 +2,7 @@
 and `index.inbox`.
 
 `index` (and with it faiss, sentence-transformers and scikit-learn) is imported inside the commands that rank or
-embed, so `keep`, `skip` and `clear` stay light. Attached to the `reading` group at the bottom of `reading/cli.py`.
+embed, so `keep`, `skip` and `clear` stay light. Registered in `paperzoo/reading_cli.py`.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from ._errors import ReadingError
-from .cli import _log, cli
+from reading import ReadingError
+from ._cli import log_of
 
 RANKERS = ("fusion", "similarity", "classifier")  # index.inbox.RANKERS, repeated so that --help needs no index
 
@@ -43,7 +43,7 @@ def _print(hits: list[dict[str, Any]]) -> None:
             click.echo("      " + "  ·  ".join(why))
 
 
-@cli.group(invoke_without_command=True)
+@click.group(invoke_without_command=True)
 @click.option("--tag", "-t", help="Rank for this tag: its papers and its classifier.")
 @click.option("-k", type=click.IntRange(1, 1000), default=20, show_default=True, help="Number of candidates.")
 @click.option("--ranker", type=click.Choice(RANKERS), default="fusion", show_default=True,
@@ -57,7 +57,7 @@ def inbox(ctx: click.Context, tag: str | None, k: int, ranker: str, as_json: boo
     """
     if ctx.invoked_subcommand is not None:
         return
-    log = _log(ctx)
+    log = log_of(ctx)
     if not log.candidates(limit=1):
         if as_json:
             click.echo("[]")
@@ -83,7 +83,7 @@ def fetch(ctx: click.Context, categories: tuple[str, ...], since: str | None, ma
 
     Example: reading inbox fetch --category cs.CV --category cs.LG --since 2026-11-20 --max 200
     """
-    log = _log(ctx)
+    log = log_of(ctx)
     report = log.fetch_inbox(list(categories) or None, since=since, max_results=max_results,
                              progress=sys.stderr.isatty())
     if report["error"]:
@@ -111,7 +111,7 @@ def keep(ctx: click.Context, ref: str, tags: tuple[str, ...], note: str | None) 
 
     Example: reading inbox keep 12 --tag efficient
     """
-    paper = _log(ctx).keep_candidate(ref, tags=tags, note=note)
+    paper = log_of(ctx).keep_candidate(ref, tags=tags, note=note)
     tagged = f" [{', '.join(paper['tags'])}]" if paper["tags"] else ""
     click.echo(f"kept arXiv:{paper['arxiv_id']} as {paper['status']} (paper {paper['id']}): {paper['title']}{tagged}")
 
@@ -124,7 +124,7 @@ def skip(ctx: click.Context, refs: tuple[str, ...]) -> None:
 
     Example: reading inbox skip 13 14
     """
-    log = _log(ctx)
+    log = log_of(ctx)
     for ref in refs:
         try:
             cand = log.skip_candidate(ref)
@@ -142,5 +142,5 @@ def clear(ctx: click.Context, older_than: str) -> None:
 
     Example: reading inbox clear --older-than 30d
     """
-    dropped = _log(ctx).clear_candidates(older_than)
-    click.echo(f"dropped {dropped} candidates; {len(_log(ctx).candidates())} waiting")
+    dropped = log_of(ctx).clear_candidates(older_than)
+    click.echo(f"dropped {dropped} candidates; {len(log_of(ctx).candidates())} waiting")
