@@ -138,7 +138,8 @@ def _results(log: Any, ranked: Sequence[tuple[int, float]], query: str) -> list[
             continue
         out.append({"id": pid, "arxiv_id": paper.get("arxiv_id"), "title": paper.get("title", ""),
                     "year": paper.get("year"), "score": round(float(score), 6),
-                    "snippet": _snippet(paper.get("abstract", ""), query)})
+                    "snippet": _snippet(paper.get("abstract") or " ".join(n["text"] for n in paper.get("notes") or []),
+                                        query)})  # no abstract yet (a starter paper): its notes
     return out
 
 

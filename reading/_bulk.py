@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 from . import _db
 from ._errors import InvalidInput, ReadingError
-from ._fields import _check_rating, _check_status, _check_year, _clean_tags, _clean_text, now_iso, parse_date, split_authors
+from ._fields import (
+    _check_rating,
+    _check_status,
+    _check_year,
+    _clean_tags,
+    _clean_text,
+    now_iso,
+    parse_read_date,
+    parse_timestamp,
+    split_authors,
+)
 from ._ids import parse_arxiv_id, parse_doi
 
 if TYPE_CHECKING:
@@ -106,10 +116,13 @@ class BulkMixin:
         with self.transaction():
             for record in records:
                 where = record.get("_where", "record")
+                if record.get("_error"):  # the importer could not read this one: reported, not stored
+                    report["errors"].append(f"{where}: {record['_error']}")
+                    continue
                 self.conn.execute("SAVEPOINT record")
                 try:
                     pid, created, links = self._import_one(record, source)
-                except (ReadingError, ValueError, TypeError, KeyError) as err:
+                except (ReadingError, ValueError, TypeError, KeyError, AttributeError) as err:
                     self.conn.execute("ROLLBACK TO record")
                     report["errors"].append(f"{where}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
                     continue
@@ -121,6 +134,16 @@ class BulkMixin:
         return report
 
     def _import_one(self, record: dict[str, Any], source: str) -> tuple[int, bool, int]:
+        for key in ("authors", "categories", "tags", "notes", "reads", "models"):
+            value = record.get(key)
+            if value is not None and not isinstance(value, (list, tuple)) and not (key == "authors"
+                                                                                   and isinstance(value, str)):
+                raise InvalidInput(f"{key} must be a list, not {type(value).__name__}")
+            if value is not None and not isinstance(value, str) and not all(isinstance(v, str) for v in value):
+                raise InvalidInput(f"{key} must be a list of strings")
+        for key in ("title", "abstract", "venue", "url", "published", "doi", "arxiv_id"):
+            if record.get(key) is not None and not isinstance(record[key], str):
+                raise InvalidInput(f"{key} must be a string, not {type(record[key]).__name__}")
         aid = parse_arxiv_id(record["arxiv_id"]) if record.get("arxiv_id") else None
         doi = parse_doi(record.get("doi"))
         fields: dict[str, Any] = {
@@ -140,14 +163,16 @@ class BulkMixin:
             raise InvalidInput("no title and no arXiv id")
         status = _check_status(record.get("status") or None)
         rating = _check_rating(record.get("rating") or None)
-        reads = [parse_date(d, "read date") for d in record.get("reads") or []]
+        reads = [parse_read_date(d) for d in record.get("reads") or []]
+        added_at = parse_timestamp(record.get("added_at"))
         tags = _clean_tags(record.get("tags") or [])
         pid = self._match(aid, doi, fields.get("title"))
         created = pid is None
         if created:
-            if record.get("added_at"):
-                fields["added_at"] = str(record["added_at"])
-            pid = self._insert(fields, manual=[], needs_refresh=bool(aid and not fields.get("abstract")),
+            if added_at:
+                fields["added_at"] = added_at
+            complete = source == "starter"  # bundled papers ship complete (our summary), not "logged offline"
+            pid = self._insert(fields, manual=[], needs_refresh=bool(aid and not fields.get("abstract")) and not complete,
                                status=status or ("read" if reads else "to-read"), rating=rating, source=source)
         else:
             self._merge(pid, fields, manual=[], fetched=False, status=status, rating=rating)

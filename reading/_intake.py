@@ -10,7 +10,8 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,11 @@ from ._log import Log
 
 EXPORT_MARK = "paper-zoo reading log export"
 NOTE_SEPARATOR = "\n\n-----\n\n"
-JSONL_BATCH = 500
+# Records per write transaction, and the pause after each: a batch holds the write lock for tens of milliseconds, and
+# the pause lets another writer (`reading add`, the app) in between batches instead of waiting for the whole import.
+WRITE_BATCH = 200
+JSONL_BATCH = WRITE_BATCH
+BATCH_PAUSE_S = 0.03
 
 
 def _ws(text: Any) -> str:
@@ -57,8 +62,105 @@ def import_file(log: Log, path: Path, *, fmt: str | None = None, progress: bool 
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput(f"{path.name} is not UTF-8 text") from None
-    records = {"bibtex": bibtex_records, "csv": csv_records, "json": json_records}[fmt](text)
-    return log.import_records(records, source=fmt)
+    except OSError as err:
+        raise InvalidInput(f"cannot read {path}: {err.strerror or err}") from None
+    # the whole file is parsed before the first write: parsing never holds the log's write lock
+    records = list({"bibtex": bibtex_records, "csv": csv_records, "json": json_records}[fmt](text))
+    return write_records(log, records, source=fmt, progress=progress, desc=path.name)
+
+
+def write_records(log: Log, records: list[dict[str, Any]], *, source: str, progress: bool = False,
+                  desc: str = "import", batch: int = WRITE_BATCH) -> dict[str, Any]:
+    """Store parsed records ``batch`` at a time, each batch its own short transaction, with a pause after each so
+    that other writers get the log in between; a progress bar when ``progress``. Returns the merged report."""
+    from tqdm import tqdm
+
+    report: dict[str, Any] = {"added": 0, "merged": 0, "links": 0, "errors": [], "ids": []}
+    with tqdm(total=len(records), unit="paper", desc=desc, disable=not progress or not records) as bar:
+        for start in range(0, len(records), batch):
+            chunk = records[start:start + batch]
+            _merge_report(report, log.import_records(chunk, source=source))
+            bar.update(len(chunk))
+            if start + batch < len(records):
+                time.sleep(BATCH_PAUSE_S)
+    if not records:
+        _merge_report(report, log.import_records([], source=source))
+    return report
+
+
+def _merge_report(report: dict[str, Any], part: dict[str, Any]) -> None:
+    for k in ("added", "merged", "links"):
+        report[k] += part[k]
+    report["errors"] += part["errors"]
+    report.setdefault("ids", []).extend(part.get("ids", []))
+
+
+# --- lists and notes inside one text cell (CSV cells, BibTeX fields) --------------------------------------------
+
+
+def join_items(items: Iterable[str], sep: str = "; ", specials: str = ";") -> str:
+    """Items in one cell, ``sep``-joined; a backslash escapes each of ``specials`` (and itself) inside an item,
+    so an item holding the separator survives the round trip."""
+    def esc(item: str) -> str:
+        out = item.replace("\\", "\\\\")
+        for ch in specials:
+            out = out.replace(ch, "\\" + ch)
+        return out
+
+    return sep.join(esc(i) for i in items)
+
+
+def split_items(text: str | None, specials: str = ";") -> list[str]:
+    """The inverse of :func:`join_items`: split on unescaped ``specials``, unescape, strip, drop empties."""
+    items, cur, i, text = [], [], 0, text or ""
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and (text[i + 1] in specials or text[i + 1] == "\\"):
+            cur.append(text[i + 1])
+            i += 2
+            continue
+        if ch in specials:
+            items.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    items.append("".join(cur))
+    return [item.strip() for item in items if item.strip()]
+
+
+_RULE_LINE = re.compile(r"^(\\*)-----$", re.MULTILINE)
+_ESCAPED_RULE_LINE = re.compile(r"^\\(\\*-----)$", re.MULTILINE)
+
+
+def join_notes(texts: Iterable[str]) -> str:
+    """Notes in one cell, separated by a rule line; a rule line inside a note gets one more leading backslash, so
+    it is never taken for the separator."""
+    return NOTE_SEPARATOR.join(_RULE_LINE.sub(lambda m: "\\" + m.group(0), t) for t in texts)
+
+
+def split_notes(text: str | None) -> list[str]:
+    """The inverse of :func:`join_notes` (files written before the escaping read the same, bar such lines)."""
+    return [_ESCAPED_RULE_LINE.sub(r"\1", n) for n in (text or "").split(NOTE_SEPARATOR) if n.strip()]
+
+
+# a cell starting with one of these is a formula (or a DDE payload) to a spreadsheet; a quote in front keeps it text
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: str) -> str:
+    """A CSV cell safe to open in a spreadsheet: ``'`` put in front of a formula start (and of a cell that already
+    starts with ``'`` and one of them, so that :func:`restore_cell` undoes exactly what was done)."""
+    if value.startswith(_FORMULA_START) or (value.startswith("'") and value[1:2] in (*_FORMULA_START, "'")):
+        return "'" + value
+    return value
+
+
+def restore_cell(value: str) -> str:
+    """The inverse of :func:`neutralise_cell`."""
+    if value.startswith("'") and value[1:2] in (*_FORMULA_START, "'"):
+        return value[1:]
+    return value
 
 
 # --- BibTeX -----------------------------------------------------------------------------------------------------
@@ -98,19 +200,49 @@ def _bib_venue(fields: dict[str, str], ours: bool) -> str | None:
     return None
 
 
+# what the LaTeX decoder changes besides braces: macros, comments, ties, alignment, math, dashes and TeX quotes
+_LATEX_SYNTAX = re.compile(r"[\\%~&$]|--|``|''|[?!]`")
+
+
+def _latex_decoder() -> Any:
+    """bibtexparser's LaTeX decoding, run only on values that hold LaTeX: decoding every field of every entry
+    was 97% of a large import, and a value with no LaTeX syntax decodes to itself (minus grouping braces)."""
+    from bibtexparser import middlewares as mw
+
+    class _WhereNeeded(mw.LatexDecodingMiddleware):
+        def _transform_python_value_string(self, python_string: str) -> tuple[str, str]:
+            if _LATEX_SYNTAX.search(python_string):
+                return super()._transform_python_value_string(python_string)
+            return python_string.replace("{", "").replace("}", ""), ""
+
+    return _WhereNeeded()
+
+
 def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
     """Records from BibTeX text. LaTeX escapes (Zotero's ``{\\"u}``, ``\\&``) are decoded, except in files this
-    log exported (marked, UTF-8, written without escaping) so that they re-import exactly."""
+    log exported (marked, UTF-8, written without escaping) so that they re-import exactly. An entry that cannot be
+    read becomes a record with an ``_error`` (reported, not stored)."""
     import bibtexparser
     from bibtexparser import middlewares as mw
 
     ours = EXPORT_MARK in text[:500]
-    stack = [mw.NormalizeFieldKeys()] + ([] if ours else [mw.LatexDecodingMiddleware()])
+    stack = [mw.NormalizeFieldKeys()] + ([] if ours else [_latex_decoder()])
     stack += [mw.SeparateCoAuthors(), mw.SplitNameParts()]
-    library = bibtexparser.parse_string(text, append_middleware=stack)
+    try:
+        library = bibtexparser.parse_string(text, append_middleware=stack)
+    except RecursionError:
+        raise InvalidInput("the BibTeX is nested too deeply to read") from None
     if not library.entries and text.strip():
         raise InvalidInput("no BibTeX entries found (is it a .bib file?)")
     for entry in library.entries:
+        try:
+            yield _bib_record(entry, ours)
+        except (ValueError, TypeError, KeyError, AttributeError, ReadingError) as err:
+            yield {"_where": f"entry {entry.key}", "_error": str(err).splitlines()[0] if str(err) else type(err).__name__}
+
+
+def _bib_record(entry: Any, ours: bool) -> dict[str, Any]:
+    if True:
         fields: dict[str, Any] = {f.key.lower(): f.value for f in entry.fields}
         authors = []
         for name in fields.pop("author", []) or []:
@@ -122,7 +254,8 @@ def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
         fields = {k: (v if isinstance(v, str) else str(v)) for k, v in fields.items()}
         year_text = fields.get("year") or fields.get("date", "")[:4]
         year = int(year_text) if re.fullmatch(r"\d{4}", year_text.strip() or "x") else None
-        keywords = [k.strip() for k in re.split(r"[,;]", fields.get("keywords", "")) if k.strip()]
+        keywords = (split_items(fields.get("keywords"), ",;") if ours else
+                    [k.strip() for k in re.split(r"[,;]", fields.get("keywords", "")) if k.strip()])
         record: dict[str, Any] = {
             "title": _ws(fields.get("title")),
             "authors": authors,
@@ -134,7 +267,8 @@ def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
             "url": fields.get("url"),
             "categories": fields.get("primaryclass", "").split() if ours else [],
             "tags": [k for k in keywords if not _AUTO_KEYWORD.match(k)],
-            "notes": [n for n in fields.get("annote", "").split(NOTE_SEPARATOR) if n.strip()],
+            "notes": split_notes(fields.get("annote")) if ours else [fields["annote"]] if fields.get(
+                "annote", "").strip() else [],
             "_where": f"entry {entry.key}",
         }
         if ours:
@@ -143,7 +277,7 @@ def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
             record["reads"] = [d.strip() for d in fields.get("readon", "").split(",") if d.strip()]
             record["added_at"] = fields.get("added") or None
             record["models"] = [m.strip() for m in fields.get("zoomodels", "").split(",") if m.strip()]
-        yield record
+        return record
 
 
 # --- arXiv metadata JSONL snapshot ------------------------------------------------------------------------------
@@ -300,12 +434,31 @@ def starter_papers() -> dict[str, Any]:
     return json.loads(text)
 
 
+_METRIC_NAMES = {"macs": "MACs", "params": "params", "top1": "top-1", "top1_err": "top-1 error",
+                 "top5_err": "top-5 error"}
+
+
+def starter_note(paper: dict[str, Any]) -> str:
+    """The note a starter paper comes with: our summary, then the figures it claims for the zoo's models."""
+    lines = [paper.get("summary", "").strip()]
+    for claim in paper.get("claims", []):
+        figures = ", ".join(f"{_METRIC_NAMES.get(f['metric'], f['metric'])} {f['value']:g}"
+                            f"{'%' if f['unit'] == '%' else ' ' + f['unit']} ({f['source']})" for f in claim["figures"])
+        lines.append(f"- {' / '.join(claim['models'])}: {figures}")
+    if len(lines) > 1:
+        lines.insert(1, "\nClaimed in the paper for the zoo's models:\n")
+    return "\n".join(lines).strip()
+
+
 def import_starter(log: Log) -> dict[str, Any]:
-    """Load the starter set: its papers (to-read, abstracts pending a refresh) and their zoo model links."""
+    """Load the starter set: its papers (to-read and complete as shipped: our summary as a note, tags, the claimed
+    figures) and their zoo model links. ``reading refresh --all`` adds arXiv's abstracts when online."""
     data = starter_papers()
     records = []
     for paper in data["papers"]:
         record = {k: paper.get(k) for k in ("arxiv_id", "title", "authors", "year", "venue", "doi")}
+        record["tags"] = paper.get("tags", [])
+        record["notes"] = [starter_note(paper)] if paper.get("summary") else []
         record["models"] = paper.get("zoo_models", [])
         record["_where"] = paper["title"]
         records.append(record)
