@@ -6,13 +6,15 @@ import io
 import json
 import os
 import re
+import stat
 import tempfile
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ._errors import InvalidInput
-from ._intake import CSV_COLUMNS, EXPORT_MARK, NOTE_SEPARATOR
+from ._intake import CSV_COLUMNS, EXPORT_MARK, join_items, join_notes, neutralise_cell
 from ._log import Log
 
 _CONFERENCE = re.compile(
@@ -22,17 +24,93 @@ _CONFERENCE = re.compile(
 )
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def log_files(log: Log) -> list[Path]:
+    """The files that make up ``log`` on disk (the database and its WAL and shared-memory files): never an
+    export target."""
+    if str(log.path) == ":memory:":
+        return []
+    return [log.path, *(log.path.with_name(log.path.name + s) for s in ("-wal", "-shm", "-journal"))]
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def check_target(path: Path, protect: Iterable[Path | str] = ()) -> None:
+    """Refuse to write to ``path`` when it is (by resolved path, or by inode: a symlink or a hard link) one of the
+    ``protect`` files, or lies inside one of the ``protect`` folders.
+
+    Raises:
+        InvalidInput: one line naming what the target is.
+    """
+    target = Path(path).expanduser()
+    resolved = target.resolve()
+    try:
+        target_st = os.stat(target)
+    except OSError:
+        target_st = None
+    for item in protect:
+        guarded = Path(item).expanduser()
+        g_resolved = guarded.resolve()
+        try:
+            g_st = os.stat(guarded)
+        except OSError:
+            g_st = None
+        if g_st is not None and stat.S_ISDIR(g_st.st_mode):
+            if resolved == g_resolved or g_resolved in resolved.parents:
+                raise InvalidInput(f"refusing to write {path}: it is inside {guarded}, which this program maintains")
+            continue
+        if resolved == g_resolved or (target_st is not None and g_st is not None and _same_file(target_st, g_st)):
+            raise InvalidInput(f"refusing to write {path}: it is the log file {guarded} itself; choose another file")
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, text: str, *, protect: Iterable[Path | str] = ()) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: readers never see half a file.
+
+    ``protect``: files and folders that must never be written (see :func:`check_target`). A symlink is followed
+    and its target replaced (the link stays a link); a FIFO, a device or another non-regular file is written
+    through, never replaced. A new file gets the user's umask; an existing one keeps its permissions.
+
+    Raises:
+        InvalidInput: a protected target, or a place that cannot hold the file (one line, nothing written).
+    """
+    path = Path(path).expanduser()
+    check_target(path, protect)
+    real = path.resolve() if path.is_symlink() else path
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    except OSError as err:
+        raise InvalidInput(f"cannot write {path}: {err.strerror or err}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InvalidInput(f"cannot write {path}: it is a folder")
+    try:
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            # a pipe, a terminal, /dev/null: write into it; a rename would replace the node with a plain file
+            with open(real, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+            return
+        real.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
+    except OSError as err:
+        raise InvalidInput(f"cannot write {path}: {err.strerror or err}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()
+            os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, real)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {path}: {err.strerror or err}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -57,12 +135,14 @@ def _csv(papers: list[dict[str, Any]]) -> str:
     writer.writeheader()
     for p in papers:
         writer.writerow({
-            "id": p["id"], "arxiv_id": p["arxiv_id"] or "", "doi": p["doi"] or "", "title": p["title"],
-            "authors": "; ".join(p["authors"]), "year": p["year"] or "", "venue": p["venue"] or "",
-            "categories": " ".join(p["categories"]), "url": p["url"] or "", "status": p["status"],
-            "rating": p["rating"] or "", "tags": "; ".join(p["tags"]),
-            "read_on": "; ".join(r["read_on"] for r in p["reads"]), "added_at": p["added_at"],
-            "abstract": p["abstract"], "notes": NOTE_SEPARATOR.join(n["text"] for n in p["notes"]),
+            k: neutralise_cell(str(v)) for k, v in {
+                "id": p["id"], "arxiv_id": p["arxiv_id"] or "", "doi": p["doi"] or "", "title": p["title"],
+                "authors": join_items(p["authors"]), "year": p["year"] or "", "venue": p["venue"] or "",
+                "categories": " ".join(p["categories"]), "url": p["url"] or "", "status": p["status"],
+                "rating": p["rating"] or "", "tags": join_items(p["tags"]),
+                "read_on": join_items(r["read_on"] for r in p["reads"]), "added_at": p["added_at"],
+                "abstract": p["abstract"], "notes": join_notes(n["text"] for n in p["notes"]),
+            }.items()
         })
     return buf.getvalue()
 
@@ -119,8 +199,8 @@ def _bibtex(papers: list[dict[str, Any]]) -> str:
             ("primaryclass", " ".join(p["categories"])),
             ("url", p["url"]),
             ("abstract", p["abstract"]),
-            ("keywords", ", ".join(p["tags"])),
-            ("annote", NOTE_SEPARATOR.join(n["text"] for n in p["notes"])),
+            ("keywords", join_items(p["tags"], ", ", ",;")),
+            ("annote", join_notes(n["text"] for n in p["notes"])),
             ("readstatus", p["status"]),
             ("rating", p["rating"]),
             ("readon", ", ".join(r["read_on"] for r in p["reads"])),

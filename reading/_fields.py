@@ -41,9 +41,37 @@ def parse_date(value: str | dt.date | None, what: str = "date") -> str | None:
     if text == "yesterday":
         return (dt.date.today() - dt.timedelta(days=1)).isoformat()
     try:
+        if not text[:10].isascii():
+            raise ValueError(text)
         return dt.date.fromisoformat(text[:10]).isoformat()
     except ValueError:
         raise InvalidInput(f"bad {what} {value!r}: use YYYY-MM-DD, 'today' or 'yesterday'") from None
+
+
+def parse_read_date(value: str | dt.date | None) -> str | None:
+    """A read date as :func:`parse_date`, refused when it lies in the future (a day of slack for time zones)."""
+    day = parse_date(value, "read date")
+    if day is not None and dt.date.fromisoformat(day) > dt.date.today() + dt.timedelta(days=1):
+        raise InvalidInput(f"bad read date {value!r}: it is in the future")
+    return day
+
+
+def parse_timestamp(value: Any, what: str = "added_at") -> str | None:
+    """An ISO date or date-time (``2026-11-30`` or ``2026-11-30T09:15:00+01:00``) as given, or None.
+
+    Raises:
+        InvalidInput: anything else (the log sorts and filters on these strings, so they must be ISO).
+    """
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"bad {what} {str(value)[:40]!r}: use an ISO date-time, e.g. 2026-11-30T09:15:00") from None
+    if not text[:4].isdigit() or not text[:1].isascii():
+        raise InvalidInput(f"bad {what} {str(value)[:40]!r}: use an ISO date-time, e.g. 2026-11-30T09:15:00")
+    return text
 
 
 def split_authors(authors: str | Iterable[str] | None) -> list[str]:
@@ -60,9 +88,13 @@ def _clean_text(value: Any) -> str | None:
 
 
 def _clean_tags(tags: Iterable[str]) -> list[str]:
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
+        raise InvalidInput(f"tags must be a list of strings, not {type(tags).__name__} {str(tags)[:40]!r}")
     out = []
     for tag in tags:
-        tag = str(tag).strip()
+        if not isinstance(tag, str):
+            raise InvalidInput(f"bad tag {tag!r}: tags are strings")
+        tag = tag.strip()
         if not tag:
             raise InvalidInput("empty tag")
         if tag not in out:

@@ -11,17 +11,20 @@ ACCEPTED_FORMS = (
     "https://arxiv.org/pdf/1512.03385v2, cs/0112017, math.GT/0309136"
 )
 
-_NEW = r"(?P<new>\d{4}\.\d{4,5})"
+# ASCII digits only (``\d`` would take fullwidth and Arabic-Indic digits, and make a second paper of the same id);
+# YYMM with a month 01-12; versions start at 1
+_MONTH = r"(?:0[1-9]|1[0-2])"
+_NEW = rf"(?P<new>[0-9]{{2}}{_MONTH}\.[0-9]{{4,5}})"
 # old style: archive (hep-th, cs, math ...) with an optional subject class (math.GT), then YYMMNNN
-_OLD = r"(?P<old>(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{2})?/(?P<num>\d{7}))"
-_ID = rf"(?:{_NEW}|{_OLD})(?:v(?P<version>\d+))?"
+_OLD = rf"(?P<old>(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{{2}})?/(?P<num>[0-9]{{2}}{_MONTH}[0-9]{{3}}))"
+_ID = rf"(?:{_NEW}|{_OLD})(?:v(?P<version>[1-9][0-9]*))?"
 _URL = re.compile(
     rf"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/{_ID}(?:\.pdf)?/?(?:[?#].*)?$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_BARE = re.compile(rf"^(?:arxiv:\s*)?{_ID}$", re.IGNORECASE)
+_BARE = re.compile(rf"^(?:arxiv:\s*)?{_ID}$", re.IGNORECASE | re.ASCII)
 
-_DOI = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(?P<doi>10\.\d{4,9}/\S+)$", re.IGNORECASE)
+_DOI = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(?P<doi>10\.[0-9]{4,9}/\S+)$", re.IGNORECASE)
 
 
 def parse_arxiv_id(text: str) -> str:

@@ -242,65 +242,80 @@ def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
 
 
 def _bib_record(entry: Any, ours: bool) -> dict[str, Any]:
-    if True:
-        fields: dict[str, Any] = {f.key.lower(): f.value for f in entry.fields}
-        authors = []
-        for name in fields.pop("author", []) or []:
-            if isinstance(name, str):
-                authors.append(_ws(name))
-                continue
-            full = " ".join(name.first + name.von + name.last)
-            authors.append(_ws(full + (", " + " ".join(name.jr) if name.jr else "")))
-        fields = {k: (v if isinstance(v, str) else str(v)) for k, v in fields.items()}
-        year_text = fields.get("year") or fields.get("date", "")[:4]
-        year = int(year_text) if re.fullmatch(r"\d{4}", year_text.strip() or "x") else None
-        keywords = (split_items(fields.get("keywords"), ",;") if ours else
-                    [k.strip() for k in re.split(r"[,;]", fields.get("keywords", "")) if k.strip()])
-        record: dict[str, Any] = {
-            "title": _ws(fields.get("title")),
-            "authors": authors,
-            "year": year,
-            "venue": _bib_venue(fields, ours),
-            "abstract": fields.get("abstract", "").strip() if ours else _ws(fields.get("abstract")),
-            "doi": fields.get("doi"),
-            "arxiv_id": _bib_arxiv_id(fields),
-            "url": fields.get("url"),
-            "categories": fields.get("primaryclass", "").split() if ours else [],
-            "tags": [k for k in keywords if not _AUTO_KEYWORD.match(k)],
-            "notes": split_notes(fields.get("annote")) if ours else [fields["annote"]] if fields.get(
-                "annote", "").strip() else [],
-            "_where": f"entry {entry.key}",
-        }
-        if ours:
-            record["status"] = fields.get("readstatus") or None
-            record["rating"] = int(fields["rating"]) if fields.get("rating", "").isdigit() else None
-            record["reads"] = [d.strip() for d in fields.get("readon", "").split(",") if d.strip()]
-            record["added_at"] = fields.get("added") or None
-            record["models"] = [m.strip() for m in fields.get("zoomodels", "").split(",") if m.strip()]
-        return record
+    fields: dict[str, Any] = {f.key.lower(): f.value for f in entry.fields}
+    authors = []
+    for name in fields.pop("author", []) or []:
+        if isinstance(name, str):
+            authors.append(_ws(name))
+            continue
+        full = " ".join(name.first + name.von + name.last)
+        authors.append(_ws(full + (", " + " ".join(name.jr) if name.jr else "")))
+    fields = {k: (v if isinstance(v, str) else str(v)) for k, v in fields.items()}
+    year_text = fields.get("year") or fields.get("date", "")[:4]
+    year = int(year_text) if re.fullmatch(r"[0-9]{4}", year_text.strip() or "x") else None
+    keywords = (split_items(fields.get("keywords"), ",;") if ours else
+                [k.strip() for k in re.split(r"[,;]", fields.get("keywords", "")) if k.strip()])
+    record: dict[str, Any] = {
+        "title": _ws(fields.get("title")),
+        "authors": authors,
+        "year": year,
+        "venue": _bib_venue(fields, ours),
+        "abstract": fields.get("abstract", "").strip() if ours else _ws(fields.get("abstract")),
+        "doi": fields.get("doi"),
+        "arxiv_id": _bib_arxiv_id(fields),
+        "url": fields.get("url"),
+        "categories": fields.get("primaryclass", "").split() if ours else [],
+        "tags": keywords if ours else [k for k in keywords if not _AUTO_KEYWORD.match(k)],
+        "notes": split_notes(fields.get("annote")),
+        "_where": f"entry {entry.key}",
+    }
+    if ours:
+        record["status"] = fields.get("readstatus") or None
+        record["rating"] = int(fields["rating"]) if fields.get("rating", "").isdigit() else None
+        record["reads"] = [d.strip() for d in fields.get("readon", "").split(",") if d.strip()]
+        record["added_at"] = fields.get("added") or None
+        record["models"] = [m.strip() for m in fields.get("zoomodels", "").split(",") if m.strip()]
+    return record
 
 
 # --- arXiv metadata JSONL snapshot ------------------------------------------------------------------------------
 
 
+def _typed(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str) -> Any:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise InvalidInput(f"'{key}' must be {what}, not {type(value).__name__}")
+    return value
+
+
 def jsonl_record(obj: dict[str, Any]) -> dict[str, Any]:
     """A record from one line of the public arXiv metadata snapshot (``id``, ``title``, ``abstract``,
-    ``authors`` / ``authors_parsed``, ``categories``, ``versions``, optional ``doi`` and ``journal-ref``)."""
+    ``authors`` / ``authors_parsed``, ``categories``, ``versions``, optional ``doi`` and ``journal-ref``).
+
+    Raises:
+        InvalidInput: a field of the wrong type (the message names it), or no arXiv id.
+    """
     if not isinstance(obj, dict) or "id" not in obj:
         raise InvalidInput("not an arXiv metadata record (no 'id')")
-    aid = parse_arxiv_id(str(obj["id"]))
-    parsed = obj.get("authors_parsed")
+    aid = parse_arxiv_id(_typed(obj, "id", str, "a string"))
+    for key in ("title", "abstract", "authors", "categories", "doi", "journal-ref"):
+        _typed(obj, key, str, "a string")
+    parsed = _typed(obj, "authors_parsed", list, "a list of [last, first, suffix] lists")
+    if parsed and not all(isinstance(a, list) and a and all(isinstance(p, str) for p in a) for a in parsed):
+        raise InvalidInput("'authors_parsed' must be a list of [last, first, suffix] lists of strings")
+    versions = _typed(obj, "versions", list, "a list")
+    if versions and not (isinstance(versions[0], dict) and isinstance(versions[0].get("created", ""), str)):
+        raise InvalidInput("'versions' must be a list of objects with a 'created' date string")
     if parsed:
         authors = [_ws(" ".join(p for p in (a[1] if len(a) > 1 else "", a[0], a[2] if len(a) > 2 else "") if p))
                    for a in parsed]
     else:
         authors = [_ws(a) for a in re.split(r",\s*|\s+and\s+", obj.get("authors") or "") if _ws(a)]
     published = None
-    versions = obj.get("versions") or []
-    if versions and isinstance(versions[0], dict) and versions[0].get("created"):
+    if versions and versions[0].get("created"):
         try:
             published = email.utils.parsedate_to_datetime(versions[0]["created"]).date()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError):
             published = None
     return {
         "arxiv_id": aid,
@@ -320,7 +335,9 @@ def import_jsonl(log: Log, path: Path, *, progress: bool = False, batch: int = J
     """Stream an arXiv metadata snapshot into the log, ``batch`` records per transaction.
 
     The byte offset reached is saved in the same transaction as each batch, so an interrupted import (Ctrl-C,
-    kill) resumes where it stopped when run again, and never stores a paper twice.
+    kill) resumes where it stopped when run again, and never stores a paper twice. A line that cannot be read
+    (not JSON, a field of the wrong type) is skipped and named in ``errors`` (line number, or byte offset after a
+    resume, and the reason); the offset moves past it like past any other line.
     """
     from tqdm import tqdm
 
@@ -330,31 +347,51 @@ def import_jsonl(log: Log, path: Path, *, progress: bool = False, batch: int = J
     saved = log.get_setting(key) or {}
     start = saved.get("offset", 0) if (saved.get("size"), saved.get("mtime_ns")) == (stat.st_size,
                                                                                        stat.st_mtime_ns) else 0
-    report: dict[str, Any] = {"added": 0, "merged": 0, "links": 0, "errors": [], "resumed_at": start}
+    report: dict[str, Any] = {"added": 0, "merged": 0, "links": 0, "errors": [], "ids": [], "resumed_at": start}
     bar = tqdm(total=stat.st_size, initial=start, unit="B", unit_scale=True, desc=path.name, disable=not progress)
     with open(path, "rb") as fh, bar:
         fh.seek(start)
-        offset, lineno, pending = start, 0, []
+        offset, lineno, pending, seen = start, 0, [], 0
         for raw in fh:
             lineno += 1
+            where = f"line {lineno}" if not start else f"line at byte {offset}"
             offset += len(raw)
             if raw.strip():
+                seen += 1
                 try:
-                    record = jsonl_record(json.loads(raw))
-                    record["_where"] = f"line {lineno}" if not start else f"byte {offset - len(raw)}"
-                    pending.append(record)
-                except (ValueError, ReadingError) as err:
-                    if not pending and not report["added"] and not report["merged"] and start == 0 and lineno == 1:
-                        raise InvalidInput(f"{path.name} is not an arXiv JSONL snapshot (line 1: {err})") from None
-                    report["errors"].append(f"line {lineno}: {str(err)[:80]}")
+                    obj = json.loads(raw)
+                except (ValueError, RecursionError) as err:
+                    if seen == 1 and start == 0:
+                        raise InvalidInput(f"{path.name} is not an arXiv JSONL snapshot (line {lineno}: "
+                                           f"{_reason(err)})") from None
+                    report["errors"].append(f"{where}: {_reason(err)}")
+                    continue
+                try:
+                    record = jsonl_record(obj)
+                except (ValueError, TypeError, KeyError, AttributeError, ReadingError) as err:
+                    if seen == 1 and start == 0 and not isinstance(obj, dict):
+                        raise InvalidInput(f"{path.name} is not an arXiv JSONL snapshot (line {lineno}: "
+                                           f"{_reason(err)})") from None
+                    report["errors"].append(f"{where}: {_reason(err)}")
+                    continue
+                record["_where"] = where
+                pending.append(record)
             if len(pending) >= batch:
                 _commit_batch(log, pending, key, offset, stat, report)
                 bar.update(offset - bar.n)
                 pending = []
+                time.sleep(BATCH_PAUSE_S)
         _commit_batch(log, pending, key, offset, stat, report)
         bar.update(offset - bar.n)
     log.set_setting(key, None)  # finished: a later run imports the file afresh (idempotently)
     return report
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, RecursionError):
+        return "nested too deeply"
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return text[:120]
 
 
 def _commit_batch(log: Log, records: list[dict[str, Any]], key: str, offset: int, stat: os.stat_result,
@@ -362,9 +399,7 @@ def _commit_batch(log: Log, records: list[dict[str, Any]], key: str, offset: int
     with log.transaction():
         part = log.import_records(records, source="jsonl")
         log.set_setting(key, {"offset": offset, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
-    for k in ("added", "merged", "links"):
-        report[k] += part[k]
-    report["errors"] += part["errors"]
+    _merge_report(report, part)
 
 
 # --- our own JSON and CSV exports -------------------------------------------------------------------------------
@@ -374,9 +409,12 @@ CSV_COLUMNS = ("id", "arxiv_id", "doi", "title", "authors", "year", "venue", "ca
 
 
 def json_records(text: str) -> Iterator[dict[str, Any]]:
-    """Records from ``reading export --format json`` (a list of paper objects)."""
+    """Records from ``reading export --format json`` (a list of paper objects). A paper that cannot be read
+    becomes a record with an ``_error`` (reported, not stored); the others import."""
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise InvalidInput("the JSON is nested too deeply to read") from None
     except ValueError as err:
         raise InvalidInput(f"not JSON: {err}") from None
     if isinstance(data, dict):
@@ -384,43 +422,79 @@ def json_records(text: str) -> Iterator[dict[str, Any]]:
     if not isinstance(data, list):
         raise InvalidInput("expected a JSON list of papers")
     for i, paper in enumerate(data):
-        if not isinstance(paper, dict):
-            raise InvalidInput(f"paper {i} is not a JSON object")
-        record = {k: paper.get(k) for k in ("arxiv_id", "doi", "title", "authors", "abstract", "year", "venue",
-                                            "categories", "url", "published", "status", "rating", "tags", "added_at")}
-        record["notes"] = [n["text"] if isinstance(n, dict) else str(n) for n in paper.get("notes") or []]
-        record["reads"] = [r["read_on"] if isinstance(r, dict) else str(r) for r in paper.get("reads") or []]
-        record["models"] = list(paper.get("models") or [])
-        record["_where"] = f"paper {i}"
-        yield record
+        try:
+            yield _json_record(paper, f"paper {i}")
+        except (ReadingError, ValueError, TypeError, KeyError, AttributeError) as err:
+            yield {"_where": f"paper {i}", "_error": _reason(err)}
+
+
+def _json_record(paper: Any, where: str) -> dict[str, Any]:
+    if not isinstance(paper, dict):
+        raise InvalidInput("not a JSON object")
+    record = {k: paper.get(k) for k in ("arxiv_id", "doi", "title", "authors", "abstract", "year", "venue",
+                                        "categories", "url", "published", "status", "rating", "tags", "added_at")}
+    record["notes"] = [_member(n, "text", "note") for n in _listed(paper, "notes")]
+    record["reads"] = [_member(r, "read_on", "read") for r in _listed(paper, "reads")]
+    record["models"] = _listed(paper, "models")
+    record["_where"] = where
+    return record
+
+
+def _listed(paper: dict[str, Any], key: str) -> list[Any]:
+    value = paper.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidInput(f"'{key}' must be a list, not {type(value).__name__}")
+    return value
+
+
+def _member(item: Any, key: str, what: str) -> str:
+    """A note's text or a read's date: the object's ``key`` (or the item itself when it is a string)."""
+    value = item.get(key) if isinstance(item, dict) else item
+    if not isinstance(value, str):
+        raise InvalidInput(f"a {what} without '{key}'" if isinstance(item, dict) else f"a {what} must be a string "
+                           f"or an object with '{key}'")
+    return value
 
 
 def csv_records(text: str) -> Iterator[dict[str, Any]]:
-    """Records from ``reading export --format csv`` (lists are ``; ``-separated, notes by a rule line)."""
+    """Records from ``reading export --format csv``: lists are ``; ``-separated (``\\;`` inside an item), notes by a
+    rule line, and cells that a spreadsheet would run as formulas carry a leading ``'`` (removed here)."""
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "title" not in reader.fieldnames:
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as err:
+        raise InvalidInput(f"not CSV: {err}") from None
+    if not fieldnames or "title" not in fieldnames:
         raise InvalidInput("CSV needs a header row with at least a 'title' column")
-
-    def split(value: str | None) -> list[str]:
-        return [v.strip() for v in (value or "").split(";") if v.strip()]
-
-    for i, row in enumerate(reader, start=2):
+    i = 1
+    while True:
+        i += 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            yield {"_where": f"row {i}", "_error": f"not CSV: {err}"}
+            continue
+        row = {k: restore_cell(v) if isinstance(v, str) else v for k, v in raw.items() if k is not None}
         yield {
             "arxiv_id": row.get("arxiv_id") or None,
             "doi": row.get("doi") or None,
             "title": row.get("title") or "",
-            "authors": split(row.get("authors")),
+            "authors": split_items(row.get("authors")),
             "year": row.get("year") or None,
             "venue": row.get("venue") or None,
             "categories": (row.get("categories") or "").split(),
             "url": row.get("url") or None,
             "status": row.get("status") or None,
             "rating": row.get("rating") or None,
-            "tags": split(row.get("tags")),
-            "reads": split(row.get("read_on")),
+            "tags": split_items(row.get("tags")),
+            "reads": split_items(row.get("read_on")),
             "added_at": row.get("added_at") or None,
             "abstract": row.get("abstract") or "",
-            "notes": [n for n in (row.get("notes") or "").split(NOTE_SEPARATOR) if n.strip()],
+            "notes": split_notes(row.get("notes")),
             "_where": f"row {i}",
         }
 

@@ -23,9 +23,11 @@ from ._fields import (
     _clean_tags,
     now_iso,
     parse_date,
+    parse_read_date,
     split_authors,
 )
 from ._ids import is_arxiv_id, normalise_title, parse_arxiv_id, parse_doi
+from ._fulltext import FulltextMixin
 from ._inbox import InboxMixin
 from ._zoo_links import ZooLinksMixin
 
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["STATUSES", "AddResult", "Log", "open_log"]
 
 
-class Log(BulkMixin, ZooLinksMixin, InboxMixin):
+class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
     """One SQLite reading log. Open it with :func:`open_log`; use it as a context manager to close it.
 
     The object is safe to share between threads (the Streamlit app does): calls are serialised by a lock.
@@ -112,7 +114,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin):
         abstract: str | None = None,
         doi: str | None = None,
         tags: Iterable[str] = (),
-        note: str | None = None,
+        note: str | Iterable[str] | None = None,
         rating: int | None = None,
         status: str | None = None,
         read_on: str | dt.date | None = None,
@@ -145,10 +147,10 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin):
         tags = _clean_tags(tags)
         rating = _check_rating(rating)
         status = _check_status(status)
-        read_day = parse_date(read_on, "read-on date")
+        read_day = parse_read_date(read_on)
         if not aid and not typed.get("title"):
             raise InvalidInput("give an arXiv id or a --title")
-        note = note if note and note.strip() else None
+        notes = [n for n in ([note] if isinstance(note, str) else list(note or ())) if n and n.strip()]
 
         with self._lock:
             existing = self._match(aid, doi_norm, typed.get("title"))
@@ -161,7 +163,9 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin):
                 try:
                     fetched = fetch_one(aid, client=client)
                 except FetchError as err:
-                    message = f"{err}; logged arXiv:{aid} from what you typed, run `reading refresh` later"
+                    message = (f"{err}; logged arXiv:{aid} from what you typed, run `reading refresh` later"
+                               if existing is None else
+                               f"{err}; arXiv:{aid} keeps its metadata pending, run `reading refresh` later")
                     needs_refresh = True
             elif aid and not fetch and existing is None:
                 needs_refresh = True
@@ -173,6 +177,11 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin):
                 pid = self._match(aid, fields.get("doi"), fields.get("title"))  # again, under the write lock
                 created = pid is None
                 record_read = bool(read_day) or (status or "read") == "read"
+                held = fields.get("doi") and _db.find_paper_id(self.conn, doi=fields["doi"])
+                if created and held:
+                    dropped = (f"DOI {fields['doi']} not stored: paper {held} already holds it (a paper has one DOI "
+                               "and a DOI one paper)")
+                    message = f"{message}; {dropped}" if message else dropped
                 if created:
                     pid = self._insert(fields, manual=list(typed), needs_refresh=needs_refresh,
                                        status=status or "read", rating=rating, source="arxiv" if fetched else "manual")
@@ -181,8 +190,9 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin):
                                 status=status or ("read" if record_read else None), rating=rating)
                 if tags:
                     _db.insert_tags(self.conn, pid, tags)
-                if note and not _db.has_note(self.conn, pid, note):
-                    _db.insert_note(self.conn, pid, note, now_iso())
+                for text in notes:
+                    if not _db.has_note(self.conn, pid, text):
+                        _db.insert_note(self.conn, pid, text, now_iso())
                 if record_read:
                     _db.insert_read(self.conn, pid, read_day or dt.date.today().isoformat(), now_iso())
                 if not created:
@@ -355,11 +365,14 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin):
             return self._paper(pid)["tags"]
 
     def remove(self, ref: int | str) -> dict[str, Any]:
-        """Delete a paper with its notes, tags and reads; returns what was deleted."""
-        with self._lock, self._write():
-            pid = self._resolve(ref)
-            paper = self._paper(pid)
-            _db.delete_paper(self.conn, pid)
+        """Delete a paper with its notes, tags, reads and PDFs (their stored copies too); returns what was deleted."""
+        with self._lock:
+            with self._write():
+                pid = self._resolve(ref)
+                paper = self._paper(pid)
+                shas = [row["sha256"] for row in _db.select_pdfs(self.conn, paper_id=pid)]
+                _db.delete_paper(self.conn, pid)
+            self._forget_files(shas)  # after the commit: a failed delete keeps its files
             return paper
 
     def set_status(self, ref: int | str, status: str) -> dict[str, Any]:
@@ -381,7 +394,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin):
 
     def add_read(self, ref: int | str, read_on: str | dt.date | None = None) -> bool:
         """Record a read on ``read_on`` (default today) and mark the paper read; False if that day is logged."""
-        day = parse_date(read_on, "read-on date") or dt.date.today().isoformat()
+        day = parse_read_date(read_on) or dt.date.today().isoformat()
         with self._lock, self._write():
             pid = self._resolve(ref)
             added = _db.insert_read(self.conn, pid, day, now_iso())

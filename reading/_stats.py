@@ -53,7 +53,8 @@ def compute(
         wkey = f"{year}-W{week:02d}"
         per_week[wkey] = per_week.get(wkey, 0) + n
         per_month[text[:7]] = per_month.get(text[:7], 0) + n
-    first = today - dt.timedelta(days=window_days - 1)
+    # a window reaching before year 1 is every day there is (timedelta cannot go further)
+    first = today - dt.timedelta(days=min(window_days - 1, (today - dt.date.min).days))
     in_window = sum(n for text, n in per_day.items() if first <= dt.date.fromisoformat(text) <= today)
     current, longest = _streaks(dates, today)
     return {
