@@ -1,13 +1,21 @@
 """megvii's ShuffleNet V1 (g=3, g=8), V2 and SPOS (OneShot) wiring: their checkpoint layout loads strictly and
 reproduces the outputs of an independent re-statement of their network, written here from their published
-blocks.py/network.py."""
+blocks.py/network.py; and their evaluation preprocessing matches OpenCV's pixels (fixtures made once by OpenCV)."""
 from __future__ import annotations
 
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 from torch import nn
 
 import zoo
+from zoo._cvresize import center_crop_offset, megvii_resize_size, resize_linear_u8
+from zoo._weights import MEGVII_PREPROCESSING, Transform
 
 
 # ---- re-statement of megvii's ShuffleNet-Series code (their shapes, their forward, their module names) ----------
@@ -243,3 +251,129 @@ def test_spos_release_filter_names_what_does_not_fit(tmp_path):
     again = zoo.load("spos_ac", weights=str(tmp_path / "mine.pth"))
     for (k, a), b in zip(mine.state_dict().items(), again.state_dict().values()):
         assert torch.equal(a, b), k
+
+
+# ---- megvii's evaluation preprocessing (OpencvResize(256) + CenterCrop(224) + ToBGRTensor) ------------------------
+# The fixtures are OpenCV's output for the images of photo_rule.py, made once by make_fixtures.py in a venv with
+# opencv-python-headless; OpenCV is not a dependency of the project or of the tests.
+
+_PRE = Path(__file__).resolve().parent / "fixtures" / "zoo" / "megvii_preproc"
+
+
+def _rule():
+    spec = importlib.util.spec_from_file_location("megvii_photo_rule", _PRE / "photo_rule.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_PHOTOS = _rule()
+_MANIFEST = json.loads((_PRE / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _expected(name: str) -> torch.Tensor:
+    """OpenCV's crop as megvii's ToBGRTensor gives it: BGR, CHW, float 0-255."""
+    rgb = np.array(Image.open(_PRE / f"{name}.png").convert("RGB"))
+    return torch.from_numpy(rgb).permute(2, 0, 1).flip(0).float()
+
+
+def _megvii_entries():
+    return [(name, w) for name in zoo.list_models() for w in zoo.info(name).weights if w.source.startswith("megvii")]
+
+
+def test_every_megvii_entry_uses_the_opencv_pipeline_and_torchvision_entries_do_not():
+    entries = _megvii_entries()
+    assert len(entries) >= 14  # V1 g3/g8 x4, V2 x4, spos_a, spos_ac
+    for name, w in entries:
+        p = w.preprocessing
+        assert (p.resampling, p.channel_order, p.pixel_scale, p.mean, p.std, p.resize, p.crop) == (
+            "opencv", "BGR", 255.0, None, None, 256, 224), name
+    tv = [w for name in zoo.list_models() for w in zoo.info(name).weights if w.source == "torchvision"]
+    assert tv and all(w.preprocessing.resampling == "antialias" for w in tv)
+
+
+@pytest.mark.parametrize("case", sorted(_MANIFEST["cases"]))
+def test_megvii_preprocessing_matches_opencv_to_one_level(case):
+    info = _MANIFEST["cases"][case]
+    h, w = info["size"]
+    assert megvii_resize_size(h, w, 256) == tuple(info["resized"])
+    assert tuple(center_crop_offset(s, 224) for s in info["resized"]) == tuple(info["offset"])
+    rgb = _PHOTOS.synth_photo(h, w)
+    expected = _expected(case)
+    for name, weights in _megvii_entries()[:1] + _megvii_entries()[-1:]:
+        t = weights.transforms()
+        out = t(Image.fromarray(rgb))
+        assert out.shape == (3, 224, 224) and out.dtype == torch.float32
+        assert (out - expected).abs().max() <= 1.0, name
+        assert torch.equal(out, out.round())  # whole uint8 levels, as ToBGRTensor gives them
+        # a uint8 tensor, a float tensor in [0, 1] and a batch give the same pixels as the PIL image
+        u8 = torch.from_numpy(rgb).permute(2, 0, 1).contiguous()
+        assert torch.equal(t(u8), out) and torch.equal(t(u8.float() / 255), out)
+        assert torch.equal(t(u8[None].expand(2, -1, -1, -1))[1], out)
+
+
+def test_the_fixtures_tell_the_antialiased_resize_apart():
+    """The old preprocessing (antialiased bilinear, round(), (size - crop) // 2) misses the fixtures by far, so
+    the check above can fail."""
+    import dataclasses
+
+    old = Transform(dataclasses.replace(MEGVII_PREPROCESSING, resampling="antialias"))
+    worst = max(float((old(Image.fromarray(_PHOTOS.synth_photo(*info["size"]))) - _expected(case)).abs().max())
+                for case, info in _MANIFEST["cases"].items())
+    assert worst > 50
+
+
+def test_opencv_resize_rules_in_isolation():
+    # identity, the exact 2x shrink (OpenCV's area average, rounded half up), and a constant image stays constant
+    x = torch.arange(48, dtype=torch.uint8).view(1, 4, 12)
+    assert torch.equal(resize_linear_u8(x, 4, 12), x)
+    two = torch.tensor([[[0, 1], [1, 1]]], dtype=torch.uint8)
+    assert resize_linear_u8(two, 1, 1).item() == 1  # (3 + 2) >> 2
+    flat = torch.full((3, 37, 53), 200, dtype=torch.uint8)
+    assert torch.equal(resize_linear_u8(flat, 256, 367), torch.full((3, 256, 367), 200, dtype=torch.uint8))
+    with pytest.raises(TypeError):
+        resize_linear_u8(flat.float(), 10, 10)
+    # megvii's long side is int(x + 0.5): 1024x1114 -> 279 where round() gives 278; offsets round halves to even
+    assert megvii_resize_size(1114, 1024, 256) == (279, 256) and round(256 / 1024 * 1114) == 278
+    assert center_crop_offset(383, 224) == 80 and center_crop_offset(381, 224) == 78
+
+
+def test_zoo_eval_gives_the_top5_of_megvii_pipeline(tmp_path):
+    """A random-weights checkpoint in megvii's layout: ``zoo.evaluate`` ranks every image's classes as megvii's
+    network (re-stated above) does on OpenCV's pixels. Each image is filed under its reference top-6 classes: the
+    rank-1 copy must count in top-1, ranks 1-5 in top-5, and rank 6 in neither."""
+    from zoo._evaluate import imagenet_synsets
+
+    torch.manual_seed(0)
+    ref = _randomise(RefV2("0_5"), seed=5)
+    # BN statistics of the fixture images, so the random network's ranking depends on the pixels
+    for m in ref.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None
+    with torch.no_grad():
+        ref.train()(torch.stack([_expected(c) for c in sorted(_MANIFEST["cases"])]))
+    ref.eval()
+    ckpt = tmp_path / zoo.info("shufflenet_v2_x0_5_megvii").weights[0].file_name
+    torch.save({"state_dict": {"module." + k: v for k, v in ref.state_dict().items()}}, ckpt)
+    syn = imagenet_synsets()
+    cases = ["landscape_334x500", "portrait_1114x1024", "odd_375x499"]
+    with torch.no_grad():
+        ranks = ref(torch.stack([_expected(c) for c in cases])).argsort(dim=1, descending=True)[:, :6]
+    for c, order in zip(cases, ranks.tolist()):
+        for r, cls in enumerate(order):
+            (tmp_path / "val" / syn[cls]).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(_PHOTOS.synth_photo(*_MANIFEST["cases"][c]["size"])).save(
+                tmp_path / "val" / syn[cls] / f"{c}_rank{r}.png")
+    result = zoo.evaluate("shufflenet_v2_x0_5_megvii", tmp_path / "val", weights=str(ckpt), workers=0,
+                          batch_size=4, progress=False)
+    assert (result.images, result.correct1, result.correct5) == (18, 3, 15)
+    # the antialiased resize ranks them differently: this test can fail
+    import dataclasses
+
+    w = zoo.info("shufflenet_v2_x0_5_megvii").weights[0]
+    old = dataclasses.replace(w, preprocessing=dataclasses.replace(w.preprocessing, resampling="antialias"))
+    model = zoo.load("shufflenet_v2_x0_5_megvii", weights=str(ckpt))
+    model.weights = old
+    other = zoo.evaluate(model, tmp_path / "val", workers=0, batch_size=4, progress=False)
+    assert (other.correct1, other.correct5) != (3, 15)

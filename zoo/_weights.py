@@ -61,6 +61,10 @@ class Preprocessing:
     """
 
     resize: int = 256
+        resampling: ``"antialias"`` (``F.interpolate(antialias=True)``, as torchvision's tensor ``Resize``; long
+            side ``round(resize / short * long)``, crop offset ``(size - crop) // 2``) or ``"opencv"`` (megvii's
+            pipeline on uint8 pixels: OpenCV's ``INTER_LINEAR`` restated in ``zoo/_cvresize.py``, long side
+            ``int(resize / short * long + 0.5)``, crop offset ``int(round((size - crop) / 2.0))``).
     crop: int = 224
     interpolation: str = "bilinear"
     channel_order: str = "RGB"
@@ -70,16 +74,20 @@ class Preprocessing:
 
 
 # megvii's releases (ShuffleNet-Series, SinglePathOneShot) were trained and evaluated through OpenCV: BGR, 0-255,
-# no mean/std, shorter side resized to 256, centre crop 224
+    resampling: str = "antialias"
+# no mean/std, shorter side resized to 256 by cv2.resize(INTER_LINEAR), centre crop 224 (see zoo/_cvresize.py)
 MEGVII_PREPROCESSING = Preprocessing(resize=256, crop=224, interpolation="bilinear", channel_order="BGR",
-                                     pixel_scale=255.0, mean=None, std=None)
+                                     pixel_scale=255.0, mean=None, std=None, resampling="opencv")
 # the ShuffleNet-Series repository and the OneDrive folder that holds its checkpoints (V1, V2, OneShot)
 MEGVII_SERIES_PAGE = ("https://github.com/megvii-model/ShuffleNet-Series "
                       "(models: https://1drv.ms/f/s!AgaP37NGYuEXhRfQxHRseR7eSxXo)")
 
 
 class Transform:
-    """Callable preprocessing: PIL image or RGB tensor (``CHW``/``NCHW``, uint8 0-255 or float 0-1) -> float tensor."""
+    """Callable preprocessing: PIL image or RGB tensor (``CHW``/``NCHW``, uint8 0-255 or float 0-1) -> float tensor.
+
+    With ``resampling="opencv"`` a float input is first rounded to the uint8 image it stands for.
+    """
 
     def __init__(self, p: Preprocessing) -> None:
         self.p = p
@@ -94,21 +102,43 @@ class Transform:
         h, w = x.shape[-2:]
         scale = self.p.resize / min(h, w)
         size = (max(self.p.crop, round(h * scale)), max(self.p.crop, round(w * scale)))
-        x = torch.nn.functional.interpolate(
-            x, size=size, mode=self.p.interpolation, align_corners=False, antialias=True
-        )
-        top, left = (size[0] - self.p.crop) // 2, (size[1] - self.p.crop) // 2
-        x = x[..., top : top + self.p.crop, left : left + self.p.crop]
-        if self.p.interpolation == "bicubic":
-            x = x.clamp(0.0, 1.0)
+        if self.p.resampling == "opencv":  # uint8 levels as floats: scaled only when pixel_scale is not 255
+            x = self._opencv(x)
+            x = x if self.p.pixel_scale == 255.0 else x * (self.p.pixel_scale / 255.0)
+        else:
+            x = self._antialias(x) * self.p.pixel_scale
         if self.p.channel_order == "BGR":
             x = x.flip(1)
-        x = x * self.p.pixel_scale
         if self.p.mean is not None:
             x = x - torch.tensor(self.p.mean, dtype=x.dtype).view(1, -1, 1, 1)
         if self.p.std is not None:
             x = x / torch.tensor(self.p.std, dtype=x.dtype).view(1, -1, 1, 1)
         return x.contiguous() if batched else x[0].contiguous()
+
+    def _antialias(self, x: torch.Tensor) -> torch.Tensor:
+        """Resize and crop as floats in [0, 1]."""
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        x = torch.nn.functional.interpolate(
+            x, size=size, mode=self.p.interpolation, align_corners=False, antialias=True
+        )
+        top, left = (size[0] - self.p.crop) // 2, (size[1] - self.p.crop) // 2
+        x = x[..., top : top + self.p.crop, left : left + self.p.crop]
+        return x.clamp(0.0, 1.0) if self.p.interpolation == "bicubic" else x
+
+    def _opencv(self, x: torch.Tensor) -> torch.Tensor:
+        """megvii's OpencvResize + CenterCrop on uint8 pixels; floats 0-255 (whole levels)."""
+        from ._cvresize import center_crop_offset, megvii_resize_size, resize_linear_u8
+
+        if self.p.interpolation != "bilinear":
+            raise ValueError(f"opencv resampling restates INTER_LINEAR only, not {self.p.interpolation!r}")
+        if x.dtype != torch.uint8:  # floats in [0, 1] become the uint8 image OpenCV would have been given
+            x = (x.float() * 255.0).round().clamp(0, 255).to(torch.uint8)
+        oh, ow = megvii_resize_size(*x.shape[-2:], self.p.resize)
+        if min(oh, ow) < self.p.crop:
+            raise ValueError(f"resize {self.p.resize} is smaller than the {self.p.crop} crop")
+        x = resize_linear_u8(x, oh, ow)
+        top, left = center_crop_offset(oh, self.p.crop), center_crop_offset(ow, self.p.crop)
+        return x[..., top : top + self.p.crop, left : left + self.p.crop].float()
 
 
 def _to_tensor(img: Any) -> torch.Tensor:
@@ -122,7 +152,7 @@ def _to_tensor(img: Any) -> torch.Tensor:
         raise TypeError(f"expected a PIL image or a tensor, not {type(img).__name__}")
     if x.dim() not in (3, 4) or x.shape[-3] != 3:
         raise ValueError(f"expected an RGB image of shape (3, H, W) or (N, 3, H, W), got {tuple(x.shape)}")
-    return x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+    return x
 
 
 @dataclass(frozen=True)

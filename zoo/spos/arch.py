@@ -182,8 +182,8 @@ def _parse_digits(part: str, text: str) -> tuple[int, ...]:
 # The paper's searched architectures as released (megvii-model/SinglePathOneShot):
 # block search, 323M FLOPs / 3.5M params / 25.6% top-1 error (paper Table 3)
 SPOS_A = Arch((2, 1, 0, 1, 2, 0, 2, 0, 2, 0, 2, 3, 0, 0, 0, 0, 3, 2, 3, 3))
-# block + channel search, 328M FLOPs / 3.4M params / 25.4% top-1 error as released (megvii-model/ShuffleNet-Series,
-# OneShot/); the paper's ECCV version reports 74.7% top-1 for it
+# block + channel search, 328M FLOPs / 3.4M params / 25.1% top-1 error as released (megvii-model/ShuffleNet-Series,
+# OneShot/README.md); the paper's ECCV version reports 74.7% top-1 for it
 SPOS_AC = Arch(
     (0, 0, 3, 1, 1, 1, 0, 0, 2, 0, 2, 1, 1, 0, 2, 0, 2, 1, 3, 2),
     (6, 5, 3, 5, 2, 6, 3, 4, 2, 5, 7, 5, 4, 6, 7, 4, 4, 5, 4, 3),
