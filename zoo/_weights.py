@@ -58,23 +58,23 @@ class Preprocessing:
         pixel_scale: pixel values span ``[0, pixel_scale]`` before normalisation (1.0 or 255.0).
         mean: per-channel mean subtracted (in ``channel_order``), or ``None``.
         std: per-channel std divided by, or ``None``.
-    """
-
-    resize: int = 256
         resampling: ``"antialias"`` (``F.interpolate(antialias=True)``, as torchvision's tensor ``Resize``; long
             side ``round(resize / short * long)``, crop offset ``(size - crop) // 2``) or ``"opencv"`` (megvii's
             pipeline on uint8 pixels: OpenCV's ``INTER_LINEAR`` restated in ``zoo/_cvresize.py``, long side
             ``int(resize / short * long + 0.5)``, crop offset ``int(round((size - crop) / 2.0))``).
+    """
+
+    resize: int = 256
     crop: int = 224
     interpolation: str = "bilinear"
     channel_order: str = "RGB"
     pixel_scale: float = 1.0
     mean: tuple[float, float, float] | None = IMAGENET_MEAN
     std: tuple[float, float, float] | None = IMAGENET_STD
+    resampling: str = "antialias"
 
 
 # megvii's releases (ShuffleNet-Series, SinglePathOneShot) were trained and evaluated through OpenCV: BGR, 0-255,
-    resampling: str = "antialias"
 # no mean/std, shorter side resized to 256 by cv2.resize(INTER_LINEAR), centre crop 224 (see zoo/_cvresize.py)
 MEGVII_PREPROCESSING = Preprocessing(resize=256, crop=224, interpolation="bilinear", channel_order="BGR",
                                      pixel_scale=255.0, mean=None, std=None, resampling="opencv")
@@ -99,9 +99,6 @@ class Transform:
         x = _to_tensor(img)
         batched = x.dim() == 4
         x = x if batched else x.unsqueeze(0)
-        h, w = x.shape[-2:]
-        scale = self.p.resize / min(h, w)
-        size = (max(self.p.crop, round(h * scale)), max(self.p.crop, round(w * scale)))
         if self.p.resampling == "opencv":  # uint8 levels as floats: scaled only when pixel_scale is not 255
             x = self._opencv(x)
             x = x if self.p.pixel_scale == 255.0 else x * (self.p.pixel_scale / 255.0)
@@ -118,6 +115,9 @@ class Transform:
     def _antialias(self, x: torch.Tensor) -> torch.Tensor:
         """Resize and crop as floats in [0, 1]."""
         x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        h, w = x.shape[-2:]
+        scale = self.p.resize / min(h, w)
+        size = (max(self.p.crop, round(h * scale)), max(self.p.crop, round(w * scale)))
         x = torch.nn.functional.interpolate(
             x, size=size, mode=self.p.interpolation, align_corners=False, antialias=True
         )
