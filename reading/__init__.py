@@ -10,20 +10,27 @@ them; nothing heavy (torch, sentence-transformers, faiss) is ever imported here.
 """
 from ._config import default_db_path
 from ._errors import InvalidArxivId, InvalidInput, PaperNotFound, ReadingError
+from ._fulltext import ImportReport, PdfAddResult, library_dir
 from ._ids import normalise_title, parse_arxiv_id, parse_doi
 from ._intake import summary as import_summary
 from ._log import STATUSES, AddResult, Log, open_log
+from ._pdf import EncryptedPdf, PdfError
 
 __all__ = [
     "AddResult",
+    "EncryptedPdf",
+    "ImportReport",
     "InvalidArxivId",
     "InvalidInput",
     "Log",
     "PaperNotFound",
+    "PdfAddResult",
+    "PdfError",
     "ReadingError",
     "STATUSES",
     "default_db_path",
     "import_summary",
+    "library_dir",
     "normalise_title",
     "open_log",
     "parse_arxiv_id",

@@ -170,8 +170,46 @@ _V3_CANDIDATES_VERSION = "INSERT OR IGNORE INTO meta (key, value) VALUES ('candi
     for op in ("INSERT", "UPDATE", "DELETE")
 )
 
+# v4: full text. A paper's PDFs (content-addressed by SHA-256; the files live in the library folder beside the
+# log), their per-page text, FTS5 over the pages, and a write counter the passage index checks for staleness.
+_V4_FULLTEXT = """
+CREATE TABLE pdfs (
+    sha256 TEXT PRIMARY KEY,
+    paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+    file_name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    page_count INTEGER NOT NULL,
+    has_text INTEGER NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE INDEX pdfs_paper ON pdfs (paper_id);
+CREATE TABLE pages (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL REFERENCES pdfs (sha256) ON DELETE CASCADE,
+    page INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    UNIQUE (sha256, page)
+);
+CREATE VIRTUAL TABLE pages_fts USING fts5 (
+    text, content = 'pages', content_rowid = 'id', tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER pages_fts_ai AFTER INSERT ON pages BEGIN
+    INSERT INTO pages_fts (rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER pages_fts_ad AFTER DELETE ON pages BEGIN
+    INSERT INTO pages_fts (pages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+INSERT OR IGNORE INTO meta (key, value) VALUES ('pages_version', 0);
+CREATE TRIGGER pdfs_version_insert AFTER INSERT ON pdfs BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'pages_version';
+END;
+CREATE TRIGGER pdfs_version_delete AFTER DELETE ON pdfs BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'pages_version';
+END;
+"""
+
 # Each migration takes the schema from version i to i + 1. Append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX, _V3_CANDIDATES_VERSION)
+MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX, _V3_CANDIDATES_VERSION, _V4_FULLTEXT)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -663,3 +701,84 @@ def set_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
         "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, value),
     )
+
+
+# --- full text: PDFs, their pages, page search ------------------------------------------------------------------
+
+PDF_COLUMNS = ("sha256", "paper_id", "file_name", "size", "page_count", "has_text", "added_at")
+
+
+def insert_pdf(conn: sqlite3.Connection, row: dict[str, Any], pages: Sequence[str]) -> None:
+    """One PDF and its pages' text (page numbers from 1)."""
+    conn.execute(f"INSERT INTO pdfs ({', '.join(PDF_COLUMNS)}) VALUES ({_placeholders(PDF_COLUMNS)})",
+                 [row[c] for c in PDF_COLUMNS])
+    conn.executemany("INSERT INTO pages (sha256, page, text) VALUES (?, ?, ?)",
+                     [(row["sha256"], n, text) for n, text in enumerate(pages, start=1)])
+
+
+def select_pdfs(conn: sqlite3.Connection, *, paper_id: int | None = None, sha256: str | None = None
+                ) -> list[dict[str, Any]]:
+    """PDFs of one paper (oldest first), or the one with ``sha256``."""
+    where, args = [], []
+    if paper_id is not None:
+        where.append("paper_id = ?")
+        args.append(paper_id)
+    if sha256 is not None:
+        where.append("sha256 = ?")
+        args.append(sha256)
+    sql = f"SELECT {', '.join(PDF_COLUMNS)} FROM pdfs"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    out = []
+    for r in conn.execute(sql + " ORDER BY added_at, sha256", args):
+        d = dict(r)
+        d["has_text"] = bool(d["has_text"])
+        out.append(d)
+    return out
+
+
+def pdf_shas(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT sha256 FROM pdfs")}
+
+
+def delete_pdf(conn: sqlite3.Connection, sha256: str) -> None:
+    conn.execute("DELETE FROM pdfs WHERE sha256 = ?", (sha256,))
+
+
+def select_pages(conn: sqlite3.Connection, sha256: str, first: int = 1, last: int | None = None) -> list[str]:
+    """The text of pages ``first``..``last`` (inclusive, 1-based) of one PDF."""
+    rows = conn.execute("SELECT text FROM pages WHERE sha256 = ? AND page BETWEEN ? AND ? ORDER BY page",
+                        (sha256, first, last if last is not None else 1 << 30))
+    return [r[0] for r in rows]
+
+
+def page_rows(conn: sqlite3.Connection, page_ids: Iterable[int] | None = None
+              ) -> list[tuple[int, int, str, int, str]]:
+    """(page row id, paper id, sha256, page number, text) of the given page rows (all when None), by row id."""
+    sql = "SELECT g.id, d.paper_id, g.sha256, g.page, g.text FROM pages g JOIN pdfs d ON d.sha256 = g.sha256"
+    args: list[Any] = []
+    if page_ids is not None:
+        sql += " WHERE g.id IN (SELECT value FROM json_each(?))"
+        args.append(json.dumps([int(i) for i in page_ids]))
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(sql + " ORDER BY g.id", args)]
+
+
+def pages_fts_search(conn: sqlite3.Connection, match: str, k: int, paper_ids: Iterable[int] | None = None
+                     ) -> list[tuple[int, float]]:
+    """BM25 over page text: (page row id, score), higher is better."""
+    sql = "SELECT f.rowid, -bm25(pages_fts) AS score FROM pages_fts f"
+    args: list[Any] = []
+    if paper_ids is not None:
+        sql += " JOIN pages g ON g.id = f.rowid JOIN pdfs d ON d.sha256 = g.sha256"
+    sql += " WHERE pages_fts MATCH ?"
+    args.append(match)
+    if paper_ids is not None:
+        sql += " AND d.paper_id IN (SELECT value FROM json_each(?))"
+        args.append(json.dumps([int(i) for i in paper_ids]))
+    sql += " ORDER BY bm25(pages_fts) LIMIT ?"
+    args.append(int(k))
+    return [(r[0], float(r[1])) for r in conn.execute(sql, args)]
+
+
+def pages_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT value FROM meta WHERE key = 'pages_version'").fetchone()[0]

@@ -1,0 +1,129 @@
+"""PDFs made with reportlab for the full-text tests and benches: papers laid out in one or two columns, optionally
+drawn line by line across both columns (so the content stream interleaves them), encrypted, or without text.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+PAGE_W, PAGE_H = 612.0, 792.0  # US letter, points
+MARGIN = 54.0
+GUTTER = 24.0
+
+
+def _wrap(words: list[str], width: float, font: str, size: float) -> list[str]:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    lines: list[str] = []
+    cur: list[str] = []
+    for word in words:
+        trial = " ".join([*cur, word])
+        if cur and stringWidth(trial, font, size) > width:
+            lines.append(" ".join(cur))
+            cur = [word]
+        else:
+            cur.append(word)
+    if cur:
+        lines.append(" ".join(cur))
+    return lines
+
+
+def make_paper_pdf(path: str | Path, *, title: str, authors: Sequence[str] = (), body: str | Sequence[str] = "",
+                   columns: int = 1, interleave: bool = False, size: float = 10.0, meta_title: str | None = None,
+                   meta_author: str | None = None, header: str | None = None, password: str | None = None,
+                   text: bool = True, min_pages: int = 1) -> Path:
+    """Write a paper: a large-font title, an author line, then ``body`` (one string per paragraph) flowed over as
+    many pages as it needs (at least ``min_pages``), in ``columns`` columns.
+
+    Args:
+        interleave: with two columns, draw each pair of left/right lines one after the other (the content stream
+            then alternates columns, as some producers write it; reading order must come from positions).
+        header: a small line above the title (an arXiv stamp, a DOI ...).
+        password: encrypt the file (RC4 128, user password).
+        text: False draws grey boxes instead of words: a "scanned" PDF with no text layer.
+    """
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    path = Path(path)
+    encrypt = None
+    if password is not None:
+        from reportlab.lib import pdfencrypt
+
+        encrypt = pdfencrypt.StandardEncryption(password, strength=128)
+    c = canvas.Canvas(str(path), pagesize=letter, encrypt=encrypt, invariant=1)
+    if meta_title is not None:
+        c.setTitle(meta_title)
+    if meta_author is not None:
+        c.setAuthor(meta_author)
+    font, lead = "Times-Roman", size * 1.25
+    paragraphs = [body] if isinstance(body, str) else list(body)
+    col_w = (PAGE_W - 2 * MARGIN - (columns - 1) * GUTTER) / columns
+    lines: list[str] = []
+    for para in paragraphs:
+        lines += _wrap(para.split(), col_w, font, size) + [""]
+
+    def draw(x: float, y: float, s: str, f: str = font, fs: float = size) -> None:
+        if not s:
+            return
+        if text:
+            c.setFont(f, fs)
+            c.drawString(x, y, s)
+        else:
+            from reportlab.pdfbase.pdfmetrics import stringWidth
+
+            c.setFillGray(0.6)
+            c.rect(x, y, stringWidth(s, f, fs), fs * 0.7, stroke=0, fill=1)
+            c.setFillGray(0)
+
+    y = PAGE_H - MARGIN
+    if header:
+        draw(MARGIN, y, header, font, 8)
+        y -= 20
+    for tline in _wrap(title.split(), PAGE_W - 2 * MARGIN, "Times-Bold", 20):
+        draw(MARGIN, y - 20, tline, "Times-Bold", 20)
+        y -= 26
+    if authors:
+        draw(MARGIN, y - 16, ", ".join(authors), font, 12)
+        y -= 26
+    top = y - 16
+    per_col = max(1, int((top - MARGIN) // lead))
+    pages = 0
+    i = 0
+    while i < len(lines) or pages < min_pages:
+        if pages:
+            c.showPage()
+            top = PAGE_H - MARGIN
+            per_col = int((top - MARGIN) // lead)
+        cols = [lines[i + k * per_col:i + (k + 1) * per_col] for k in range(columns)]
+        i += per_col * columns
+        if interleave and columns > 1:
+            for row in range(per_col):
+                for k in range(columns):
+                    if row < len(cols[k]):
+                        draw(MARGIN + k * (col_w + GUTTER), top - row * lead, cols[k][row])
+        else:
+            for k in range(columns):
+                for row, s in enumerate(cols[k]):
+                    draw(MARGIN + k * (col_w + GUTTER), top - row * lead, s)
+        pages += 1
+    c.showPage()
+    c.save()
+    return path
+
+
+def make_pages_pdf(path: str | Path, pages: Sequence[str], *, size: float = 10.0, **kwargs: Any) -> Path:
+    """One short text per page (for page-number checks and long documents)."""
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=letter, invariant=1, **kwargs)
+    for body in pages:
+        lines = _wrap(body.split(), PAGE_W - 2 * MARGIN, "Times-Roman", size)
+        for row, s in enumerate(lines):
+            c.setFont("Times-Roman", size)
+            c.drawString(MARGIN, PAGE_H - MARGIN - row * size * 1.25, s)
+        c.showPage()
+    c.save()
+    return Path(path)

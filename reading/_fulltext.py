@@ -1,0 +1,397 @@
+"""Full text in the log: papers logged from their PDFs, PDFs attached to papers, page text, passages, page search.
+
+PDFs are copied into a library folder beside the log (`<db stem>.pdfs/ab/<sha256>.pdf`), content-addressed, so
+the user's own folders are never touched and the same file twice is stored once. The text of every page is
+extracted once (:mod:`reading._pdf`) and kept in SQLite with FTS5 over it; the passage index (`index`) is derived
+from :meth:`FulltextMixin.passage_texts`.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import _db
+from ._errors import InvalidInput, PaperNotFound, ReadingError
+from ._fields import _check_rating, _check_status, _check_year, _clean_tags, now_iso, split_authors
+
+if TYPE_CHECKING:
+    from ._log import Log
+    from ._pdf import PdfText
+
+#: Words per passage aimed at (passages of a page are 150-250 words; a page's last words join its last passage).
+PASSAGE_WORDS = 200
+#: Passages per page at most: a passage id is ``page row id * PASSAGE_SLOTS + passage number``.
+PASSAGE_SLOTS = 64
+NO_TEXT = "no text layer: metadata from you, full text not searchable"
+
+
+def library_dir(db_path: str | os.PathLike[str]) -> Path:
+    """The PDF library folder beside a log file: `/x/reading.db` -> `/x/reading.pdfs/`."""
+    db = Path(db_path)
+    return db.with_name(db.stem + ".pdfs")
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def split_passages(text: str, words: int = PASSAGE_WORDS) -> list[str]:
+    """A page's text as passages of about ``words`` words (one for a short page), evenly sized, in order."""
+    tokens = text.split()
+    if not tokens:
+        return []
+    n = min(PASSAGE_SLOTS, max(1, round(len(tokens) / words)))
+    size = -(-len(tokens) // n)
+    return [" ".join(tokens[i:i + size]) for i in range(0, len(tokens), size)]
+
+
+def passage_id(page_row: int, number: int) -> int:
+    return page_row * PASSAGE_SLOTS + number
+
+
+def split_passage_id(pid: int) -> tuple[int, int]:
+    """(page row id, passage number) of a passage id."""
+    return divmod(int(pid), PASSAGE_SLOTS)
+
+
+@dataclass
+class PdfAddResult:
+    """What :meth:`FulltextMixin.add_pdf` did.
+
+    Attributes:
+        paper: the paper as now stored. created: a new paper was logged.
+        pdf: the stored PDF (sha256, file_name, size, page_count, has_text, added_at, path).
+        duplicate: this very file was already in the log (nothing stored again).
+        message: a one-line note (offline arXiv, no text layer ...), or None.
+    """
+
+    paper: dict[str, Any]
+    created: bool
+    pdf: dict[str, Any]
+    duplicate: bool = False
+    message: str | None = None
+
+
+@dataclass
+class ImportReport:
+    """What :meth:`FulltextMixin.import_pdfs` did: ids added, ids of papers whose PDF was already in the log,
+    (file, one-line reason) for each PDF that could not be read, and notes (PDFs with no text layer)."""
+
+    added: list[int] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    needs_refresh: int = 0
+
+    def summary(self) -> str:
+        line = f"imported {len(self.added)} PDFs, {len(self.already)} already in the log, {len(self.failed)} failed"
+        if self.needs_refresh:
+            line += f"; {self.needs_refresh} arXiv papers logged from their PDFs: run `reading refresh` to complete them"
+        return line
+
+
+class FulltextMixin:
+    """add_pdf, attach_pdf, import_pdfs, pdfs, pdf_pages, pdf_file, fulltext_search, passage_texts (mixed into Log)."""
+
+    # --- storage ----------------------------------------------------------------------------------------------
+
+    def library_dir(self: Log) -> Path:
+        """Where this log keeps its PDFs."""
+        if str(self.path) == ":memory:":
+            raise InvalidInput("an in-memory log cannot hold PDFs; open a log file")
+        return library_dir(self.path)
+
+    def pdf_file(self: Log, sha256: str) -> Path:
+        """The stored copy of the PDF with this hash."""
+        return self.library_dir() / sha256[:2] / f"{sha256}.pdf"
+
+    def _store_file(self: Log, src: Path, sha256: str) -> bool:
+        """Copy ``src`` into the library (temp file + fsync + rename); False if an intact copy is already there."""
+        target = self.pdf_file(sha256)
+        if target.exists() and target.stat().st_size == src.stat().st_size:
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".incoming-", suffix=".pdf", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out, open(src, "rb") as fh:
+                shutil.copyfileobj(fh, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return True
+
+    def _forget_files(self: Log, shas: Iterable[str]) -> None:
+        """Delete stored PDFs no paper refers to any more (after the removal was committed)."""
+        if str(self.path) == ":memory:":
+            return
+        with self._lock:
+            live = _db.pdf_shas(self.conn)
+        for sha in set(shas) - live:
+            with contextlib.suppress(OSError):
+                self.pdf_file(sha).unlink()
+            with contextlib.suppress(OSError):
+                self.pdf_file(sha).parent.rmdir()  # only when empty
+
+    def _pdf_row(self: Log, row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "path": str(self.pdf_file(row["sha256"]))}
+
+    # --- intake -----------------------------------------------------------------------------------------------
+
+    def _read_pdf(self: Log, path: Path, *, password: str | None, name: str | None,
+                  on_page: Callable[[int, int], None] | None) -> tuple[str, PdfText]:
+        from ._pdf import extract
+
+        if not path.is_file():
+            raise InvalidInput(f"no file {str(path)!r}")
+        return file_sha256(path), extract(path, password=password, name=name, on_page=on_page)
+
+    def add_pdf(
+        self: Log,
+        path: str | os.PathLike[str],
+        *,
+        title: str | None = None,
+        authors: str | Iterable[str] | None = None,
+        year: int | str | None = None,
+        tags: Iterable[str] = (),
+        note: str | None = None,
+        status: str | None = None,
+        rating: int | None = None,
+        fetch: bool = True,
+        client: Any = None,
+        password: str | None = None,
+        name: str | None = None,
+        on_page: Callable[[int, int], None] | None = None,
+    ) -> PdfAddResult:
+        """Log a paper from its PDF (or attach the PDF to the paper it duplicates) and store its text.
+
+        The paper is identified by an arXiv id found in the PDF (then completed from arXiv when ``fetch``; offline
+        or with ``fetch=False`` it is logged from the PDF's title and authors and flagged ``needs_refresh``), else
+        a DOI on its first page, else its title (metadata or the first page's largest lines; the file name as a
+        last resort). The usual duplicate rules apply, and the same file twice is one paper. ``title``,
+        ``authors``, ``year`` typed here win. A new paper's status defaults to ``to-read``.
+
+        Raises:
+            reading._pdf.PdfError (a ReadingError): not a PDF, truncated, corrupt, or encrypted without the
+            right ``password``. Nothing is stored then.
+        """
+        src = Path(path)
+        name = name or src.name
+        tags_ = _clean_tags(tags)
+        rating_ = _check_rating(rating)
+        status_ = _check_status(status)
+        typed = {"title": title.strip() if title and title.strip() else None,
+                 "authors": split_authors(authors) or None, "year": _check_year(year)}
+        typed = {k: v for k, v in typed.items() if v is not None}
+        if not src.is_file():
+            raise InvalidInput(f"no file {str(src)!r}")
+        sha = file_sha256(src)
+        with self._lock:
+            known = _db.select_pdfs(self.conn, sha256=sha)
+        if known:
+            pid = known[0]["paper_id"]
+            with self._lock, self._write():
+                self._annotate(pid, tags_, note, None, rating_)
+            return PdfAddResult(self._paper(pid), False, self._pdf_row(known[0]), duplicate=True,
+                                message=f"{name} is already in the log (paper {pid})")
+        _, doc = self._read_pdf(src, password=password, name=name, on_page=on_page)
+        aid = doc.arxiv_id
+        fetched: dict[str, Any] = {}
+        messages = []
+        if aid and fetch:
+            with self._lock:
+                existing = self._match(aid, None, None)
+            if existing is None or self._paper(existing)["needs_refresh"]:
+                from ._arxiv import FetchError, fetch_one
+
+                try:
+                    fetched = fetch_one(aid, client=client)
+                except FetchError as err:
+                    messages.append(f"{err}; logged arXiv:{aid} from the PDF, run `reading refresh` later")
+        from_pdf: dict[str, Any] = {"title": doc.title, "authors": doc.authors or None, "doi": doc.doi}
+        if not (doc.title or fetched.get("title") or typed.get("title")):
+            from_pdf["title"] = " ".join(Path(name).stem.replace("_", " ").split()) or "untitled PDF"
+        fields = {k: v for k, v in {**from_pdf, **fetched, **typed}.items() if v}
+        if aid:
+            fields["arxiv_id"] = aid
+        if not doc.has_text:
+            messages.append(f"{name}: {NO_TEXT}")
+        return self._commit_pdf(src, sha, name, doc, fields, manual=list(typed),
+                                needs_refresh=bool(aid) and not fetched, tags=tags_, note=note, status=status_,
+                                rating=rating_, messages=messages)
+
+    def _annotate(self: Log, pid: int, tags: list[str], note: str | None, status: str | None,
+                  rating: int | None) -> None:
+        if tags:
+            _db.insert_tags(self.conn, pid, tags)
+        if note and note.strip() and not _db.has_note(self.conn, pid, note):
+            _db.insert_note(self.conn, pid, note, now_iso())
+        changes: dict[str, Any] = {}
+        if status is not None:
+            changes["status"] = status
+        if rating is not None:
+            changes["rating"] = rating
+        if status == "read":
+            _db.insert_read(self.conn, pid, dt.date.today().isoformat(), now_iso())
+        if changes or tags or note:
+            _db.update_paper(self.conn, pid, {**changes, "updated_at": now_iso()})
+
+    def _commit_pdf(self: Log, src: Path, sha: str, name: str, doc: PdfText, fields: dict[str, Any], *,
+                    manual: list[str], needs_refresh: bool, tags: list[str], note: str | None, status: str | None,
+                    rating: int | None, messages: list[str], paper_id: int | None = None) -> PdfAddResult:
+        """Store the file, then the paper (new or merged) and the PDF's pages in one transaction."""
+        self.library_dir()
+        stored = self._store_file(src, sha)
+        try:
+            with self._lock, self._write():
+                known = _db.select_pdfs(self.conn, sha256=sha)
+                if known:  # another process logged the same file meanwhile
+                    pid = known[0]["paper_id"]
+                    return PdfAddResult(self._paper(pid), False, self._pdf_row(known[0]), duplicate=True,
+                                        message=f"{name} is already in the log (paper {pid})")
+                pid = paper_id
+                created = False
+                if pid is None:
+                    pid = self._match(fields.get("arxiv_id"), fields.get("doi"), fields.get("title"))
+                    created = pid is None
+                    if created:
+                        pid = self._insert(fields, manual=manual, needs_refresh=needs_refresh,
+                                           status=status or "to-read", rating=rating, source="pdf")
+                    else:
+                        self._merge(pid, fields, manual=manual, fetched="arxiv_id" in fields and not needs_refresh,
+                                    status=None, rating=None)
+                self._annotate(pid, tags, note, status if not created else None, None if created else rating)
+                if created and status == "read":
+                    _db.insert_read(self.conn, pid, dt.date.today().isoformat(), now_iso())
+                row = {"sha256": sha, "paper_id": pid, "file_name": name, "size": src.stat().st_size,
+                       "page_count": doc.page_count, "has_text": int(doc.has_text), "added_at": now_iso()}
+                _db.insert_pdf(self.conn, row, doc.pages if doc.has_text else [""] * doc.page_count)
+                if not created:
+                    self._touch(pid)
+        except BaseException:
+            if stored:
+                self._forget_files([sha])
+            raise
+        return PdfAddResult(self._paper(pid), created, self._pdf_row({**row, "has_text": bool(row["has_text"])}),
+                            message="; ".join(messages) or None)
+
+    def attach_pdf(self: Log, ref: int | str, path: str | os.PathLike[str], *, password: str | None = None,
+                   name: str | None = None, on_page: Callable[[int, int], None] | None = None) -> PdfAddResult:
+        """Attach a PDF to a paper already in the log and store its text.
+
+        Raises:
+            PaperNotFound: no such paper. InvalidInput: the file is attached to another paper already.
+            reading._pdf.PdfError: not a PDF, truncated, corrupt, encrypted.
+        """
+        src = Path(path)
+        name = name or src.name
+        pid = self._resolve(ref)
+        if not src.is_file():
+            raise InvalidInput(f"no file {str(src)!r}")
+        sha = file_sha256(src)
+        with self._lock:
+            known = _db.select_pdfs(self.conn, sha256=sha)
+        if known:
+            if known[0]["paper_id"] != pid:
+                raise InvalidInput(f"{name} is already attached to paper {known[0]['paper_id']}")
+            return PdfAddResult(self._paper(pid), False, self._pdf_row(known[0]), duplicate=True,
+                                message=f"{name} is already attached to paper {pid}")
+        _, doc = self._read_pdf(src, password=password, name=name, on_page=on_page)
+        messages = [] if doc.has_text else [f"{name}: {NO_TEXT}"]
+        return self._commit_pdf(src, sha, name, doc, {}, manual=[], needs_refresh=False, tags=[], note=None,
+                                status=None, rating=None, messages=messages, paper_id=pid)
+
+    def import_pdfs(self: Log, folder: str | os.PathLike[str], *, tags: Iterable[str] = (), fetch: bool = False,
+                    client: Any = None, progress: bool = False) -> ImportReport:
+        """Log every PDF below ``folder`` (a Zotero storage folder, say), one transaction per file.
+
+        Resumable: files already in the log (by hash) are skipped, so an interrupted import simply runs again.
+        A PDF that cannot be read is named in ``failed`` and the rest are imported. arXiv papers are logged from
+        their PDFs and flagged for ``reading refresh`` (one batched call) unless ``fetch``.
+        """
+        root = Path(folder)
+        if not root.is_dir():
+            raise InvalidInput(f"no folder {str(root)!r}")
+        files = sorted(p for p in root.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
+        report = ImportReport()
+        from tqdm import tqdm
+
+        for path in tqdm(files, unit="pdf", desc="import", disable=not progress or not files):
+            shown = str(path.relative_to(root))
+            try:
+                result = self.add_pdf(path, tags=tags, fetch=fetch, client=client)
+            except ReadingError as err:
+                report.failed.append((shown, str(err)))
+                continue
+            except OSError as err:
+                report.failed.append((shown, f"cannot read it: {err.strerror or err}"))
+                continue
+            pid = int(result.paper["id"])
+            (report.already if result.duplicate or not result.created else report.added).append(pid)
+            if result.created and result.paper.get("needs_refresh"):
+                report.needs_refresh += 1
+            if not result.pdf["has_text"]:
+                report.notes.append((shown, NO_TEXT))
+        return report
+
+    # --- reading it back --------------------------------------------------------------------------------------
+
+    def pdfs(self: Log, ref: int | str) -> list[dict[str, Any]]:
+        """The PDFs of a paper: sha256, file_name, size, page_count, has_text, added_at and path (stored copy)."""
+        with self._lock:
+            pid = self._resolve(ref)
+            return [self._pdf_row(r) for r in _db.select_pdfs(self.conn, paper_id=pid)]
+
+    def pdf_pages(self: Log, sha256: str, first: int = 1, last: int | None = None) -> list[str]:
+        """The text of pages ``first``..``last`` (1-based, inclusive; default all) of a stored PDF."""
+        with self._lock:
+            if not _db.select_pdfs(self.conn, sha256=sha256):
+                raise PaperNotFound(f"no PDF {sha256[:12]} in the log")
+            return _db.select_pages(self.conn, sha256, first, last)
+
+    def pages_version(self: Log) -> int:
+        """A counter that grows whenever a PDF is stored or removed (the passage index's staleness check)."""
+        with self._lock:
+            return _db.pages_version(self.conn)
+
+    def fulltext_search(self: Log, query: str, *, k: int = 10, ids: Iterable[int] | None = None
+                        ) -> list[dict[str, Any]]:
+        """BM25 over the pages of the stored PDFs: ``{"page_id", "paper_id", "sha256", "page", "score"}``, best
+        first. Query words are quoted (FTS syntax is searched for, never parsed); pages with any word match."""
+        from ._text import fts_query, query_words
+
+        words, cjk = query_words(query)
+        words = words + cjk
+        if not words or k <= 0:
+            return []
+        with self._lock:
+            hits = _db.pages_fts_search(self.conn, fts_query(words), k, None if ids is None else list(ids))
+            rows = {r[0]: r for r in _db.page_rows(self.conn, [h[0] for h in hits])}
+        return [{"page_id": gid, "paper_id": rows[gid][1], "sha256": rows[gid][2], "page": rows[gid][3],
+                 "score": score} for gid, score in hits if gid in rows]
+
+    def passage_texts(self: Log, page_ids: Iterable[int] | None = None
+                      ) -> list[tuple[int, int, int, str]]:
+        """``(passage id, paper id, page number, passage text)`` of the stored pages (all when None), by page."""
+        with self._lock:
+            rows = _db.page_rows(self.conn, None if page_ids is None else list(page_ids))
+        out = []
+        for gid, pid, _sha, page, text in rows:
+            for n, passage in enumerate(split_passages(text)):
+                out.append((passage_id(gid, n), pid, page, passage))
+        return out

@@ -1,0 +1,448 @@
+"""Text out of PDFs (pypdfium2: PDFium's bindings, BSD-3/Apache-2.0): per-page text in reading order, and what a
+PDF says about itself (title, authors, arXiv id, DOI).
+
+Reading order is rebuilt from word positions rather than taken from the content stream: words are grouped into
+lines by baseline, a page whose words leave a vertical gutter near the middle is read as two columns (left, then
+right), and lines that cross the gutter (a title, an abstract set across the page) cut the page into bands read
+one after the other. Ligature glyphs become their letters (ﬁ -> fi), and a word hyphenated at a line end is
+joined (unless the document also spells it with the hyphen elsewhere: "two-column" stays).
+
+Not handled (see the README's "Full text" section): three or more columns, text in figures (images), formulas
+beyond their characters, tables (read row by row), scanned pages (no text layer: OCR is out of scope).
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import re
+import statistics
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._errors import ReadingError
+from ._ids import is_arxiv_id, parse_arxiv_id, parse_doi
+
+#: Ligature code points and their letters (PDFium already splits most ligature glyphs; other producers do not).
+LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",
+             "\ufb06": "st", "\u0132": "IJ", "\u0133": "ij", "\u0152": "OE", "\u0153": "oe"}
+_LIGATURE_RE = re.compile("[" + "".join(LIGATURES) + "]")
+#: PDFium marks a hyphen it found at a line end with U+0002 (U+FFFE in extracted text) and joins the lines.
+_SOFT = "\ufffe"
+_HYPHENS = "-\u00ad\u2010\u2011" + _SOFT
+_WORD_SPAN = re.compile(r"[^\s\ufffe]+\ufffe?|\ufffe")
+#: A page with fewer characters than this (after whitespace is dropped) counts as having no text layer.
+MIN_TEXT_CHARS = 20
+
+_ARXIV_IN_TEXT = re.compile(
+    r"arXiv:\s*(\d{4}\.\d{4,5}(?:v\d+)?|[a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)", re.IGNORECASE)
+_ARXIV_FILE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)?_\d{7})(v\d+)?$", re.IGNORECASE)
+_DOI_IN_TEXT = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
+_BAD_META_TITLE = re.compile(r"(^untitled|^anonymous|^unknown|^microsoft word|\.(pdf|docx?|tex|dvi|ps)$|^slide|^\s*$)", re.IGNORECASE)
+
+
+class PdfError(ReadingError):
+    """A file that cannot be read as a PDF (not a PDF, truncated, corrupt, encrypted); the message is one line."""
+
+
+class EncryptedPdf(PdfError):
+    """A password-protected PDF opened without (or with a wrong) password."""
+
+
+@dataclass
+class PdfText:
+    """What was read from a PDF.
+
+    Attributes:
+        pages: the text of each page (1-based page N is ``pages[N - 1]``), lines joined by newlines.
+        title, authors: from the document's metadata when plausible, else the first page's largest-font lines.
+        arxiv_id: version-free, from the first page (arXiv's margin stamp or an ``arXiv:`` mention), the file name
+            or the metadata; None if none.
+        doi: a DOI printed on the first page or in the metadata; None if none.
+    """
+
+    pages: list[str]
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    arxiv_id: str | None = None
+    doi: str | None = None
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+    @property
+    def has_text(self) -> bool:
+        """Whether any page has a text layer (a scanned PDF has none)."""
+        return any(len("".join(p.split())) >= MIN_TEXT_CHARS for p in self.pages)
+
+
+@dataclass
+class _Word:
+    text: str
+    x0: float
+    x1: float
+    base: float  # baseline y (PDF space: up is bigger)
+    size: float  # font size in points
+    rotated: bool = False
+
+
+# --- opening ------------------------------------------------------------------------------------------------------
+
+
+def check_pdf_bytes(head: bytes, tail: bytes, name: str) -> None:
+    """Raise PdfError unless the first and last bytes of a file look like a whole PDF."""
+    if b"%PDF-" not in head[:1024]:
+        raise PdfError(f"{name} is not a PDF (no %PDF header)")
+    if b"%%EOF" not in tail[-2048:]:
+        raise PdfError(f"{name} is truncated (it ends before the PDF end marker); download it again")
+
+
+@contextlib.contextmanager
+def open_pdf(path: str | os.PathLike[str], *, password: str | None = None) -> Iterator[Any]:
+    """Open a PDF with PDFium after checking its header and end marker; closes it on exit.
+
+    Raises:
+        PdfError: not a PDF, truncated or corrupt. EncryptedPdf: a password is needed (or the one given is wrong).
+    """
+    import pypdfium2 as pdfium
+
+    path = Path(path)
+    name = path.name
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+            fh.seek(max(0, size - 2048))
+            tail = fh.read()
+    except OSError as err:
+        raise PdfError(f"cannot read {name}: {err.strerror or err}") from None
+    check_pdf_bytes(head, tail, name)
+    try:
+        pdf = pdfium.PdfDocument(str(path), password=password)
+    except pdfium.PdfiumError as err:
+        if getattr(err, "err_code", None) == 4:  # FPDF_ERR_PASSWORD
+            what = "the password is wrong" if password else "give its password (--password)"
+            raise EncryptedPdf(f"{name} is encrypted: {what}") from None
+        raise PdfError(f"{name} is corrupt: PDFium cannot open it ({str(err).splitlines()[0]})") from None
+    try:
+        yield pdf
+    finally:
+        pdf.close()
+
+
+# --- page text ----------------------------------------------------------------------------------------------------
+
+
+def _page_words(textpage: Any) -> list[_Word]:
+    """The page's words with their positions (PDFium numbers one character per index; boxes of first/last)."""
+    import pypdfium2.raw as raw
+
+    n = textpage.count_chars()
+    if n <= 0:
+        return []
+    text = textpage.get_text_range(0, n)
+    if len(text) != n:  # characters outside the BMP: fall back to one call per character
+        text = "".join(chr(raw.FPDFText_GetUnicode(textpage.raw, i) or 32) for i in range(n))
+    tp = textpage.raw
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    words = []
+    for m in _WORD_SPAN.finditer(text):
+        first, last = m.start(), m.end() - 1
+        if not raw.FPDFText_GetCharBox(tp, first, left, right, bottom, top):
+            continue
+        x0, y0, y1 = left.value, bottom.value, top.value
+        end = last - 1 if text[last] == _SOFT and last > first else last
+        raw.FPDFText_GetCharBox(tp, end, left, right, bottom, top)
+        x1 = right.value
+        if raw.FPDFText_GetCharOrigin(tp, first, ox, oy):
+            base = oy.value
+        else:
+            base = y0
+        size = raw.FPDFText_GetFontSize(tp, first) or (y1 - y0) or 10.0
+        rotated = abs(raw.FPDFText_GetCharAngle(tp, first)) > 0.1
+        if x1 < x0:  # right-to-left runs or odd boxes
+            x0, x1 = x1, x0
+        words.append(_Word(m.group(), x0, x1, base, float(size), rotated))
+    return words
+
+
+def _lines(words: list[_Word]) -> list[list[_Word]]:
+    """Words grouped by baseline (top of the page first), each line sorted left to right."""
+    lines: list[list[_Word]] = []
+    bases: list[float] = []
+    for w in sorted(words, key=lambda w: (-w.base, w.x0)):
+        tol = max(1.5, 0.45 * w.size)
+        if lines and abs(bases[-1] - w.base) <= tol:
+            lines[-1].append(w)
+            continue
+        lines.append([w])
+        bases.append(w.base)
+    return [sorted(line, key=lambda w: w.x0) for line in lines]
+
+
+def _gutter(lines: list[list[_Word]], width: float) -> float | None:
+    """The x of a column gutter near the middle of the page, or None for a one-column page.
+
+    The right column shows itself by its left margin: many words, each first on its line or after a wide gap,
+    start at the same x (between 30% and 75% of the width). The strip just left of that margin must be crossed by
+    few lines (a title or an abstract set across the page may cross it).
+    """
+    if width <= 0 or len(lines) < 6:
+        return None
+    lo, hi = width * 0.3, width * 0.75
+    votes: dict[int, int] = {}
+    for line in lines:
+        prev_x1 = None
+        for w in line:
+            if lo <= w.x0 <= hi and (prev_x1 is None or w.x0 - prev_x1 >= max(6.0, 0.8 * w.size)):
+                votes[round(w.x0)] = votes.get(round(w.x0), 0) + 1
+            prev_x1 = w.x1
+    if not votes:
+        return None
+    margin = max(votes, key=lambda x: (votes.get(x - 1, 0) + votes[x] + votes.get(x + 1, 0), -x))
+    if votes.get(margin - 1, 0) + votes[margin] + votes.get(margin + 1, 0) < 3:
+        return None
+    strip = (margin - 7.0, margin - 1.5)
+    crossing = sum(1 for line in lines if any(w.x0 < strip[1] and w.x1 > strip[0] for w in line))
+    if crossing > max(1, len(lines) // 5):
+        return None
+    gx = margin - 3.0
+    left = sum(1 for line in lines if any(w.x1 <= gx for w in line))
+    right = sum(1 for line in lines if any(w.x0 >= gx for w in line))
+    return gx if left >= 3 and right >= 3 else None
+
+
+def _join(words: list[_Word]) -> str:
+    return " ".join(w.text for w in words)
+
+
+def _ordered_lines(words: list[_Word], width: float) -> list[str]:
+    """Lines of text in reading order (left column, then right, band by band)."""
+    lines = _lines([w for w in words if not w.rotated])
+    gx = _gutter(lines, width)
+    if gx is None:
+        return [_join(line) for line in lines]
+    out: list[str] = []
+    left: list[str] = []
+    right: list[str] = []
+    # where the columns' lines start: a line with words on both sides whose pieces do not start there (centred
+    # author names, say) runs across the page
+    starts_l = sorted(line[0].x0 for line in lines if line[0].x1 <= gx)
+    starts_r = sorted(w.x0 for line in lines for w in line[:1] + [v for v in line if v.x0 >= gx][:1] if w.x0 >= gx)
+    lx0 = starts_l[len(starts_l) // 10] if starts_l else 0.0
+    rx0 = starts_r[len(starts_r) // 10] if starts_r else gx
+    for line in lines:
+        lw = [w for w in line if w.x1 <= gx]
+        rw = [w for w in line if w.x0 >= gx]
+        crossing = len(lw) + len(rw) < len(line)
+        size = max(w.size for w in line)
+        if lw and rw:
+            crossing = crossing or rw[0].x0 - lw[-1].x1 < 0.6 * size or not (
+                lx0 - 1 <= lw[0].x0 <= lx0 + 2 * size and rx0 - 1 <= rw[0].x0 <= rx0 + 2 * size)
+        if crossing:
+            out += left + right + [_join(line)]  # a line across the page ends the band above it
+            left, right = [], []
+            continue
+        if lw:
+            left.append(_join(lw))
+        if rw:
+            right.append(_join(rw))
+    return out + left + right
+
+
+def normalise_text(text: str) -> str:
+    """Ligatures to letters, PDFium's line-end hyphen marks dropped (the word is already joined)."""
+    text = _LIGATURE_RE.sub(lambda m: LIGATURES[m.group()], text)
+    return text.replace("\x00", "")
+
+
+_LINE_END_HYPHEN = re.compile(r"(\w+)[" + _HYPHENS + r"]\n([^\W\d_]\w*)(?: |(?=\n)|$)")
+_PDFIUM_HYPHEN = re.compile(r"(\w+)" + _SOFT + r"\s*([^\W\d_]\w*)")
+
+
+def dehyphenate(text: str, keep: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    """Join words split at line ends ("repre-\\nsentation" -> "representation"); a pair the document also writes
+    with a hyphen mid-line (in ``keep``, lower-cased "two-column") keeps its hyphen."""
+
+    def fix(m: re.Match[str]) -> str:
+        a, b = m.group(1), m.group(2)
+        if f"{a}-{b}".lower() in keep or not b[:1].islower():
+            return f"{a}-{b}"
+        return a + b
+
+    text = _PDFIUM_HYPHEN.sub(fix, text)
+    text = _LINE_END_HYPHEN.sub(lambda m: fix(m) + ("\n" if m.end() < len(text) and text[m.end() - 1] == " "
+                                                    else ""), text)
+    return text.replace(_SOFT, "")
+
+
+_HYPHENATED = re.compile(r"\b\w+-\w+\b")
+
+
+def page_text(page: Any) -> tuple[str, list[_Word]]:
+    """(text in reading order with line ends kept, the page's words); hyphenation is joined later per document."""
+    textpage = page.get_textpage()
+    try:
+        words = _page_words(textpage)
+    finally:
+        textpage.close()
+    for w in words:
+        w.text = normalise_text(w.text)
+    width = page.get_width()
+    return "\n".join(_ordered_lines(words, width)), words
+
+
+# --- what the PDF says about itself -------------------------------------------------------------------------------
+
+
+def _title_from_words(words: list[_Word], page_height: float) -> tuple[str | None, list[str]]:
+    """The first page's largest-font lines in its top half (the title) and the line after them (the authors)."""
+    body = [w for w in words if not w.rotated and w.text.strip()]
+    if not body:
+        return None, []
+    sizes = [round(w.size, 1) for w in body]
+    common = statistics.median(sizes)
+    top = [w for w in body if w.base >= page_height * 0.45] or body
+    biggest = max(round(w.size, 1) for w in top)
+    if biggest < common * 1.15:
+        return None, []
+    lines = _lines(top)
+    picked: list[int] = [i for i, line in enumerate(lines) if max(round(w.size, 1) for w in line) >= biggest - 0.5]
+    # the title: the first run of consecutive largest-font lines
+    run = [picked[0]]
+    for i in picked[1:]:
+        if i == run[-1] + 1:
+            run.append(i)
+    title = " ".join(_join(lines[i]) for i in run).strip()
+    title = dehyphenate(title.replace(" \n", "\n"))
+    authors: list[str] = []
+    nxt = run[-1] + 1
+    if nxt < len(lines):
+        groups: list[list[_Word]] = [[]]
+        for w in lines[nxt]:  # names set side by side are far apart
+            if groups[-1] and w.x0 - groups[-1][-1].x1 > 1.5 * w.size:
+                groups.append([])
+            groups[-1].append(w)
+        authors = [name for group in groups for name in _author_names(_join(group))]
+    return (title if len(title) >= 4 else None), authors
+
+
+_NAME = re.compile(r"^[A-ZÀ-Ý][\w.'\-]*(?:\s+[A-ZÀ-Ý][\w.'\-]*){1,3}$")
+
+
+def _author_names(line: str) -> list[str]:
+    """Names in a line such as "Ada Lovelace, Grace Hopper and Alan Turing"; [] when it does not look like one."""
+    line = re.sub(r"[\d*†‡§¶∗]+", " ", line)
+    parts = [p.strip() for p in re.split(r",|\band\b|&|\s{2,}|·", line) if p.strip()]
+    return parts if parts and all(_NAME.match(p) for p in parts) else []
+
+
+def _arxiv_from(text: str) -> str | None:
+    for m in _ARXIV_IN_TEXT.finditer(text):
+        if is_arxiv_id(m.group(1)):
+            return parse_arxiv_id(m.group(1))
+    return None
+
+
+def arxiv_id_from_filename(name: str) -> str | None:
+    """``1807.11164v2.pdf`` -> ``1807.11164`` (also ``hep-th_9901001.pdf``, the old style's slash made safe)."""
+    m = _ARXIV_FILE.match(Path(name).stem)
+    if not m:
+        return None
+    candidate = m.group(1).replace("_", "/")
+    return parse_arxiv_id(candidate) if is_arxiv_id(candidate) else None
+
+
+def _doi_from(text: str) -> str | None:
+    for m in _DOI_IN_TEXT.finditer(text):
+        doi = parse_doi(m.group(1).rstrip(".,;)]}"))
+        if doi:
+            return doi
+    return None
+
+
+def _plausible_meta_title(title: str | None) -> str | None:
+    title = " ".join((title or "").split())
+    if len(title) < 8 or len(title.split()) < 2 or _BAD_META_TITLE.search(title):
+        return None
+    return title
+
+
+# --- the whole document -------------------------------------------------------------------------------------------
+
+
+def extract(path: str | os.PathLike[str], *, password: str | None = None, name: str | None = None,
+            on_page: Callable[[int, int], None] | None = None) -> PdfText:
+    """Read a PDF: every page's text in reading order, and its title, authors, arXiv id and DOI.
+
+    Args:
+        path: the PDF file.
+        password: for an encrypted PDF.
+        name: the file name to look for an arXiv id in (default: ``path``'s; uploads keep their original name).
+        on_page: called as ``on_page(done, total)`` after each page (progress for long documents).
+
+    Raises:
+        PdfError: not a PDF, truncated or corrupt. EncryptedPdf: encrypted, no or a wrong password.
+    """
+    name = name or Path(path).name
+    with open_pdf(path, password=password) as pdf:
+        total = len(pdf)
+        raw_pages: list[str] = []
+        first_words: list[_Word] = []
+        first_height = 0.0
+        try:
+            for i in range(total):
+                page = pdf[i]
+                try:
+                    text, words = page_text(page)
+                    if i == 0:
+                        first_words, first_height = words, page.get_height()
+                finally:
+                    page.close()
+                raw_pages.append(text)
+                if on_page is not None:
+                    on_page(i + 1, total)
+        except Exception as err:  # noqa: BLE001 - PDFium fails in many ways on a damaged page
+            import pypdfium2 as pdfium
+
+            if not isinstance(err, pdfium.PdfiumError):
+                raise
+            raise PdfError(f"{name} is corrupt: page {len(raw_pages) + 1} cannot be read") from None
+        meta = pdf.get_metadata_dict(skip_empty=True)
+    keep = {m.group().lower() for page in raw_pages for m in _HYPHENATED.finditer(page)}
+    pages = [dehyphenate(p, keep) for p in raw_pages]
+    first = pages[0] if pages else ""
+    margin = " ".join(w.text for w in first_words if w.rotated)
+    meta_text = " ".join(str(meta.get(k, "")) for k in ("Title", "Subject", "Keywords"))
+    arxiv_id = (_arxiv_from(margin) or arxiv_id_from_filename(name) or _arxiv_from(meta_text)
+                or _arxiv_from(first))
+    doi = _doi_from(first) or _doi_from(meta_text)
+    title = _plausible_meta_title(meta.get("Title"))
+    authors = [a.strip() for a in re.split(r";|,|\band\b", meta.get("Author", ""))
+               if a.strip() and not _BAD_META_TITLE.search(a.strip())]
+    page_title, page_authors = _title_from_words(first_words, first_height)
+    if title is None:
+        title = page_title
+    if not authors:
+        authors = page_authors
+    return PdfText(pages=pages, title=title, authors=authors, arxiv_id=arxiv_id, doi=doi)
+
+
+def render_page(path: str | os.PathLike[str], page: int, *, scale: float = 1.5, password: str | None = None) -> Any:
+    """Page ``page`` (1-based) rendered as a PIL image. Raises PdfError for a page the PDF does not have."""
+    with open_pdf(path, password=password) as pdf:
+        if not 1 <= page <= len(pdf):
+            raise PdfError(f"{Path(path).name} has no page {page} (it has {len(pdf)})")
+        pg = pdf[page - 1]
+        try:
+            bitmap = pg.render(scale=scale)
+            try:
+                return bitmap.to_pil()
+            finally:
+                bitmap.close()
+        finally:
+            pg.close()
