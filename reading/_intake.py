@@ -202,18 +202,58 @@ def _bib_venue(fields: dict[str, str], ours: bool) -> str | None:
 
 # what the LaTeX decoder changes besides braces: macros, comments, ties, alignment, math, dashes and TeX quotes
 _LATEX_SYNTAX = re.compile(r"[\\%~&$]|--|``|''|[?!]`")
+# a piece that ends inside a group, with a control word (``\\c c``: its argument follows a space) or a lone
+# backslash (a control space) continues into the next piece
+_OPEN_END = re.compile(r"\\[A-Za-z]+\*?$|(?<!\\)(?:\\\\)*\\$")
+_WHOLE_FIELD_BELOW = 120
 
 
 def _latex_decoder() -> Any:
-    """bibtexparser's LaTeX decoding, run only on values that hold LaTeX: decoding every field of every entry
-    was 97% of a large import, and a value with no LaTeX syntax decodes to itself (minus grouping braces)."""
+    """bibtexparser's LaTeX decoding, run only where a value holds LaTeX: decoding every field of every entry was
+    97% of a large import. A value (or a long value's space-separated piece) with no LaTeX syntax decodes to
+    itself minus grouping braces; a long value is decoded piece by piece, so one ``\\%`` in an abstract costs one
+    short decode, not a decode of the whole abstract. Values with math (``$``) or a comment (``%``) are decoded
+    whole: both reach across spaces."""
     from bibtexparser import middlewares as mw
 
     class _WhereNeeded(mw.LatexDecodingMiddleware):
+        seen: dict[str, tuple[str, str]] = {}  # names and escapes recur across a library: each is decoded once
+
+        def _full(self, text: str) -> tuple[str, str]:
+            if text not in self.seen:
+                self.seen[text] = super()._transform_python_value_string(text)
+            return self.seen[text]
+
         def _transform_python_value_string(self, python_string: str) -> tuple[str, str]:
-            if _LATEX_SYNTAX.search(python_string):
-                return super()._transform_python_value_string(python_string)
-            return python_string.replace("{", "").replace("}", ""), ""
+            text = python_string
+            if not _LATEX_SYNTAX.search(text):
+                return text.replace("{", "").replace("}", ""), ""
+            if len(text) < _WHOLE_FIELD_BELOW or "$" in text or re.search(r"(?<!\\)%", text):
+                return self._full(text)
+            pieces, cur, depth = [], "", 0
+            for part in re.split(r"(\s+)", text):
+                if not part:
+                    continue
+                if part.isspace() and depth == 0 and not (cur and _OPEN_END.search(cur)):
+                    pieces += [cur, part] if cur else [part]
+                    cur = ""
+                    continue
+                cur += part
+                depth += part.count("{") - part.count("}")
+                if depth < 0:
+                    return self._full(text)
+            if depth or _OPEN_END.search(cur):
+                return self._full(text)  # a group left open, or a trailing backslash: decode the whole value
+            pieces.append(cur)
+            out, errors = [], []
+            for piece in pieces:
+                if not _LATEX_SYNTAX.search(piece):
+                    out.append(piece.replace("{", "").replace("}", ""))
+                    continue
+                decoded, err = self._full(piece)
+                out.append(decoded)
+                errors.append(err)
+            return "".join(out), "".join(errors)
 
     return _WhereNeeded()
 
@@ -226,8 +266,11 @@ def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
     from bibtexparser import middlewares as mw
 
     ours = EXPORT_MARK in text[:500]
-    stack = [mw.NormalizeFieldKeys()] + ([] if ours else [_latex_decoder()])
-    stack += [mw.SeparateCoAuthors(), mw.SplitNameParts()]
+    # names are split before decoding (on the raw text, where braces still protect an "and"), so each name part
+    # is decoded on its own: short strings, and the same names again and again
+    decoder = None if ours else _latex_decoder()
+    stack = [mw.NormalizeFieldKeys(), mw.SeparateCoAuthors(), mw.SplitNameParts()]
+    stack += [] if decoder is None else [decoder]
     try:
         library = bibtexparser.parse_string(text, append_middleware=stack)
     except RecursionError:
@@ -236,20 +279,23 @@ def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
         raise InvalidInput("no BibTeX entries found (is it a .bib file?)")
     for entry in library.entries:
         try:
-            yield _bib_record(entry, ours)
+            yield _bib_record(entry, ours, decoder)
         except (ValueError, TypeError, KeyError, AttributeError, ReadingError) as err:
             yield {"_where": f"entry {entry.key}", "_error": str(err).splitlines()[0] if str(err) else type(err).__name__}
 
 
-def _bib_record(entry: Any, ours: bool) -> dict[str, Any]:
+def _bib_record(entry: Any, ours: bool, decoder: Any) -> dict[str, Any]:
+    def dec(text: str) -> str:
+        return text if decoder is None else decoder._transform_python_value_string(text)[0]
+
     fields: dict[str, Any] = {f.key.lower(): f.value for f in entry.fields}
     authors = []
     for name in fields.pop("author", []) or []:
         if isinstance(name, str):
-            authors.append(_ws(name))
+            authors.append(_ws(dec(name)))
             continue
-        full = " ".join(name.first + name.von + name.last)
-        authors.append(_ws(full + (", " + " ".join(name.jr) if name.jr else "")))
+        full = " ".join(dec(part) for part in name.first + name.von + name.last)
+        authors.append(_ws(full + (", " + " ".join(dec(part) for part in name.jr) if name.jr else "")))
     fields = {k: (v if isinstance(v, str) else str(v)) for k, v in fields.items()}
     year_text = fields.get("year") or fields.get("date", "")[:4]
     year = int(year_text) if re.fullmatch(r"[0-9]{4}", year_text.strip() or "x") else None
