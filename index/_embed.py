@@ -15,6 +15,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ._errors import SearchIndexError
+
 #: Name recorded in the manifest for the bundled model (a path would change between installs).
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 #: Environment variable naming another sentence-transformers model (a name or a local path).
@@ -133,8 +135,13 @@ class SentenceTransformerEmbedder:
                 from sentence_transformers import SentenceTransformer
 
                 path = bundled_model_path() if self.name == DEFAULT_MODEL else self.name
-                with _quiet_weight_loading():
-                    self._model = SentenceTransformer(path, device=self._device)
+                try:
+                    with _quiet_weight_loading():
+                        self._model = SentenceTransformer(path, device=self._device)
+                except (OSError, ValueError, KeyError, RuntimeError) as err:  # a folder or name that is no model
+                    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                    raise SearchIndexError(f"cannot load the embedding model {self.name!r} (${MODEL_ENV} or the "
+                                           f"index.model setting): {first}") from None
             return self._model
 
     @property
