@@ -7,6 +7,7 @@ The index is derived from the log and lives beside its database (`<db stem>.inde
     index.search(log, "cheap shuffles of group-conv channels", k=10, mode="hybrid", tag="efficient")
     index.related(log, "1707.01083", k=10)
     index.sync(log)                  # embed pending papers and inbox candidates (search does this itself)
+    index.search(log, "the ablation where they drop the shuffle", fulltext=True)   # passages of the PDFs
     index.reindex(log, full=True)    # re-embed everything
     ids, vecs = index.vectors(log)   # the papers' stored embeddings (synced)
 
@@ -22,6 +23,7 @@ from ._embed import (
     get_embedder,
     resolve_model,
 )
+from ._passages import mark_matches, passages_dir, sync_passages
 from ._search import MODES, SearchError, reindex, related, search, vectors
 from ._store import index_dir
 from ._sync import SyncReport, sync
@@ -38,10 +40,13 @@ __all__ = [
     "SyncReport",
     "get_embedder",
     "index_dir",
+    "mark_matches",
+    "passages_dir",
     "reindex",
     "related",
     "resolve_model",
     "search",
     "sync",
+    "sync_passages",
     "vectors",
 ]

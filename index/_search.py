@@ -164,7 +164,7 @@ def _rank(log: Any, query: str, k: int, mode: str, embedder: Embedder | None, al
 def search(log: Any, query: str, k: int = 10, *, mode: str = "hybrid", tag: str | None = None,
            status: str | None = None, year_min: int | None = None, year_max: int | None = None,
            read_since: str | None = None, read_until: str | None = None, embedder: Embedder | None = None,
-           fusion: tuple[str, float] | None = None) -> list[dict[str, Any]]:
+           fusion: tuple[str, float] | None = None, fulltext: bool = False) -> list[dict[str, Any]]:
     """Search the log; best first.
 
     Args:
@@ -175,13 +175,19 @@ def search(log: Any, query: str, k: int = 10, *, mode: str = "hybrid", tag: str 
         tag, status, year_min, year_max, read_since, read_until: filters, as `log.filter_ids` takes them.
         embedder: defaults to the configured model (`get_embedder(log=log)`).
         fusion: ("rrf", k) or ("blend", alpha); defaults to the one measured best on CSFCube.
+        fulltext: search the passages of the papers' PDFs instead (see `index._passages`).
 
     Returns:
-        Dicts with id, arxiv_id, title, year, score and snippet.
+        Dicts with id, arxiv_id, title, year, score and snippet; with `fulltext`, passages: id, arxiv_id, title,
+        page (1-based), passage, score and sha256 (of the PDF).
     """
     _check(query, k, mode)
     allowed = _allowed(log, {"tag": tag, "status": status, "year_min": year_min, "year_max": year_max,
                              "read_since": read_since, "read_until": read_until})
+    if fulltext:
+        from ._passages import search_passages
+
+        return search_passages(log, query, int(k), mode=mode, embedder=embedder, allowed=allowed, fusion=fusion)
     return _results(log, _rank(log, query, int(k), mode, embedder, allowed, fusion=fusion), query)
 
 

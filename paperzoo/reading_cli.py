@@ -15,7 +15,7 @@ import click
 from reading import STATUSES
 from reading._config import ENV_VAR
 
-from . import reading_cli_inbox, reading_cli_search
+from . import reading_cli_fulltext, reading_cli_inbox, reading_cli_search
 from ._cli import Group, LogState, log_of
 
 SORTS = ("added", "read", "title", "year", "rating")
@@ -71,15 +71,24 @@ def _dump(data: Any) -> None:
 @click.option("--abstract", help="Abstract.")
 @click.option("--doi", help="DOI.")
 @click.option("--no-fetch", is_flag=True, help="Do not ask arXiv; log from the given fields (complete later with refresh).")
+@click.option("--password", help="The password of encrypted PDFs.")
 @click.pass_context
 def add(ctx: click.Context, ids: tuple[str, ...], tags, note, rating, status, read_on, title, authors, year, venue,
-        abstract, doi, no_fetch) -> None:
-    """Log papers by arXiv id (or by hand with --title); logging one again adds a read.
+        abstract, doi, no_fetch, password) -> None:
+    """Log papers by arXiv id, from their PDFs (paper.pdf ...), or by hand with --title; logging one again adds a read.
+
+    Example: reading add ~/Downloads/1807.11164v2.pdf --tag shufflenet
 
     Example: reading add 1512.03385 --tag resnet --note "residual learning"
 
     Example: reading add --title "Deep Residual Learning" --authors "Kaiming He; Xiangyu Zhang" --year 2015
     """
+    if any(reading_cli_fulltext.is_pdf_arg(i) for i in ids):
+        if not all(reading_cli_fulltext.is_pdf_arg(i) for i in ids):
+            raise click.UsageError("give arXiv ids or PDF files, not both")
+        reading_cli_fulltext.add_pdfs(ctx, ids, password=password, tags=tags, note=note, rating=rating, status=status,
+                                      title=title, authors=authors, year=year, fetch=not no_fetch)
+        return
     manual = dict(title=title, authors=authors, year=year, venue=venue, abstract=abstract, doi=doi)
     if len(ids) > 1 and any(v is not None for v in manual.values()):
         raise click.UsageError("manual fields (--title, --authors, ...) describe one paper; give one id")
@@ -217,7 +226,9 @@ def remove(ctx: click.Context, ref: str, yes: bool) -> None:
     log = log_of(ctx)
     paper = log.get(ref)
     if not yes:
-        click.confirm(f"remove {_ref(paper)} {paper['title']!r} with {len(paper['notes'])} note(s)?", abort=True)
+        pdfs = len(log.pdfs(paper["id"]))
+        click.confirm(f"remove {_ref(paper)} {paper['title']!r} with {len(paper['notes'])} note(s)"
+                      f"{f' and its stored PDF(s) ({pdfs})' if pdfs else ''}?", abort=True)
     log.remove(paper["id"])
     click.echo(f"removed: {paper['title']}")
 
@@ -288,7 +299,7 @@ EXPORT_FORMATS = ("bibtex", "json", "csv")
 
 
 @cli.command(name="import")
-@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS), help="File format (default: from the extension).")
 @click.option("--starter", is_flag=True, help="Load the bundled starter set: the papers behind the zoo and neighbours.")
 @click.pass_context
@@ -300,11 +311,18 @@ def import_(ctx: click.Context, file: Path | None, fmt: str | None, starter: boo
     Example: reading import refs.bib
 
     Example: reading import --starter
+
+    A FOLDER imports every PDF below it (a Zotero storage folder, say): resumable, broken files named at the end.
+
+    Example: reading import ~/Zotero/storage/
     """
     from reading import _intake
 
     if starter == (file is not None):
         raise click.UsageError("give a FILE or --starter")
+    if file is not None and file.is_dir():
+        reading_cli_fulltext.import_folder(ctx, file)
+        return
     log = log_of(ctx)
     if starter:
         report = _intake.import_starter(log)
@@ -337,6 +355,8 @@ cli.add_command(reading_cli_search.search)
 cli.add_command(reading_cli_search.related)
 cli.add_command(reading_cli_search.reindex)
 cli.add_command(reading_cli_inbox.inbox)
+cli.add_command(reading_cli_fulltext.attach)
+cli.add_command(reading_cli_fulltext.pages)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from . import reading_cli_fulltext
 from ._cli import log_of
 
 MODES = ("hybrid", "dense", "keyword")  # index.MODES, repeated here so that --help needs no import of index
@@ -53,17 +54,24 @@ def _run(fn, *args: Any, **kwargs: Any) -> Any:
 @click.option("--read-since", help="Only papers read on or after this date (YYYY-MM-DD).")
 @click.option("--read-until", help="Only papers read on or before this date (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (id, arxiv_id, title, score, snippet).")
+@click.option("--fulltext", is_flag=True, help="Search the passages of your PDFs (rows: id, arxiv_id, title, page, "
+              "passage, score).")
 @click.pass_context
 def search(ctx: click.Context, query: str, k: int, mode: str, tag, status, year_min, year_max, read_since,
-           read_until, as_json: bool) -> None:
+           read_until, as_json: bool, fulltext: bool) -> None:
     """Search your papers by meaning and by keywords (papers added since the last search are indexed first).
 
     Example: reading search "cheap shuffles of group-conv channels" -k 5 --tag efficient
+
+    Example: reading search "the ablation where they drop the shuffle" --fulltext
     """
     import index
 
     hits = _run(index.search, log_of(ctx), query, k=k, mode=mode, tag=tag, status=status, year_min=year_min,
-                year_max=year_max, read_since=read_since, read_until=read_until)
+                year_max=year_max, read_since=read_since, read_until=read_until, fulltext=fulltext)
+    if fulltext:
+        reading_cli_fulltext.print_passages(hits, query, as_json)
+        return
     _print(hits, as_json)
 
 

@@ -782,3 +782,15 @@ def pages_fts_search(conn: sqlite3.Connection, match: str, k: int, paper_ids: It
 
 def pages_version(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT value FROM meta WHERE key = 'pages_version'").fetchone()[0]
+
+
+def page_refs(conn: sqlite3.Connection) -> dict[int, int]:
+    """Page row id -> paper id, for every stored page (page rows never change once written)."""
+    return {r[0]: r[1] for r in conn.execute(
+        "SELECT g.id, d.paper_id FROM pages g JOIN pdfs d ON d.sha256 = g.sha256 WHERE d.has_text")}
+
+
+def paper_titles(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, str]:
+    rows = conn.execute("SELECT id, title FROM papers WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps([int(i) for i in ids]),))
+    return {r[0]: r[1] for r in rows}

@@ -386,12 +386,23 @@ class FulltextMixin:
                  "score": score} for gid, score in hits if gid in rows]
 
     def passage_texts(self: Log, page_ids: Iterable[int] | None = None
-                      ) -> list[tuple[int, int, int, str]]:
-        """``(passage id, paper id, page number, passage text)`` of the stored pages (all when None), by page."""
+                      ) -> list[tuple[int, int, str, int, str]]:
+        """``(passage id, paper id, PDF sha256, page number, passage text)`` of the stored pages (all when None),
+        by page; a passage id is ``page row id * PASSAGE_SLOTS + its number on the page``."""
         with self._lock:
             rows = _db.page_rows(self.conn, None if page_ids is None else list(page_ids))
         out = []
-        for gid, pid, _sha, page, text in rows:
+        for gid, pid, sha, page, text in rows:
             for n, passage in enumerate(split_passages(text)):
-                out.append((passage_id(gid, n), pid, page, passage))
+                out.append((passage_id(gid, n), pid, sha, page, passage))
         return out
+
+    def page_refs(self: Log) -> dict[int, int]:
+        """Page row id -> paper id for every page with a text layer (what the passage index is made of)."""
+        with self._lock:
+            return _db.page_refs(self.conn)
+
+    def paper_titles(self: Log, ids: Iterable[int]) -> dict[int, str]:
+        """Paper id -> title, for the given ids (a cheap read for the passage index)."""
+        with self._lock:
+            return _db.paper_titles(self.conn, list(ids))
