@@ -120,13 +120,14 @@ class RefOneShotBlock(nn.Module):
     """Their SPOS choice blocks: Shufflenet (pw, dw kxk, pw) or Shuffle_Xception ((dw 3x3, pw) x 3) on the odd
     channels (stride 1) or on all of them beside a (dw kxk, pw) projection (stride 2)."""
 
-    def __init__(self, choice, inp, oup, mid, stride):
+    def __init__(self, choice, inp, oup, mid, stride, affine=True):
         super().__init__()
         self.stride, out, k = stride, oup - inp, (3, 5, 7, 3)[choice]
-        dw = lambda c, s=1, kk=k: [nn.Conv2d(c, c, kk, s, kk // 2, groups=c, bias=False), nn.BatchNorm2d(c)]  # noqa: E731
-        pw = lambda a, b: [nn.Conv2d(a, b, 1, 1, 0, bias=False), *_bn_relu(b)]  # noqa: E731
+        bn = lambda c: nn.BatchNorm2d(c, affine=affine)  # noqa: E731  (their supernet: affine=False)
+        dw = lambda c, s=1, kk=k: [nn.Conv2d(c, c, kk, s, kk // 2, groups=c, bias=False), bn(c)]  # noqa: E731
+        pw = lambda a, b: [nn.Conv2d(a, b, 1, 1, 0, bias=False), bn(b), nn.ReLU(inplace=True)]  # noqa: E731
         if choice < 3:
-            main = [*pw(inp, mid), *dw(mid, stride), nn.Conv2d(mid, out, 1, 1, 0, bias=False), *_bn_relu(out)]
+            main = [*pw(inp, mid), *dw(mid, stride), *pw(mid, out)]
         else:
             main = [*dw(inp, stride), *pw(inp, mid), *dw(mid), *pw(mid, mid), *dw(mid), *pw(mid, out)]
         self.branch_main = nn.Sequential(*main)
@@ -174,8 +175,9 @@ def _randomise(model: nn.Module, seed: int) -> nn.Module:
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.BatchNorm2d):
-                m.weight.copy_(torch.rand(m.weight.shape, generator=g) * 0.4 + 0.4)
-                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+                if m.affine:
+                    m.weight.copy_(torch.rand(m.weight.shape, generator=g) * 0.4 + 0.4)
+                    m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
                 m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
                 m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
             elif isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -283,7 +285,7 @@ def _megvii_entries():
 
 def test_every_megvii_entry_uses_the_opencv_pipeline_and_torchvision_entries_do_not():
     entries = _megvii_entries()
-    assert len(entries) >= 14  # V1 g3/g8 x4, V2 x4, spos_a, spos_ac
+    assert len(entries) >= 15  # V1 g3/g8 x4, V2 x4, spos_a, spos_ac, spos_supernet
     for name, w in entries:
         p = w.preprocessing
         assert (p.resampling, p.channel_order, p.pixel_scale, p.mean, p.std, p.resize, p.crop) == (
@@ -377,3 +379,99 @@ def test_zoo_eval_gives_the_top5_of_megvii_pipeline(tmp_path):
     model.weights = old
     other = zoo.evaluate(model, tmp_path / "val", workers=0, batch_size=4, progress=False)
     assert (other.correct1, other.correct5) != (3, 15)
+
+
+# ---- megvii's trained supernet (SinglePathOneShot src/Supernet, checkpoint-150000.pth.tar) ------------------------
+
+class RefSupernet(nn.Module):
+    """Their supernet's module structure: ``features[N]`` is a module list of the four choices (Shufflenet 3/5/7,
+    Shuffle_Xception) at the default middle width ``out // 2``, every BatchNorm ``affine=False``."""
+
+    def __init__(self, n_class=1000):
+        super().__init__()
+        self.first_conv = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1, bias=False), nn.BatchNorm2d(16, affine=False),
+                                        nn.ReLU(inplace=True))
+        self.features, inp = nn.ModuleList(), 16
+        for reps, out in zip([4, 4, 8, 4], [64, 160, 320, 640]):
+            for r in range(reps):
+                cin, stride = (inp, 2) if r == 0 else (inp // 2, 1)
+                self.features.append(nn.ModuleList(
+                    RefOneShotBlock(c, cin, out, out // 2, stride, affine=False) for c in range(4)))
+                inp = out
+        self.conv_last = nn.Sequential(nn.Conv2d(640, 1024, 1, 1, 0, bias=False), nn.BatchNorm2d(1024, affine=False),
+                                       nn.ReLU(inplace=True))
+        self.globalpool = nn.AvgPool2d(7)
+        self.dropout = nn.Dropout(0.1)
+        self.classifier = nn.Sequential(nn.Linear(1024, n_class, bias=False))
+
+    def forward(self, x, architecture):
+        x = self.first_conv(x)
+        for choices, c in zip(self.features, architecture):
+            x = choices[c](x)
+        x = self.dropout(self.globalpool(self.conv_last(x)))
+        return self.classifier(x.contiguous().view(-1, 1024))
+
+
+@pytest.fixture(scope="module")
+def megvii_supernet(tmp_path_factory):
+    """Their supernet with random weights, saved as their train.py saves it (DataParallel keys, 'state_dict')."""
+    torch.manual_seed(0)
+    ref = _randomise(RefSupernet(), seed=7)
+    path = tmp_path_factory.mktemp("megvii") / "checkpoint-150000.pth.tar"
+    torch.save({"state_dict": {"module." + k: v for k, v in ref.state_dict().items()}}, path)
+    return ref, path
+
+
+_OTHER_PATH = [3, 0, 1, 2] * 5
+
+
+def test_megvii_supernet_loads_strictly_and_runs_their_paths(megvii_supernet):
+    from zoo.spos import Layout, SuperNet, load_supernet, read_checkpoint
+
+    ref, path = megvii_supernet
+    assert len(ref.state_dict()) == len(SuperNet().state_dict())  # every key maps, none left over
+    model = zoo.load("spos_supernet", weights=str(path)).eval()
+    assert model.weights.source == "megvii_spos" and model.weights.preprocessing.resampling == "opencv"
+    net = load_supernet(path)
+    ckpt = read_checkpoint(path)
+    assert Layout.from_dict(ckpt["layout"]) == Layout() and ckpt["config"]["input_size"] == 224
+    x = torch.rand(2, 3, 224, 224) * 255
+    with torch.no_grad():
+        for arch in (_SPOS_A, _OTHER_PATH):
+            want = ref(x, arch)
+            torch.testing.assert_close(model(x, arch), want, atol=1e-4, rtol=1e-4)
+            torch.testing.assert_close(net(x, arch), want, atol=1e-4, rtol=1e-4)
+
+
+def test_megvii_supernet_is_an_entry_with_its_page():
+    (w,) = zoo.info("spos_supernet").weights
+    assert (w.file_name, w.source, w.paper, w.url) == ("checkpoint-150000.pth.tar", "megvii_spos", "1904.00420", None)
+    assert "SinglePathOneShot" in w.page and "Supernet" in w.page and w.metrics == {}
+
+
+def test_cli_search_and_extract_take_the_official_file(megvii_supernet, tmp_path):
+    from click.testing import CliRunner
+
+    from paperzoo.zoo_cli import cli
+
+    ref, path = megvii_supernet
+    arch = "".join(map(str, _OTHER_PATH))
+    runner = CliRunner()
+    r = runner.invoke(cli, ["supernet", "extract", "--supernet", str(path), "--arch", arch,
+                            "--out", str(tmp_path / "sub.pth")])
+    assert r.exit_code == 0, r.output
+    sub = zoo.load("spos", arch=arch, weights=str(tmp_path / "sub.pth")).eval()
+    x = torch.rand(1, 3, 224, 224) * 255
+    with torch.no_grad():
+        torch.testing.assert_close(sub(x), ref(x, _OTHER_PATH), atol=1e-4, rtol=1e-4)
+    r = runner.invoke(cli, ["supernet", "search", "--supernet", str(path), "--data", "tiny:4:16", "--input-size", "64",
+                            "--iterations", "1", "--population", "4", "--top-k", "2", "--mutations", "1",
+                            "--crossovers", "1", "--batch-size", "4", "--calib-batches", "1", "--val-batches", "1",
+                            "--max-macs", "400M", "--out", str(tmp_path / "search.json"), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "search.json").read_text())["top"]
+    # training into the released file would need an optimiser state it does not have: refused, file untouched
+    before = path.stat().st_mtime_ns
+    r = runner.invoke(cli, ["supernet", "train", "--out", str(path), "--steps", "1", "--batch-size", "2",
+                            "--input-size", "32", "--quiet"])
+    assert r.exit_code != 0 and "weights only" in r.output and path.stat().st_mtime_ns == before

@@ -1,4 +1,9 @@
-"""Supernet checkpoint files: atomic writes, validated reads, and the supernet they hold."""
+"""Supernet checkpoint files: atomic writes, validated reads, and the supernet they hold.
+
+Besides this package's own format, ``read_checkpoint`` accepts megvii's released supernet
+(SinglePathOneShot ``checkpoint-150000.pth.tar``: ``{'state_dict': {'module.features.N.C.branch_main.J...': ...}}``),
+remapped by ``release.filter_release`` and presented as a weights-only checkpoint of the paper's layout at 224x224.
+"""
 from __future__ import annotations
 
 import os
@@ -9,6 +14,8 @@ from typing import Any
 import torch
 
 from .._registry import ZooError
+from .._weights import load_strict
+from .release import filter_release, is_release_supernet
 from .supernet import Layout, SuperNet
 
 __all__ = ["CheckpointError", "FORMAT", "load_supernet", "read_checkpoint", "save_atomic"]
@@ -48,9 +55,23 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001  (pickle / zip errors of every kind)
         raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not an SPOS supernet checkpoint (expected format {FORMAT})")
-    return ckpt
+    if isinstance(ckpt, dict) and ckpt.get("format") == FORMAT:
+        return ckpt
+    if isinstance(ckpt, dict) and is_release_supernet(ckpt.get("state_dict", ckpt)):
+        return _from_release(ckpt)
+    raise CheckpointError(f"{path}: not an SPOS supernet checkpoint (expected format {FORMAT}, "
+                          "or megvii's released supernet)")
+
+
+def _from_release(obj: dict[str, Any]) -> dict[str, Any]:
+    """megvii's supernet as a weights-only checkpoint: their layout is the paper's, trained at 224x224."""
+    sd = filter_release(obj)
+    head = sd.get("classifier.weight")
+    if head is None or head.dim() != 2:
+        raise CheckpointError("megvii supernet checkpoint without its classifier.0.weight")
+    layout = Layout(num_classes=int(head.shape[0]))
+    return {"format": FORMAT, "layout": layout.to_dict(), "model": sd, "source": "megvii",
+            "config": {"input_size": 224}}
 
 
 def load_supernet(source: str | os.PathLike | SuperNet | dict[str, Any], device: str | torch.device | None = None) -> SuperNet:
@@ -60,8 +81,8 @@ def load_supernet(source: str | os.PathLike | SuperNet | dict[str, Any], device:
     ckpt = source if isinstance(source, dict) else read_checkpoint(source)
     net = SuperNet(Layout.from_dict(ckpt["layout"]))
     try:
-        net.load_state_dict(ckpt["model"])
-    except RuntimeError as e:
+        load_strict(net, ckpt["model"])
+    except ZooError as e:
         raise CheckpointError(f"checkpoint weights do not fit its layout: {e}") from None
     net.eval()
     return net if device is None else net.to(device)

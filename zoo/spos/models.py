@@ -5,20 +5,19 @@ supernet="supernet.pt")``) or from megvii's trained-from-scratch releases of the
 behind OneDrive pages: download once, then ``zoo.load("spos_ac", weights="path/to/file.pth.tar")`` (or drop the file
 into the cache under the entry's name). Their checkpoints hold megvii's ``ShuffleNetV2_OneShot`` keys
 (``first_conv.0``, ``features.N.branch_main.J``, ``conv_last.0``, ``classifier.0``); ``filter_release`` maps them
-onto this package's modules.
+onto this package's modules. megvii's trained supernet (``checkpoint-150000.pth.tar``, ``features.N.C.branch_main.J``)
+loads the same way into ``spos_supernet``, and ``zoo.spos.load_supernet`` / ``zoo supernet search`` read it directly.
 """
 from __future__ import annotations
 
 import os
-import re
 from typing import Any, Iterable
 
-import torch
-
 from .._registry import Claim, ZooError, register_model
-from .._weights import FILTERS, MEGVII_PREPROCESSING, MEGVII_SERIES_PAGE, Weights, filter_megvii
+from .._weights import FILTERS, MEGVII_PREPROCESSING, MEGVII_SERIES_PAGE, Weights
 from .arch import SPOS_A, SPOS_AC, Arch
 from .checkpoint import load_supernet
+from .release import filter_release
 from .subnet import SPOSNet, extract_subnet, recalibrate_bn
 from .supernet import SuperNet
 
@@ -57,56 +56,6 @@ _SPOS_REPO = "megvii-model/SinglePathOneShot README"  # spos_a: src/Evaluation, 
 _SERIES_REPO = "megvii-model/ShuffleNet-Series OneShot/README.md Results"
 _SOURCE = "megvii_spos"
 
-# their Sequential prefixes -> ours; each conv there is followed by its BN, which is one ConvBN here
-_PREFIXES = (
-    (re.compile(r"first_conv"), "stem"),
-    (re.compile(r"conv_last"), "head"),
-    (re.compile(r"features\.(\d+)\.branch_main"), r"blocks.\1.main"),
-    (re.compile(r"features\.(\d+)\.branch_proj"), r"blocks.\1.proj"),
-)
-_KEY = re.compile(r"(.+)\.(\d+)\.(weight|bias|running_mean|running_var|num_batches_tracked)")
-
-
-def filter_release(obj: Any) -> dict[str, torch.Tensor]:
-    """megvii's ``ShuffleNetV2_OneShot`` checkpoint -> ``SPOSNet`` keys.
-
-    In their ``nn.Sequential`` branches the n-th convolution (and the BatchNorm right after it) is the n-th ``ConvBN``
-    of the same branch here; the classifier loses its ``Sequential`` index. Keys that fit no rule are passed through,
-    so strict loading names them. A checkpoint already in this package's layout is returned as is.
-    """
-    sd = filter_megvii(obj)
-    if "stem.conv.weight" in sd:
-        return sd
-    convs: dict[str, list[int]] = {}  # Sequential prefix -> indices of its convolutions, in order
-    for key, value in sd.items():
-        m = _KEY.fullmatch(key)
-        if m and m.group(3) == "weight" and value.dim() == 4:
-            convs.setdefault(m.group(1), []).append(int(m.group(2)))
-    return {_release_key(key, convs): value for key, value in sd.items()}
-
-
-def _release_key(key: str, convs: dict[str, list[int]]) -> str:
-    if key == "classifier.0.weight":
-        return "classifier.weight"
-    m = _KEY.fullmatch(key)
-    if m is None or m.group(1) not in convs:
-        return key
-    seq, j, leaf = m.group(1), int(m.group(2)), m.group(3)
-    order = sorted(convs[seq])
-    if j in order:
-        n, part = order.index(j), "conv"
-    elif j - 1 in order:
-        n, part = order.index(j - 1), "bn"
-    else:
-        return key
-    for pattern, ours in _PREFIXES:
-        if pattern.fullmatch(seq):
-            base = pattern.sub(ours, seq)
-            # the stem and the head are single ConvBNs; branches are lists of them
-            return f"{base}.{part}.{leaf}" if base in ("stem", "head") else f"{base}.{n}.{part}.{leaf}"
-    return key
-
-
 FILTERS[_SOURCE] = filter_release
 
 
@@ -131,8 +80,22 @@ def _claims(source: str, macs: float, params: float, top1_err: float, top5_err: 
     )
 
 
+_SPOS_PAGE = ("https://github.com/megvii-model/SinglePathOneShot (models: "
+              "https://1drv.ms/u/s!Am_mmG2-KsrnajesvSdfsq_cN48?e=aHVppN, folder {}/)")
+_SPOS_LICENCE = "not stated in megvii-model/SinglePathOneShot"
+
+# megvii's trained supernet (block search, 150,000 steps at batch 1024): no accuracy of its own, each path has one
+_SUPERNET_RELEASE = Weights(
+    tag="MEGVII", file_name="checkpoint-150000.pth.tar", url=None, sha256=None, num_params=8_388_176, metrics={},
+    preprocessing=MEGVII_PREPROCESSING, source=_SOURCE, paper=_PAPER, licence=_SPOS_LICENCE,
+    page=_SPOS_PAGE.format("Supernet"),
+    recipe="https://github.com/megvii-model/SinglePathOneShot/tree/master/src/Supernet",
+)
+
+
 @register_model(
     family="spos", papers=(_PAPER,), params=8_388_176, macs=322_918_720, classifier="classifier",
+    weights=(_SUPERNET_RELEASE,),
     description="SPOS supernet: 20 choice blocks (Shuffle 3/5/7, Xception), BN affine=False; forward(x, arch)",
 )
 def spos_supernet(*, default_arch: Arch | str = SPOS_A, **options: Any) -> SuperNet:
@@ -144,10 +107,8 @@ def spos_supernet(*, default_arch: Arch | str = SPOS_A, **options: Any) -> Super
     family="spos", aliases=("spos",), papers=(_PAPER,), claims=_claims(_SPOS_REPO, 323, 3.5, 25.6, 8.0),
     params=3_558_464, macs=322_918_720, classifier="classifier",
     weights=_release("SPOS.BlockSearch.pth.tar", 3_558_464, 25.6, 8.0,
-                     "https://github.com/megvii-model/SinglePathOneShot (models: "
-                     "https://1drv.ms/u/s!Am_mmG2-KsrnajesvSdfsq_cN48?e=aHVppN, folder Evaluation/)",
-                     "https://github.com/megvii-model/SinglePathOneShot/tree/master/src/Evaluation",
-                     "not stated in megvii-model/SinglePathOneShot"),
+                     _SPOS_PAGE.format("Evaluation"),
+                     "https://github.com/megvii-model/SinglePathOneShot/tree/master/src/Evaluation", _SPOS_LICENCE),
     description="SPOS block search result 2,1,0,1,2,0,2,0,2,0,2,3,0,0,0,0,3,2,3,3 (standalone)",
 )
 def spos_a(

@@ -294,6 +294,8 @@ def train_supernet(
     step = 0
     if out.exists():
         ckpt = read_checkpoint(out)
+        if "optimizer" not in ckpt:
+            raise CheckpointError(f"{out} holds weights only (megvii's released supernet); train into another --out")
         if Layout.from_dict(ckpt["layout"]) != layout:
             raise CheckpointError(f"{out} holds a supernet with another layout ({ckpt['layout']}); "
                                   "use another --out or the same options")
