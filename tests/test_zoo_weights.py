@@ -235,3 +235,84 @@ def test_cache_dir_honours_the_environment(monkeypatch, tmp_path):
     assert zoo.cache_dir() == tmp_path / "c"
     monkeypatch.delenv("ZOO_CACHE")
     assert zoo.cache_dir() == Path.home() / ".cache" / "paper-zoo" / "weights"
+
+
+# --- what is verified on load (issue 13) ------------------------------------------------------------------------
+
+
+def test_a_wrong_file_at_the_cache_path_is_refused_with_both_hashes(cache, checkpoint):
+    """The offline message names the exact cache path; a different file put there must not load as the entry."""
+    right = hashlib.sha256(checkpoint[0].read_bytes()).hexdigest()
+    w = _entry("http://127.0.0.1:9/", right[:10])
+    cache.mkdir()
+    wrong = dict(checkpoint[1])
+    wrong["fc.bias"] = wrong["fc.bias"] + 1
+    torch.save(wrong, cache / w.file_name)
+    found = hashlib.sha256((cache / w.file_name).read_bytes()).hexdigest()
+    with pytest.raises(zoo.WeightsError) as e:
+        zoo.load(NAME, weights=w, progress=False)
+    msg = str(e.value)
+    assert "\n" not in msg and found in msg and f"expected {right[:10]}" in msg and str(cache / w.file_name) in msg
+
+
+def test_a_verified_file_is_hashed_once_until_it_changes(cache, checkpoint, monkeypatch):
+    import zoo._weights as zw
+
+    digest = hashlib.sha256(checkpoint[0].read_bytes()).hexdigest()
+    w = dataclasses.replace(_entry("http://127.0.0.1:9/", digest), file_name="snet.pth")
+    cache.mkdir()
+    (cache / "snet.pth").write_bytes(checkpoint[0].read_bytes())
+    calls = []
+    real = zw.sha256_of
+    monkeypatch.setattr(zw, "sha256_of", lambda p, *a, **k: calls.append(p) or real(p, *a, **k))
+    for _ in range(3):
+        assert zoo.load(NAME, weights=w, progress=False).weights is w
+    assert len(calls) == 1  # size + mtime remembered in the cache's record
+    data = bytearray((cache / "snet.pth").read_bytes())
+    data[-1] ^= 1  # same size, new content (and a new mtime)
+    (cache / "snet.pth").write_bytes(bytes(data))
+    with pytest.raises(zoo.WeightsError, match="SHA-256"):
+        zoo.load(NAME, weights=w, progress=False)
+    assert len(calls) == 2
+
+
+def test_a_local_file_named_like_an_entry_is_that_entry_only_when_its_hash_matches(tmp_path, checkpoint):
+    entry = zoo.info(NAME).weights[0]  # torchvision's IMAGENET1K_V1, with a published hash prefix
+    impostor = tmp_path / entry.file_name
+    impostor.write_bytes(checkpoint[0].read_bytes())
+    model = zoo.load(NAME, weights=impostor)
+    assert model.weights.tag == "file" and dict(model.weights.metrics) == {} and model.weights.sha256 is None
+    # the matching rule itself: same name and a matching hash
+    digest = hashlib.sha256(impostor.read_bytes()).hexdigest()
+    genuine = dataclasses.replace(entry, sha256=digest[:10])
+    assert zoo._weights.matching_entry([genuine], impostor) is genuine
+    assert zoo._weights.matching_entry([dataclasses.replace(entry, sha256=None)], impostor) is None
+
+
+@pytest.mark.parametrize("text", ["DEFAULT", "default", "IMAGENET1K_V1"])
+def test_a_tag_is_a_tag_even_when_a_file_has_its_name(tmp_path, monkeypatch, checkpoint, text):
+    from zoo._factory import _select
+    from zoo._registry import get_entry
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / text).write_bytes(checkpoint[0].read_bytes())
+    w, path = _select(get_entry(NAME), text)
+    assert path is None and w is zoo.info(NAME).weights[0]
+
+
+def test_a_text_file_as_weights_says_it_is_text(tmp_path):
+    notes = tmp_path / "weights.pth"
+    notes.write_text("hello, these are my notes\n")
+    with pytest.raises(zoo.WeightsError) as e:
+        zoo.load(NAME, weights=notes)
+    assert "text file" in str(e.value) and "hello" in str(e.value) and "(101)" not in str(e.value)
+
+
+def test_torch_advice_to_drop_weights_only_never_reaches_the_user(tmp_path):
+    unsafe = tmp_path / "unsafe.pth"
+    torch.save({"state_dict": {"x": torch.zeros(1)}, "hook": _Hook()}, unsafe)
+    with pytest.raises(zoo.WeightsError) as e:
+        zoo.load(NAME, weights=unsafe)
+    msg = str(e.value)
+    assert "weights_only" not in msg and "False" not in msg and "\x1b" not in msg and "\n" not in msg
+    assert "_Hook" in msg and "could run code" in msg

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ._registry import WeightsError, _Entry, get_entry, split_tag
-from ._weights import CHECKPOINT_SUFFIXES, Weights, fetch, load_strict, read_state_dict
+from ._weights import CHECKPOINT_SUFFIXES, Weights, fetch, load_strict, matching_entry, read_state_dict
 
 __all__ = ["build", "load"]
 
@@ -32,16 +32,20 @@ def _select(entry: _Entry, weights: Any) -> tuple[Weights | None, Path | None]:
         return None, None
     if isinstance(weights, Weights):
         return weights, None
+    if isinstance(weights, str) and card.weights and weights.upper() in {"DEFAULT", *(w.tag.upper() for w in card.weights)}:
+        return (card.weights[0] if weights.upper() == "DEFAULT" else next(  # a tag, even if a file has its name
+            w for w in card.weights if w.tag.upper() == weights.upper())), None
     if isinstance(weights, os.PathLike) or (isinstance(weights, str) and _looks_like_path(weights)):
         path = Path(os.fspath(weights)).expanduser()
         if not path.is_file():
             raise WeightsError(f"weights file not found: {path}")
-        same = [w for w in card.weights if w.file_name == path.name]
-        if same:
-            return same[0], path
+        same = matching_entry(card.weights, path)  # the entry's identity only when the hash says so
+        if same is not None:
+            return same, path
         like = card.weights[0] if card.weights else Weights(tag="file", file_name=path.name)
         # a local file keeps the preprocessing and filter of the model's first entry (same family, same source)
-        return dataclasses.replace(like, tag="file", file_name=path.name, url=None, sha256=None, page=None), path
+        return dataclasses.replace(like, tag="file", file_name=path.name, url=None, sha256=None, page=None,
+                                   metrics={}), path
     if isinstance(weights, str):
         if not card.weights:
             raise WeightsError(f"{card.name} has no released weights; pass a checkpoint path as weights=...")

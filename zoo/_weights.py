@@ -30,8 +30,11 @@ __all__ = [
     "Weights",
     "cache_dir",
     "fetch",
+    "file_sha256",
+    "matching_entry",
     "read_state_dict",
     "sha256_of",
+    "verify",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -241,21 +244,103 @@ def _hash_ok(digest: str, expected: str | None) -> bool:
     return expected is None or digest.lower().startswith(expected.lower())
 
 
+# Hashes of files already verified, by resolved path, with the size and mtime they had then: a file is hashed once,
+# not on every load, and hashed again as soon as it changes. The record is a convenience: losing it costs a re-hash.
+VERIFIED_FILE = ".verified.json"
+
+
+def _verified_record(root: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        data = json.loads((root / VERIFIED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def file_sha256(path: str | os.PathLike, *, root: str | os.PathLike | None = None) -> str:
+    """SHA-256 of ``path``, read from the verified-files record in ``root`` (default: the cache folder) when the
+    file's size and mtime are those recorded, else computed and recorded (best effort: a read-only cache still
+    works, it only hashes every time)."""
+    import json
+
+    path = Path(path).expanduser().resolve()
+    folder = Path(root).expanduser() if root is not None else cache_dir()
+    st = path.stat()
+    key, stamp = str(path), [st.st_size, st.st_mtime_ns]
+    record = _verified_record(folder)
+    seen = record.get(key)
+    if isinstance(seen, dict) and seen.get("stamp") == stamp and isinstance(seen.get("sha256"), str):
+        return seen["sha256"]
+    digest = sha256_of(path)
+    record = {k: v for k, v in _verified_record(folder).items() if k != key and Path(k).exists()}
+    record[key] = {"stamp": stamp, "sha256": digest}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{VERIFIED_FILE}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh)
+        os.replace(tmp, folder / VERIFIED_FILE)
+    except OSError:
+        pass
+    return digest
+
+
+def verify(path: str | os.PathLike, weights: Weights, *, root: str | os.PathLike | None = None) -> Path:
+    """``path`` when its SHA-256 matches ``weights.sha256`` (always, when no hash is published).
+
+    Raises:
+        WeightsError: one line naming the file, the hash found and the hash expected.
+    """
+    path = Path(path)
+    if weights.sha256 is None:
+        return path
+    try:
+        digest = file_sha256(path, root=root)
+    except OSError as e:
+        raise WeightsError(f"cannot read {path}: {e.strerror or e}") from None
+    if not _hash_ok(digest, weights.sha256):
+        raise WeightsError(
+            f"{path} is not {weights.tag}: its SHA-256 is {digest}, expected {weights.sha256}...; "
+            "delete it (or put the right file there)"
+        )
+    return path
+
+
+def matching_entry(entries: Any, path: str | os.PathLike, *, root: str | os.PathLike | None = None) -> Weights | None:
+    """The entry of ``entries`` that the local file ``path`` is: same file name and a matching published hash.
+
+    A file that only shares an entry's name is not that entry (its metrics, label set and preprocessing would be a
+    claim about a file nobody checked); an entry without a published hash is never matched.
+    """
+    path = Path(path)
+    for w in entries:
+        if w.file_name == path.name and w.sha256 is not None:
+            try:
+                if _hash_ok(file_sha256(path, root=root), w.sha256):
+                    return w
+            except OSError:
+                return None
+    return None
+
+
 def fetch(
     weights: Weights, *, root: str | os.PathLike | None = None, progress: bool = True, timeout: float = 30.0
 ) -> Path:
     """The cached file of ``weights``, downloading it first when needed.
 
     The download goes to a temp file in the cache folder; its SHA-256 is checked against ``weights.sha256`` and only
-    then is it renamed into place, so an interrupted or corrupt download never sits in the cache.
+    then is it renamed into place, so an interrupted or corrupt download never sits in the cache. A file already in
+    the cache (downloaded, or put there by hand) is checked too, once per change of its size or mtime.
 
     Raises:
         WeightsError: the file is not cached and cannot be downloaded (one line naming the URL and the exact path
-            to put the file at), or its hash does not match.
+            to put the file at), or its hash does not match (one line naming both hashes).
     """
     dest = weights.cache_path(root)
     if dest.is_file():
-        return dest
+        return verify(dest, weights, root=root)
     if weights.url is None:
         raise WeightsError(
             f"{weights.file_name} is published only on {weights.page or 'its release page'}: download it once and "
@@ -323,6 +408,43 @@ def _progress(total: int | None, desc: str, enabled: bool):
 # reading checkpoints
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+_PICKLE_MAGIC = b"\x80"  # pickle protocol 2+ (torch's legacy, non-zip format starts with a pickled magic number)
+
+
+def _not_a_checkpoint(path: Path) -> str | None:
+    """Why ``path`` cannot be a torch checkpoint, judged from its first bytes (None when it may be one)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError as e:
+        return e.strerror or str(e)
+    if head.startswith((_ZIP_MAGIC, _PICKLE_MAGIC)):
+        return None
+    if not head:
+        return "the file is empty"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "it is neither a zip nor a pickle file"
+    shown = "".join(ch if ch.isprintable() else " " for ch in text[:24]).strip()
+    return f"it is a text file, starting {shown!r}"
+
+
+def _torch_load_reason(e: Exception) -> str:
+    """torch.load's failure as one safe line; its advice to retry with ``weights_only=False`` (which would run
+    whatever code the file holds) is never passed on."""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
+    m = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    if m or "weights_only" in text or "Weights only load failed" in text:
+        what = f" ({m.group(1)})" if m else ""
+        return f"it holds Python objects beyond tensors{what}, which are not loaded because unpickling them could run code"
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[0] if lines else type(e).__name__
+
+
 def _read_file(path: Path) -> Any:
     if path.name.endswith(".safetensors"):
         try:
@@ -333,13 +455,17 @@ def _read_file(path: Path) -> Any:
             return load_file(str(path))
         except Exception as e:  # safetensors raises its own error types
             raise WeightsError(f"{path} is not a readable .safetensors file ({e})") from None
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    why = _not_a_checkpoint(path)
+    if why is not None:
+        raise WeightsError(f"{path} is not a readable checkpoint ({why})")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise WeightsError(f"weights file not found: {path}") from None
     except Exception as e:  # unpickling errors are varied; the message matters, not the type
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise WeightsError(f"{path} is not a readable checkpoint ({first})") from None
+        raise WeightsError(f"{path} is not a readable checkpoint ({_torch_load_reason(e)})") from None
 
 
 def _unwrap(obj: Any) -> dict[str, torch.Tensor]:
