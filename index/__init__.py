@@ -23,6 +23,7 @@ from ._embed import (
     get_embedder,
     resolve_model,
 )
+from ._errors import SearchIndexError
 from ._passages import mark_matches, passages_dir, sync_passages
 from ._search import MODES, SearchError, reindex, related, search, vectors
 from ._store import index_dir
@@ -36,6 +37,7 @@ __all__ = [
     "Embedder",
     "HashEmbedder",
     "SearchError",
+    "SearchIndexError",
     "SentenceTransformerEmbedder",
     "SyncReport",
     "get_embedder",

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import _fusion, _store, _vectors
 from ._embed import Embedder, get_embedder
+from ._errors import SearchIndexError
 from ._sync import logger, sync
 
 MODES = ("hybrid", "dense", "keyword")
@@ -25,7 +26,7 @@ _LOADED: dict[tuple[str, str], Any] = {}
 _LOADED_LOCK = threading.Lock()
 
 
-class SearchError(ValueError):
+class SearchError(SearchIndexError):
     """Bad search input (unknown mode, empty query, k < 1); the message is one line for the user."""
 
 

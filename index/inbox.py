@@ -31,6 +31,7 @@ import numpy as np
 
 from . import _candidates, _store, _vectors
 from ._embed import Embedder, get_embedder
+from ._errors import SearchIndexError
 from ._sync import CHUNK_SIZE, sync
 
 RANKERS = ("fusion", "similarity", "classifier")
@@ -43,7 +44,7 @@ CLASSIFIER_C = 1.0
 TAG_THRESHOLD = 0.5
 
 
-class InboxError(ValueError):
+class InboxError(SearchIndexError):
     """Bad inbox input (unknown ranker or tag, k < 1); the message is one line for the user."""
 
 

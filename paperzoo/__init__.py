@@ -1,7 +1,42 @@
 """The application layer: both command lines (``reading``, ``zoo``) and every workflow that spans the libraries.
 
-``reading``, ``index`` and ``zoo`` import none of each other; what joins them (search with a sync first, results
-stored in the log, model <-> paper links, claimed vs measured) lives here once, and the CLIs and ``ui/`` call it.
+``reading``, ``index`` and ``zoo`` import none of each other; what joins them lives here once, and the CLIs
+(:mod:`paperzoo.reading_cli`, :mod:`paperzoo.zoo_cli`) and the Streamlit pages (``ui/``) call it:
 
-Importing this package is light: its modules import ``index`` and ``zoo`` only where a command or workflow needs them.
+- search, related papers, reindex, the inbox (fetch, embed, rank): :mod:`paperzoo._search`;
+- benchmark and evaluation results into the log, one rule: :mod:`paperzoo._bench_results`;
+- claimed vs measured, one rule for the latest result: :mod:`paperzoo._claims`;
+- model <-> paper links, the starter set: :mod:`paperzoo._links`.
+
+Importing this package is light (click is not needed, torch, faiss and sentence-transformers are not imported): its
+modules import ``index`` and ``zoo`` inside the functions that need them.
 """
+from ._bench_results import bench_rows, eval_rows, store_bench, store_eval
+from ._claims import ACCURACY, COUNTS, LATENCY, Comparison, compare, headline_claims, latest
+from ._links import LinkReport, load_starter, log_model_paper, registry_links, sync_model_links
+from ._search import embed_candidates, fetch_inbox, rank_inbox, related, reindex, search
+
+__all__ = [
+    "ACCURACY",
+    "COUNTS",
+    "LATENCY",
+    "Comparison",
+    "LinkReport",
+    "bench_rows",
+    "compare",
+    "embed_candidates",
+    "eval_rows",
+    "fetch_inbox",
+    "headline_claims",
+    "latest",
+    "load_starter",
+    "log_model_paper",
+    "rank_inbox",
+    "registry_links",
+    "related",
+    "reindex",
+    "search",
+    "store_bench",
+    "store_eval",
+    "sync_model_links",
+]

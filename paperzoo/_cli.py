@@ -1,10 +1,12 @@
 """What both command lines share: the log a command works on, and the one error policy.
 
-Every library error derives from one base per package (``reading.ReadingError``, ``zoo.ZooError``,
-``index.IndexError_``); :class:`Group` turns exactly those into one-line click errors (exit status 1).
+Every library error derives from one base per package: ``reading.ReadingError``, ``index.SearchIndexError`` and
+``zoo.ZooError``. :class:`Group` (the class of both CLIs' groups) turns exactly those into one-line click errors
+(exit status 1) and lets anything else surface as the bug it is.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +14,39 @@ import click
 
 from reading import Log, ReadingError, open_log
 
+#: The error bases of the heavier libraries, by module: looked up only once the module is imported (a ``reading
+#: add`` must not import ``index`` or ``zoo`` just to name their errors; an error of a module never imported cannot
+#: have been raised).
+_LAZY_BASES = (("index", "SearchIndexError"), ("zoo", "ZooError"))
+
+
+def library_errors() -> tuple[type[Exception], ...]:
+    """The error bases of the libraries imported so far."""
+    bases: list[type[Exception]] = [ReadingError]
+    for module, name in _LAZY_BASES:
+        if module in sys.modules:
+            bases.append(getattr(sys.modules[module], name))
+    return tuple(bases)
+
+
+def one_line(err: BaseException) -> str:
+    """The first line of an error's message (its type name when it has none)."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
 
 class Group(click.Group):
-    """Turns library errors into one-line click errors (exit status 1), never a traceback."""
+    """A click group whose commands' library errors become one-line click errors (exit status 1)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ReadingError as err:
-            raise click.ClickException(str(err)) from None
+        except click.ClickException:
+            raise
+        except Exception as err:
+            if isinstance(err, library_errors()):
+                raise click.ClickException(one_line(err)) from None
+            raise
 
 
 class LogState:
@@ -42,4 +68,6 @@ class LogState:
 
 def log_of(ctx: click.Context) -> Log:
     """The log of the ``reading`` invocation that runs this command."""
-    return ctx.find_object(LogState).log()
+    state = ctx.find_object(LogState)
+    assert state is not None, "a reading command runs under the reading group"
+    return state.log()

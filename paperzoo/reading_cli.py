@@ -12,11 +12,11 @@ from typing import Any
 
 import click
 
-from reading import STATUSES
-from reading._config import ENV_VAR
+from reading import ENV_VAR, STATUSES, import_summary, write_atomic
 
 from . import reading_cli_fulltext, reading_cli_inbox, reading_cli_search
 from ._cli import Group, LogState, log_of
+from ._links import load_starter
 
 SORTS = ("added", "read", "title", "year", "rating")
 
@@ -316,8 +316,6 @@ def import_(ctx: click.Context, file: Path | None, fmt: str | None, starter: boo
 
     Example: reading import ~/Zotero/storage/
     """
-    from reading import _intake
-
     if starter == (file is not None):
         raise click.UsageError("give a FILE or --starter")
     if file is not None and file.is_dir():
@@ -325,10 +323,10 @@ def import_(ctx: click.Context, file: Path | None, fmt: str | None, starter: boo
         return
     log = log_of(ctx)
     if starter:
-        report = _intake.import_starter(log)
+        report = load_starter(log)
     else:
-        report = _intake.import_file(log, file, fmt=fmt, progress=sys.stderr.isatty())
-    click.echo(_intake.summary(report))
+        report = log.import_file(file, fmt=fmt, progress=sys.stderr.isatty())
+    click.echo(import_summary(report))
 
 
 @cli.command()
@@ -341,13 +339,11 @@ def export(ctx: click.Context, fmt: str, output: Path | None, tag: str | None) -
 
     Example: reading export --format bibtex -o library.bib
     """
-    from reading import _export
-
-    text = _export.export_text(log_of(ctx), fmt, tag=tag)
+    text = log_of(ctx).export(fmt, tag=tag)
     if output is None:
         click.echo(text, nl=False)
     else:
-        _export.write_atomic(output, text)
+        write_atomic(output, text)
         click.echo(f"wrote {output}", err=True)
 
 

@@ -1,5 +1,5 @@
 """`reading inbox`: new arXiv papers ranked by your log, and their triage. Thin veneers over the log's inbox methods
-and `index.inbox`.
+and :mod:`paperzoo._search` (fetch with embedding, ranking).
 
 `index` (and with it faiss, sentence-transformers and scikit-learn) is imported inside the commands that rank or
 embed, so `keep`, `skip` and `clear` stay light. Registered in `paperzoo/reading_cli.py`.
@@ -13,21 +13,19 @@ from typing import Any
 import click
 
 from reading import ReadingError
-from ._cli import log_of
+
+from . import _search
+from ._cli import log_of, one_line
 
 RANKERS = ("fusion", "similarity", "classifier")  # index.inbox.RANKERS, repeated so that --help needs no index
 
 
-def _index_call(fn, *args: Any, **kwargs: Any) -> Any:
-    """Call into index.inbox, turning its errors into one-line click errors."""
-    from index import inbox
-
+def _index_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a ranking workflow; a model that cannot be found or loaded becomes one line too."""
     try:
         return fn(*args, **kwargs)
-    except inbox.InboxError as err:
-        raise click.ClickException(str(err)) from None
-    except OSError as err:  # e.g. the embedding model cannot be found or loaded
-        raise click.ClickException(f"the embedding model is unavailable: {err}") from None
+    except OSError as err:
+        raise click.ClickException(f"the embedding model is unavailable: {one_line(err)}") from None
 
 
 def _print(hits: list[dict[str, Any]]) -> None:
@@ -63,9 +61,7 @@ def inbox(ctx: click.Context, tag: str | None, k: int, ranker: str, as_json: boo
             click.echo("[]")
         click.echo("the inbox is empty: run `reading inbox fetch`", err=True)
         return
-    from index import inbox as ranking
-
-    hits = _index_call(ranking.rank, log, tag=tag, k=k, ranker=ranker, progress=sys.stderr.isatty())
+    hits = _index_call(_search.rank_inbox, log, tag=tag, k=k, ranker=ranker, progress=sys.stderr.isatty())
     if as_json:
         click.echo(json.dumps(hits, ensure_ascii=False, indent=2))
     else:
@@ -83,22 +79,16 @@ def fetch(ctx: click.Context, categories: tuple[str, ...], since: str | None, ma
 
     Example: reading inbox fetch --category cs.CV --category cs.LG --since 2026-11-20 --max 200
     """
-    log = log_of(ctx)
-    report = log.fetch_inbox(list(categories) or None, since=since, max_results=max_results,
-                             progress=sys.stderr.isatty())
+    report = _search.fetch_inbox(log_of(ctx), list(categories) or None, since=since, max_results=max_results,
+                                 progress=sys.stderr.isatty())
     if report["error"]:
         got = f" ({report['fetched']} fetched before that)" if report["fetched"] else ""
         raise click.ClickException(f"{report['error']}{got}; {report['pending']} candidates waiting")
     click.echo(f"fetched {report['fetched']} papers in {', '.join(report['categories'])} since {report['since']}: "
                f"{report['added']} new, {report['in_log']} already in the log, {report['skipped']} skipped before; "
                f"{report['pending']} waiting")
-    if report["added"]:
-        from index import inbox as ranking
-
-        try:
-            ranking.sync_candidates(log, progress=sys.stderr.isatty())
-        except OSError as err:
-            click.echo(f"not embedded yet ({err}); `reading inbox` will embed them", err=True)
+    if report["embed_error"]:
+        click.echo(f"not embedded yet ({report['embed_error']}); `reading inbox` will embed them", err=True)
 
 
 @inbox.command()

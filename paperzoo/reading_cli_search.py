@@ -1,7 +1,7 @@
-"""`reading search`, `reading related`, `reading reindex`: thin veneers over the `index` package.
+"""`reading search`, `reading related`, `reading reindex`: thin veneers over :mod:`paperzoo._search`.
 
-`index` (and with it faiss and sentence-transformers) is imported inside each command, so the other `reading`
-commands never load it. Registered in `paperzoo/reading_cli.py`.
+`index` (and with it faiss and sentence-transformers) is imported inside those functions, so the other `reading`
+commands never load it. Registered in `paperzoo/reading_cli.py`; index errors become one line in `_cli.Group`.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from . import reading_cli_fulltext
-from ._cli import log_of
+from . import _search, reading_cli_fulltext
+from ._cli import log_of, one_line
 
 MODES = ("hybrid", "dense", "keyword")  # index.MODES, repeated here so that --help needs no import of index
 
@@ -29,17 +29,13 @@ def _print(hits: list[dict[str, Any]], as_json: bool) -> None:
             click.echo(f"      {hit['snippet']}")
 
 
-def _run(fn, *args: Any, **kwargs: Any) -> Any:
-    """Call an index function, turning its errors into one-line click errors."""
-    import index
-
+def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a search workflow; the machine failing it (the embedding model cannot be found or loaded, the index
+    folder cannot be written) becomes one line too."""
     try:
         return fn(*args, **kwargs)
-    except index.SearchError as err:
-        raise click.ClickException(str(err)) from None
-    except OSError as err:  # e.g. the embedding model cannot be found or loaded
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise click.ClickException(f"the search index or its model is unavailable: {first}") from None
+    except OSError as err:
+        raise click.ClickException(f"the search index or its model is unavailable: {one_line(err)}") from None
 
 
 @click.command()
@@ -65,9 +61,7 @@ def search(ctx: click.Context, query: str, k: int, mode: str, tag, status, year_
 
     Example: reading search "the ablation where they drop the shuffle" --fulltext
     """
-    import index
-
-    hits = _run(index.search, log_of(ctx), query, k=k, mode=mode, tag=tag, status=status, year_min=year_min,
+    hits = _run(_search.search, log_of(ctx), query, k, mode=mode, tag=tag, status=status, year_min=year_min,
                 year_max=year_max, read_since=read_since, read_until=read_until, fulltext=fulltext)
     if fulltext:
         reading_cli_fulltext.print_passages(hits, query, as_json)
@@ -87,9 +81,7 @@ def related(ctx: click.Context, ref: str, k: int, mode: str, tag, as_json: bool)
 
     Example: reading related 1707.01083 -k 5
     """
-    import index
-
-    _print(_run(index.related, log_of(ctx), ref, k=k, mode=mode, tag=tag), as_json)
+    _print(_run(_search.related, log_of(ctx), ref, k, mode=mode, tag=tag), as_json)
 
 
 @click.command()
@@ -100,9 +92,7 @@ def reindex(ctx: click.Context, full: bool) -> None:
 
     Example: reading reindex --full
     """
-    import index
-
-    report = _run(index.reindex, log_of(ctx), full=full)
+    report = _run(_search.reindex, log_of(ctx), full=full)
     why = f"; rebuilt ({report.rebuilt})" if report.rebuilt and report.rebuilt != "missing" else ""
     click.echo(f"indexed {report.total} papers: {report.added} added, {report.updated} updated, "
                f"{report.removed} removed, {report.embedded} embedded{why}")

@@ -8,13 +8,14 @@ import click
 import zoo
 
 from . import zoo_cli_bench, zoo_cli_supernet
+from ._cli import Group
 
 
 def _fmt_count(n: int | None, unit: float, suffix: str) -> str:
     return "-" if n is None else f"{n / unit:.3f} {suffix}"
 
 
-@click.group()
+@click.group(cls=Group)
 def cli() -> None:
     """Models from the papers: ResNet, ShuffleNet V1/V2, SPOS.
 
@@ -52,10 +53,7 @@ def info_cmd(name: str, as_json: bool) -> None:
 
     Example: zoo info shufflenet_v2
     """
-    try:
-        card = zoo.info(name)
-    except zoo.ZooError as e:
-        raise click.ClickException(str(e)) from None
+    card = zoo.info(name)
     if as_json:
         click.echo(json.dumps(card.to_dict(), indent=2))
         return

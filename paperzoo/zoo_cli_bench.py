@@ -1,32 +1,25 @@
 """``zoo bench``, ``zoo eval``, ``zoo compare``, ``zoo sync-links``: thin veneers over ``zoo.benchmark``,
-``zoo.evaluate`` and ``zoo.compare``. The reading log (where results and links are stored) is imported only inside
-the commands that use it."""
+``zoo.evaluate`` and the application layer's results, comparison and links (:mod:`paperzoo`). Library errors
+become one-line messages in :class:`paperzoo._cli.Group`."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import click
 
 import zoo
-from zoo import BenchResult, Comparison, EvalResult, benchmark, compare, evaluate, format_results
+from reading import open_log
+
+from ._bench_results import store_bench, store_eval
+from ._claims import Comparison, compare
+from ._links import sync_model_links
 
 __all__ = ["bench_cmd", "compare_cmd", "eval_cmd", "sync_links_cmd"]
 
 _DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
                    help="The reading log (default: $READING_DB or the user data folder).")
-
-
-def _open_log(db: Path | None) -> Any:
-    from reading import ReadingError, open_log
-
-    try:
-        return open_log(db)
-    except ReadingError as e:
-        raise click.ClickException(str(e)) from None
 
 
 def _input_size(text: str | None) -> tuple[int, ...] | None:
@@ -41,52 +34,6 @@ def _input_size(text: str | None) -> tuple[int, ...] | None:
     if len(parts) in (2, 3) and all(p > 0 for p in parts):
         return parts if len(parts) == 3 else (3, *parts)
     raise click.BadParameter(f"{text!r}: use 224, 224x224 or 3x224x224", param_hint="--input-size")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def store_bench(log: Any, results: list[BenchResult]) -> int:
-    """Write benchmark results to the log: timings per configuration; params and MACs once per model and input."""
-    n = 0
-    counted: set[tuple[str, tuple[int, ...]]] = set()
-    for r in results:
-        for metric, value in r.metrics().items():
-            env = dict(r.env)
-            if metric in ("params", "macs"):
-                if (r.model, r.input_size) in counted:
-                    continue
-                env = {k: r.env[k] for k in ("torch", "input_size") if k in r.env}
-            log.add_result(r.model, metric, value, weights=r.weights, env=env)
-            n += 1
-        if not r.skipped:
-            counted.add((r.model, r.input_size))
-    return n
-
-
-def store_eval(log: Any, result: EvalResult) -> int:
-    """Write top-1 / top-5 of an evaluation to the log."""
-    for metric, value in result.metrics().items():
-        log.add_result(result.model, metric, value, weights=result.weights, env=dict(result.env))
-    return len(result.metrics())
-
-
-def _store(fn: Any, log: Any, results: Any) -> int:
-    from reading import ReadingError
-
-    try:
-        return fn(log, results)
-    except ReadingError as e:
-        raise click.ClickException(f"storing results in {log.path} failed: {e}") from None
 
 
 @click.command("bench")
@@ -119,22 +66,18 @@ def bench_cmd(names: tuple[str, ...], device: str, batches: tuple[int, ...], dty
     Example: zoo bench "shufflenet_v2*" --batch 1 --batch 32 --dtype fp32 --dtype bf16 --store
     """
     optimized = {"eager": (False,), "optimized": (True,), "both": (False, True)}[mode]
-    try:
-        results = benchmark(list(names), device=device, batch_sizes=batches or (1, 32), dtypes=dtypes or ("fp32",),
+    results = zoo.benchmark(list(names), device=device, batch_sizes=batches or (1, 32), dtypes=dtypes or ("fp32",),
                             optimized=optimized, compile=use_compile, warmup=warmup, iters=iters, max_time=max_time,
                             weights=weights, input_size=_input_size(input_size))
-    except zoo.ZooError as e:
-        raise click.ClickException(str(e)) from None
-    text = format_results(results, fmt)
+    text = zoo.format_results(results, fmt)
     if output is not None:
-        _write_atomic(output, text)
+        zoo.atomic_write_text(output, text if text.endswith("\n") else text + "\n")
         click.echo(f"wrote {len(results)} results to {output}", err=True)
     else:
         click.echo(text)
     if store:
-        log = _open_log(db)
-        with log:
-            n = _store(store_bench, log, results)
+        with open_log(db) as log:
+            n = store_bench(log, results)
         click.echo(f"stored {n} results in {log.path}", err=True)
 
 
@@ -161,10 +104,8 @@ def eval_cmd(name: str, data_dir: Path, weights: str, limit: int | None, batch_s
     Example: zoo eval resnet50 --data ~/imagenet/val --limit 500 --state /tmp/r50.json --store
     """
     try:
-        result = evaluate(name, data_dir, weights=weights, limit=limit, batch_size=batch_size, workers=workers,
-                          device=device, state_file=state_file)
-    except zoo.ZooError as e:
-        raise click.ClickException(str(e)) from None
+        result = zoo.evaluate(name, data_dir, weights=weights, limit=limit, batch_size=batch_size, workers=workers,
+                              device=device, state_file=state_file)
     except KeyboardInterrupt:
         hint = f"; rerun the same command to resume from {state_file}" if state_file else " (use --state to resume)"
         raise click.ClickException(f"interrupted{hint}") from None
@@ -175,9 +116,8 @@ def eval_cmd(name: str, data_dir: Path, weights: str, limit: int | None, batch_s
                    f"top-5 {result.top5:.3f}%  ({result.images} images, {result.skipped} unreadable skipped"
                    f"{', resumed' if result.resumed else ''}, {result.seconds:.1f} s)")
     if store:
-        log = _open_log(db)
-        with log:
-            _store(store_eval, log, result)
+        with open_log(db) as log:
+            store_eval(log, result)
         click.echo(f"stored top1/top5 in {log.path}", err=True)
 
 
@@ -205,12 +145,8 @@ def compare_cmd(name: str, as_json: bool, db: Path | None) -> None:
 
     Example: zoo compare resnet50
     """
-    try:
-        canonical = zoo.resolve(name)
-    except zoo.ZooError as e:
-        raise click.ClickException(str(e)) from None
-    log = _open_log(db)
-    with log:
+    canonical = zoo.resolve(name)
+    with open_log(db) as log:
         measured = log.results(canonical)
     rows = compare(canonical, measured)
     if as_json:
@@ -234,15 +170,6 @@ def sync_links_cmd(db: Path | None) -> None:
 
     Example: zoo sync-links
     """
-    pairs = [(name, paper) for name in zoo.list_models() for paper in zoo.info(name).papers]
-    from reading import ReadingError
-
-    log = _open_log(db)
-    with log:
-        try:
-            for name, paper in pairs:
-                log.link_model(name, paper)
-        except ReadingError as e:
-            raise click.ClickException(str(e)) from None
-    click.echo(f"linked {len({n for n, _ in pairs})} models to {len({p for _, p in pairs})} papers "
-               f"({len(pairs)} links) in {log.path}")
+    with open_log(db) as log:
+        report = sync_model_links(log)
+    click.echo(report.summary(log.path))

@@ -8,16 +8,18 @@
 Importing this package is light: arxiv, bibtexparser and sqlite_utils are imported inside the functions that need
 them; nothing heavy (torch, sentence-transformers, faiss) is ever imported here.
 """
-from ._config import default_db_path
+from ._config import ENV_VAR, default_db_path
 from ._errors import InvalidArxivId, InvalidInput, PaperNotFound, ReadingError
 from ._fulltext import ImportReport, PdfAddResult, library_dir
 from ._ids import normalise_title, parse_arxiv_id, parse_doi
+from ._export import write_atomic
 from ._intake import summary as import_summary
 from ._log import STATUSES, AddResult, Log, open_log
 from ._pdf import EncryptedPdf, PdfError
 
 __all__ = [
     "AddResult",
+    "ENV_VAR",
     "EncryptedPdf",
     "ImportReport",
     "InvalidArxivId",
@@ -35,4 +37,5 @@ __all__ = [
     "open_log",
     "parse_arxiv_id",
     "parse_doi",
+    "write_atomic",
 ]

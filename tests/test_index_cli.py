@@ -95,7 +95,7 @@ def test_unloadable_model_is_one_line_and_keeps_the_old_index(db, monkeypatch):
     assert run(db, "reindex").exit_code == 0
     monkeypatch.setenv(index.MODEL_ENV, str(db.parent / "no-such-model"))
     result = CliRunner().invoke(cli, ["--db", str(db), "search", "channel shuffle"])
-    assert result.exit_code == 1 and "model is unavailable" in result.output
+    assert result.exit_code == 1 and "cannot load the embedding model" in result.output
     assert "Traceback" not in result.output and result.output.strip().count("\n") <= 1
     monkeypatch.setenv(index.MODEL_ENV, "hash-bow-128")
     again = run(db, "reindex")

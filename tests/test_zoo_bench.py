@@ -1,4 +1,4 @@
-"""zoo.benchmark, zoo.format_results, zoo.compare and the `zoo bench` / `zoo compare` / `zoo sync-links` commands.
+"""zoo.benchmark, zoo.format_results, paperzoo.compare and the `zoo bench` / `zoo compare` / `zoo sync-links` commands.
 
 Models run at 32x32 with a couple of iterations: these tests check what is measured and recorded, not speed."""
 from __future__ import annotations
@@ -13,6 +13,7 @@ import torch
 from click.testing import CliRunner
 from torch import nn
 
+import paperzoo
 import zoo
 from zoo._bench import _timed
 from paperzoo.zoo_cli import cli
@@ -125,7 +126,7 @@ def test_compare_claims_with_the_latest_measurements():
         _res("macs", 99e9, env={"input_size": [3, 32, 32]}),  # another input size: not the paper's figure
         {**_res("top1", 10.0), "model": "resnet34"},
     ]
-    rows = zoo.compare("resnet18", measured)
+    rows = paperzoo.compare("resnet18", measured)
     by = {(r.metric, r.source.split()[0]): r for r in rows}
     v1 = by[("top1", "weights")]
     assert v1.claimed == 69.758 and v1.measured == 69.5 and v1.difference == pytest.approx(69.5 - 69.758)
@@ -136,7 +137,7 @@ def test_compare_claims_with_the_latest_measurements():
     assert macs.origin == "counted" and macs.measured == pytest.approx(1.814073344) and macs.unit == "G"
     top5 = by[("top5", "weights")]
     assert top5.measured is None and top5.difference is None and top5.to_dict()["difference"] is None
-    assert {r.metric for r in zoo.compare("resnet18")} == {"macs", "top1_err", "top1", "top5"}
+    assert {r.metric for r in paperzoo.compare("resnet18")} == {"macs", "top1_err", "top1", "top5"}
 
 
 def test_cli_bench_stores_results_in_the_log(tmp_path, log):

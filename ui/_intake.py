@@ -5,12 +5,13 @@ import os
 import tempfile
 from pathlib import Path
 
+import paperzoo
 import reading
 
 
 def load_starter(log: reading.Log) -> str:
     """Load the bundled starter set (papers and their zoo model links); returns a one-line summary."""
-    return reading.import_summary(log.import_starter())
+    return reading.import_summary(paperzoo.load_starter(log))
 
 
 def import_bibtex(log: reading.Log, text: str, *, tags: list[str] | None = None) -> str:

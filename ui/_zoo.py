@@ -1,40 +1,14 @@
 """Zoo data shaped for the pages: card tables, claimed-vs-measured figures, weights status, plot points.
 
-Everything here reads the zoo's public API (model cards, ``Weights``) and the log's stored results; no tensors.
+Everything here reads the zoo's public API (model cards, ``Weights``) and the log's stored results through the
+application layer's one rule (``paperzoo.latest``, ``paperzoo.compare``); no tensors.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
-#: Stored-result metric names read as accuracy (top-1, %) and as latency (milliseconds).
-ACCURACY = ("top1",)
-LATENCY = ("latency_ms", "latency")
-_SCALE = {"": 1.0, "M": 1e6, "G": 1e9, "K": 1e3, "%": 1.0}
-
-
-def claim_number(claim: Any) -> float:
-    """A claim's value in base units (MACs and params as plain counts, accuracies in %)."""
-    return float(claim.value) * _SCALE.get(claim.unit, 1.0)
-
-
-def _claims(card: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for claim in card.claims:
-        out.setdefault(claim.metric, claim)
-    if "top1" not in out and "top1_err" in out:
-        err = out["top1_err"]
-        out["top1"] = type(err)("top1", 100.0 - float(err.value), "%", err.source, err.paper)
-    return out
-
-
-def latest(results: Iterable[dict[str, Any]], metrics: tuple[str, ...]) -> dict[str, Any] | None:
-    """The most recent stored result with one of ``metrics``; for latency, a batch-1 fp32 one when there is one."""
-    found = [r for r in results if r["metric"] in metrics]
-    if metrics == LATENCY:
-        single = [r for r in found if (r.get("env") or {}).get("batch", 1) == 1
-                  and (r.get("env") or {}).get("dtype", "fp32") == "fp32"]
-        found = single or found
-    return max(found, key=lambda r: r.get("measured_at") or "") if found else None
+import paperzoo
+from paperzoo import ACCURACY, LATENCY
 
 
 def is_cached(weights: Any) -> bool:
@@ -48,9 +22,9 @@ def card_rows(cards: list[Any], results: list[dict[str, Any]]) -> list[dict[str,
         by_model.setdefault(r["model"], []).append(r)
     rows = []
     for card in cards:
-        claims = _claims(card)
+        claims = paperzoo.headline_claims(card)
         mine = by_model.get(card.name, [])
-        acc, lat = latest(mine, ACCURACY), latest(mine, LATENCY)
+        acc, lat = paperzoo.latest(mine, ACCURACY), paperzoo.latest(mine, LATENCY)
         rows.append({
             "model": card.name,
             "family": card.family,
@@ -67,24 +41,23 @@ def card_rows(cards: list[Any], results: list[dict[str, Any]]) -> list[dict[str,
 
 
 def claimed_vs_measured(model: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows ``metric / claimed / source / counted or measured`` for one model."""
-    import zoo
-
-    card = zoo.info(model)
-    claims = _claims(card)
-    counted = {"params": card.params, "macs": card.macs}
+    """Rows ``metric / claimed / source / ours / how`` for one model: ``paperzoo.compare`` (measured metrics no
+    claim covers included), shaped for a paper's page."""
     rows = []
-    for metric in sorted(set(claims) | {r["metric"] for r in results} | {k for k, v in counted.items() if v}):
-        claim = claims.get(metric)
-        measured = latest(results, (metric,))
-        value = measured["value"] if measured else counted.get(metric)
+    for c in paperzoo.compare(model, results, unclaimed=True):
+        value = c.measured_number
+        if value is None:
+            ours = None
+        elif c.metric in paperzoo.COUNTS:
+            ours = f"{value / 1e6:.2f}M"
+        else:
+            ours = f"{value:.3f}"
         rows.append({
-            "metric": metric,
-            "claimed": f"{claim.value:g}{claim.unit}" if claim else None,
-            "source": claim.source if claim else None,
-            "ours": None if value is None else (f"{value / 1e6:.2f}M" if metric in ("params", "macs") else
-                                                f"{value:.3f}"),
-            "how": "measured" if measured else ("counted" if metric in counted and value is not None else None),
+            "metric": c.metric,
+            "claimed": None if c.claimed is None else f"{c.claimed:g}{c.unit}",
+            "source": c.source or None,
+            "ours": ours,
+            "how": c.origin or None,
         })
     return rows
 
@@ -112,15 +85,15 @@ def plot_points(cards: list[Any], results: list[dict[str, Any]]) -> list[dict[st
         by_model.setdefault(r["model"], []).append(r)
     points = []
     for card in cards:
-        claims = _claims(card)
-        macs = card.macs or (claim_number(claims["macs"]) if "macs" in claims else None)
+        claims = paperzoo.headline_claims(card)
+        macs = card.macs or (claims["macs"].number if "macs" in claims else None)
         if not macs:
             continue
         if "top1" in claims:
             points.append({"model": card.name, "family": card.family, "MACs (G)": macs / 1e9, "metric": "top-1 (%)",
                            "value": float(claims["top1"].value), "kind": "claimed"})
         mine = by_model.get(card.name, [])
-        acc, lat = latest(mine, ACCURACY), latest(mine, LATENCY)
+        acc, lat = paperzoo.latest(mine, ACCURACY), paperzoo.latest(mine, LATENCY)
         if acc:
             points.append({"model": card.name, "family": card.family, "MACs (G)": macs / 1e9, "metric": "top-1 (%)",
                            "value": float(acc["value"]), "kind": "measured"})

@@ -1,6 +1,7 @@
 """Inbox: new arXiv submissions ranked by what is already in the log, and their triage (keep, skip, clear).
 
-Fetching and triage are the log's inbox methods; ranking is ``index.inbox.rank`` (cached in ``resources``).
+Fetching (with embedding) is ``paperzoo.fetch_inbox`` as for ``reading inbox fetch``; triage is the log's inbox
+methods; ranking is ``paperzoo.rank_inbox`` (cached in ``resources``).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+import paperzoo
 import reading
 
 from . import resources
@@ -23,12 +25,12 @@ def _split(text: str) -> list[str]:
 
 def _embed_new(log: reading.Log, added: int) -> None:
     """Embed the new candidates now, with a progress bar (ranking would do it too, without one)."""
-    from index import inbox
-
     bar = st.progress(0.0, text="Embedding the new candidates…")
     embedder = ProgressEmbedder(resources.get_embedder(log), added, lambda f, text: bar.progress(f, text=text))
     with guarded("Not embedded yet (ranking will retry): "):
-        inbox.sync_candidates(log, embedder=embedder, progress=False)
+        error = paperzoo.embed_candidates(log, embedder=embedder, progress=False)
+        if error:
+            st.warning(f"Not embedded yet (ranking will retry): {error}")
     bar.empty()
 
 
@@ -46,7 +48,8 @@ def _fetch(log: reading.Log) -> None:
     try:
         since = dt.date.today() - dt.timedelta(days=int(days))
         with st.spinner("Asking arXiv (it asks for a pause of a few seconds between pages)…"):
-            report = log.fetch_inbox(_split(cats) or None, since=since, max_results=int(cap))
+            report = paperzoo.fetch_inbox(log, _split(cats) or None, since=since, max_results=int(cap),
+                                          embed=False)  # embedded below, with a progress bar
     except Exception as err:  # bad categories and the like: one line, nothing changed
         st.error(one_line(err))
         return

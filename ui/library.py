@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 import index
+import paperzoo
 import reading
 
 from . import resources
@@ -230,7 +231,7 @@ def _related(log: reading.Log, paper: dict[str, Any]) -> None:
         st.caption("Log more papers to see related ones.")
         return
     with guarded("Related papers unavailable: "), st.spinner("Finding related papers…"):
-        hits = index.related(log, paper["id"], k=5, embedder=resources.get_embedder(log))
+        hits = paperzoo.related(log, paper["id"], 5, embedder=resources.get_embedder(log))
         for hit in hits:
             link("paper", f"{hit['title']} ({hit.get('year') or '—'}) · {hit['score']:.3f}", id=hit["id"])
 

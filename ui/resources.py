@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 import index
+import paperzoo
 import reading
 
 #: Log setting holding the daily reading goal shown on the stats page.
@@ -100,14 +101,13 @@ def embedding_map(log: reading.Log) -> dict[str, Any]:
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _inbox_ranking(path: str, model: str, tag: str | None, ranker: str, ranked: tuple[int, ...], generation: int
                    ) -> list[dict[str, Any]]:
-    from index import inbox
-
-    return inbox.rank(_open_log(path), tag=tag, k=max(len(ranked), 1), ranker=ranker, embedder=_embedder(model))
+    return paperzoo.rank_inbox(_open_log(path), tag=tag, k=max(len(ranked), 1), ranker=ranker,
+                               embedder=_embedder(model))
 
 
 def inbox_ranking(log: reading.Log, *, ranked: tuple[int, ...], tag: str | None = None, ranker: str = "fusion",
                   generation: int = 0) -> list[dict[str, Any]]:
-    """Every waiting candidate ranked by ``index.inbox.rank``, best first; cached per request.
+    """Every waiting candidate ranked by ``paperzoo.rank_inbox``, best first; cached per request.
 
     Training the per-tag classifiers takes seconds on a large library, so triage does not rank again: the key is the
     set of candidate ids that was waiting when the page last ranked (``ranked``) and a ``generation`` the page

@@ -6,6 +6,7 @@ from typing import Any
 import streamlit as st
 
 import index
+import paperzoo
 import reading
 
 from . import resources
@@ -61,7 +62,7 @@ def _reindex(log: reading.Log) -> None:
             embedder = ProgressEmbedder(resources.get_embedder(log), log.count(),
                                         lambda f, text: bar.progress(f, text=text))
             with guarded("Indexing failed: "):
-                report = index.reindex(log, full=full, embedder=embedder)
+                report = paperzoo.reindex(log, full=full, embedder=embedder)
                 bar.progress(1.0, text="Done")
                 st.success(f"Index up to date: {report.total} papers ({report.added} added, {report.updated} updated, "
                            f"{report.removed} removed)." + (" " + " ".join(report.messages) if report.messages else ""))
@@ -88,12 +89,12 @@ def render() -> None:
             st.session_state.pop("s_like", None)
             st.rerun()
         with guarded(), st.spinner("Finding similar papers…"):
-            hits = index.related(log, like, k=k, mode=mode, embedder=_embedder(log, mode), **opts)
+            hits = paperzoo.related(log, like, k, mode=mode, embedder=_embedder(log, mode), **opts)
             _show(hits, by_id, key="like")
     elif query.strip():
         try:
             with st.spinner("Searching…"):
-                hits = index.search(log, query, k, mode=mode, embedder=_embedder(log, mode), **opts)
+                hits = paperzoo.search(log, query, k, mode=mode, embedder=_embedder(log, mode), **opts)
         except Exception as err:  # bad input or a broken index: one line, never a traceback
             st.error(one_line(err))
         else:

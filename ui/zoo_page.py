@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+import paperzoo
 import reading
 
 from . import _zoo, resources
@@ -25,8 +26,8 @@ def _papers(log: reading.Log, card: Any) -> None:
             if c2.button(f"Log arXiv:{aid}", key=f"zoo_log_{card.name}_{aid}"):
                 try:
                     with st.spinner("Asking arXiv…"):
-                        result = log.add(aid, status="to-read", tags=[card.family] if card.family else ())
-                        log.link_model(card.name, aid)
+                        result = paperzoo.log_model_paper(log, card.name, aid,
+                                                          tags=[card.family] if card.family else ())
                 except reading.ReadingError as err:
                     st.error(one_line(err))
                 else:
@@ -37,14 +38,9 @@ def _papers(log: reading.Log, card: Any) -> None:
 
 
 def _figures(log: reading.Log, card: Any) -> None:
-    import zoo
-
     results = log.results(card.name)
     st.markdown("**Claimed vs ours** (counted params/MACs; measured accuracy and speed)")
-    if hasattr(zoo, "compare"):
-        rows = [c.to_dict() for c in zoo.compare(card.name, results)]
-    else:
-        rows = _zoo.claimed_vs_measured(card.name, results)
+    rows = [c.to_dict() for c in paperzoo.compare(card.name, results)]
     if rows:
         st.dataframe(rows, hide_index=True)
     c1, c2 = st.columns(2)
@@ -71,11 +67,7 @@ def _figures(log: reading.Log, card: Any) -> None:
 def _benchmark(log: reading.Log, names: list[str], default: str) -> None:
     import zoo
 
-    run = getattr(zoo, "benchmark", None)
     st.subheader("Run a benchmark")
-    if run is None:
-        st.info("This zoo has no benchmark function yet (zoo.benchmark).")
-        return
     with st.form("zoo_bench"):
         chosen = st.multiselect("Models", names, default=[default], key="zb_models")
         c1, c2, c3 = st.columns(3)
@@ -90,20 +82,19 @@ def _benchmark(log: reading.Log, names: list[str], default: str) -> None:
         return
     jobs = [(m, b) for m in chosen for b in batches]
     bar = st.progress(0.0, text="Starting…")
-    stored = 0
+    results = []
     for i, (model, batch) in enumerate(jobs):
         bar.progress(i / len(jobs), text=f"{model} at batch {batch} ({i + 1}/{len(jobs)})")
         try:
-            for r in run(model, batch_sizes=(batch,), optimized=(optimized,), iters=int(iters), warmup=2,
-                         memory=False, progress=False):
+            for r in zoo.benchmark(model, batch_sizes=(batch,), optimized=(optimized,), iters=int(iters), warmup=2,
+                                   memory=False, progress=False):
                 if r.skipped:
                     st.warning(f"{model}: {r.skipped}")
-                for metric, value in r.metrics().items():
-                    log.add_result(r.model, metric, value, weights=r.weights, env=dict(r.env))
-                    stored += 1
+                results.append(r)
         except Exception as err:  # one model failing must not stop the others, nor show a traceback
             st.error(f"{model}: {one_line(err)}")
     bar.progress(1.0, text="Done")
+    stored = paperzoo.store_bench(log, results)  # the rule `zoo bench --store` follows too
     st.success(f"Stored {stored} measured figures in the log.")
 
 
@@ -134,8 +125,7 @@ def _evaluate(log: reading.Log, card: Any) -> None:
     except Exception as err:  # missing folder, weights not downloadable offline, ...: one line
         st.error(one_line(err))
         return
-    for metric, value in result.metrics().items():
-        log.add_result(result.model, metric, value, weights=result.weights, env=dict(result.env))
+    paperzoo.store_eval(log, result)
     st.success(f"{card.name}.{tag}: top-1 {result.top1:.2f}%, top-5 {result.top5:.2f}% on {result.images} images "
                "(stored in the log).")
 

@@ -7,10 +7,12 @@
 
 ``import zoo`` needs only torch.
 """
+from ._atomic import atomic_open, atomic_write_bytes, atomic_write_text
 from ._count import Counts, count
 from ._factory import load
 from ._optimize import optimize
 from ._registry import (
+    UNIT_SCALE,
     Claim,
     ModelCard,
     UnknownModelError,
@@ -29,9 +31,10 @@ from . import shufflenet_v1 as _shufflenet_v1  # noqa: E402,F401
 from . import shufflenet_v2 as _shufflenet_v2  # noqa: E402,F401
 from .spos import models as _spos  # noqa: E402,F401  (registers spos_supernet, spos_a, spos_ac)
 
-from ._bench import BenchResult, Comparison, EvalResult, benchmark, compare, evaluate, format_results  # noqa: E402
+from ._bench import BenchResult, EvalResult, benchmark, evaluate, format_results  # noqa: E402
 
 __all__ = [
+    "UNIT_SCALE",
     "Claim",
     "Counts",
     "ModelCard",
@@ -40,6 +43,9 @@ __all__ = [
     "Weights",
     "WeightsError",
     "ZooError",
+    "atomic_open",
+    "atomic_write_bytes",
+    "atomic_write_text",
     "cache_dir",
     "count",
     "info",
@@ -49,10 +55,8 @@ __all__ = [
     "register_model",
     "resolve",
     "BenchResult",
-    "Comparison",
     "EvalResult",
     "benchmark",
-    "compare",
     "evaluate",
     "format_results",
 ]

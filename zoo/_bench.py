@@ -1,5 +1,5 @@
 """``zoo.benchmark``: latency, throughput and peak memory of zoo models, with the environment recorded beside every
-number; ``zoo.compare``: a card's claimed figures next to measured ones.
+number.
 
     results = zoo.benchmark("shufflenet_v2*", batch_sizes=(1, 32), dtypes=("fp32", "bf16"))
     print(zoo.format_results(results, "table"))
@@ -38,11 +38,9 @@ from ._registry import ZooError, info, list_models, resolve
 
 __all__ = [
     "BenchResult",
-    "Comparison",
     "DTYPES",
     "EvalResult",
     "benchmark",
-    "compare",
     "environment",
     "evaluate",
     "format_results",
@@ -507,107 +505,3 @@ def format_results(results: Sequence[BenchResult], fmt: str = "table") -> str:
                                 for c in _COLUMNS) + "|")
     lines += [fmt_line(row) for row in rows]
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# claimed vs measured
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One claimed figure beside the measured one.
-
-    Attributes:
-        metric: ``top1``, ``top5``, ``top1_err``, ``top5_err``, ``macs`` or ``params``.
-        claimed: the published number, in ``unit``.
-        unit: ``"%"``, ``"M"``, ``"G"`` or ``""``.
-        source: where it is published (``"arXiv:1512.03385 Table 3"``, ``"weights IMAGENET1K_V1 (torchvision)"``).
-        weights: the weights tag a measured accuracy belongs to (``None`` for counts or when nothing is measured).
-        measured: the measured number in ``unit`` (``None``: nothing measured yet).
-        origin: ``"measured"`` (a stored result, latest wins), ``"counted"`` (the card's verified count) or ``""``.
-        measured_at: when the stored result was measured.
-    """
-
-    metric: str
-    claimed: float
-    unit: str
-    source: str
-    weights: str | None = None
-    measured: float | None = None
-    origin: str = ""
-    measured_at: str | None = None
-
-    @property
-    def difference(self) -> float | None:
-        """``measured - claimed`` (in ``unit``)."""
-        return None if self.measured is None else self.measured - self.claimed
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "difference": self.difference}
-
-
-_SCALE = {"G": 1e9, "M": 1e6, "": 1.0, "%": 1.0}
-
-
-def _latest(measured: Iterable[Mapping[str, Any]], model: str) -> dict[tuple[str, str | None], Mapping[str, Any]]:
-    """Latest stored result per (metric, weights) for ``model``; counts only at the card's 224x224 input."""
-    latest: dict[tuple[str, str | None], Mapping[str, Any]] = {}
-    for r in measured:
-        if r.get("model") != model:
-            continue
-        env = r.get("env") or {}
-        if r.get("metric") in ("macs",) and env.get("input_size") not in (None, [3, 224, 224]):
-            continue
-        key = (r["metric"], r.get("weights"))
-        if key not in latest or str(r.get("measured_at") or "") >= str(latest[key].get("measured_at") or ""):
-            latest[key] = r
-    return latest
-
-
-def _measured_value(metric: str, latest: Mapping[tuple[str, str | None], Mapping[str, Any]],
-                    weights: str | None) -> list[tuple[str | None, float, Mapping[str, Any]]]:
-    """(weights tag, value in the metric's natural unit, row) for a claim; ``*_err`` from the accuracy."""
-    base = metric.removesuffix("_err")
-    rows = [(w, r) for (m, w), r in latest.items() if m == base and (weights is None or w == weights)]
-    if base in ("macs", "params") and rows:  # one count, whatever weights it was stored with: the latest
-        rows = [max(rows, key=lambda wr: str(wr[1].get("measured_at") or ""))]
-    out = []
-    for w, r in rows:
-        value = float(r["value"])
-        out.append((w, 100.0 - value if metric.endswith("_err") else value, r))
-    return out
-
-
-def compare(name: str, measured: Iterable[Mapping[str, Any]] = ()) -> list[Comparison]:
-    """Every figure the card claims (paper claims, then each weights entry's published metrics) beside measured ones.
-
-    Args:
-        name: a model name or alias.
-        measured: stored results as dicts with ``model``, ``weights``, ``metric``, ``value``, ``env``,
-            ``measured_at`` (what ``reading.Log.results(model)`` returns). Accuracies are in %, counts absolute.
-
-    Returns:
-        One row per claim and measured weights (a claim nothing has measured yet gets one row with ``measured=None``;
-        params / MACs fall back to the card's counted figures).
-    """
-    card = info(name)
-    latest = _latest(measured, card.name)
-    rows: list[Comparison] = []
-    claims = [(c.metric, c.value, c.unit, f"{'arXiv:' + c.paper + ' ' if c.paper else ''}{c.source}".strip(), None)
-              for c in card.claims]
-    for w in card.weights:
-        claims += [(m, v, "%" if m.startswith("top") else "", f"weights {w.tag} ({w.source})", w.tag)
-                   for m, v in w.metrics.items()]
-    for metric, value, unit, source, tag in claims:
-        found = _measured_value(metric, latest, tag)
-        scale = _SCALE.get(unit, 1.0) if metric in ("macs", "params") else 1.0
-        if found:
-            for w, v, r in found:
-                rows.append(Comparison(metric, value, unit, source, w if metric not in ("macs", "params") else None,
-                                       v / scale, "measured", r.get("measured_at")))
-        elif metric in ("macs", "params") and getattr(card, metric) is not None:
-            rows.append(Comparison(metric, value, unit, source, None, getattr(card, metric) / scale, "counted"))
-        else:
-            rows.append(Comparison(metric, value, unit, source, tag))
-    return rows
-

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._weights import Weights
 
 __all__ = [
+    "UNIT_SCALE",
     "Claim",
     "ModelCard",
     "UnknownModelError",
@@ -54,6 +55,10 @@ class WeightsError(ZooError):
     """Weights that cannot be found, fetched, verified or loaded."""
 
 
+#: What a claim's ``unit`` multiplies its value by: counts in base units, accuracies stay in %.
+UNIT_SCALE = {"": 1.0, "K": 1e3, "M": 1e6, "G": 1e9, "%": 1.0}
+
+
 @dataclass(frozen=True)
 class Claim:
     """A figure a paper (or a release page) claims for a model.
@@ -75,6 +80,11 @@ class Claim:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @property
+    def number(self) -> float:
+        """The value in base units: MACs and params as plain counts, accuracies in %."""
+        return float(self.value) * UNIT_SCALE.get(self.unit, 1.0)
 
 
 @dataclass(frozen=True)
