@@ -25,11 +25,14 @@ _CONFERENCE = re.compile(
 
 
 def log_files(log: Log) -> list[Path]:
-    """The files that make up ``log`` on disk (the database and its WAL and shared-memory files): never an
-    export target."""
+    """What makes up ``log`` on disk (the database, its WAL, shared-memory and journal files, its PDF folder):
+    never an export target."""
     if str(log.path) == ":memory:":
         return []
-    return [log.path, *(log.path.with_name(log.path.name + s) for s in ("-wal", "-shm", "-journal"))]
+    from ._fulltext import library_dir
+
+    return [log.path, *(log.path.with_name(log.path.name + s) for s in ("-wal", "-shm", "-journal")),
+            library_dir(log.path)]
 
 
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:

@@ -59,7 +59,11 @@ def import_file(log: Log, path: Path, *, fmt: str | None = None, progress: bool 
     if fmt == "jsonl":
         return import_jsonl(log, path, progress=progress)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        # newlines as written: a lone CR inside a CSV cell or a note is data (only CRLF line ends are folded)
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+        if fmt != "csv":
+            text = text.replace("\r\n", "\n")
     except UnicodeDecodeError:
         raise InvalidInput(f"{path.name} is not UTF-8 text") from None
     except OSError as err:
@@ -507,7 +511,7 @@ def _member(item: Any, key: str, what: str) -> str:
 def csv_records(text: str) -> Iterator[dict[str, Any]]:
     """Records from ``reading export --format csv``: lists are ``; ``-separated (``\\;`` inside an item), notes by a
     rule line, and cells that a spreadsheet would run as formulas carry a leading ``'`` (removed here)."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         fieldnames = reader.fieldnames
     except csv.Error as err:
