@@ -14,6 +14,7 @@ import paperzoo
 import reading
 
 from . import resources
+from ._markdown import safe_markdown
 from .common import ProgressEmbedder, flash, guarded, link, log_or_stop, one_line
 
 RANKERS = ("fusion", "similarity", "classifier")  # index.inbox.RANKERS
@@ -93,7 +94,7 @@ def _hit(log: reading.Log, rank: int, hit: dict[str, Any], cand: dict[str, Any],
                 with st.expander("Abstract"):
                     if authors:
                         st.caption(", ".join(authors[:8]) + (" et al." if len(authors) > 8 else ""))
-                    st.markdown(cand.get("abstract") or "_No abstract._")
+                    st.markdown(safe_markdown(cand.get("abstract")) or "_No abstract._")
         with right:
             default = hit["tags"] or ([tag] if tag else [])
             tags = st.text_input("Tags when kept", ", ".join(default), key=f"ib_tags_{cid}")
