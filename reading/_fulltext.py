@@ -364,6 +364,15 @@ class FulltextMixin:
                 raise PaperNotFound(f"no PDF {sha256[:12]} in the log")
             return _db.select_pages(self.conn, sha256, first, last)
 
+    def render_pdf_page(self: Log, sha256: str, page: int, *, scale: float = 1.5) -> Any:
+        """Page ``page`` (1-based) of a stored PDF rendered as a PIL image (``scale`` 1 = 72 dpi)."""
+        from ._pdf import render_page
+
+        with self._lock:
+            if not _db.select_pdfs(self.conn, sha256=sha256):
+                raise PaperNotFound(f"no PDF {sha256[:12]} in the log")
+        return render_page(self.pdf_file(sha256), page, scale=scale)
+
     def pages_version(self: Log) -> int:
         """A counter that grows whenever a PDF is stored or removed (the passage index's staleness check)."""
         with self._lock:

@@ -123,3 +123,46 @@ def test_log_a_paper_search_for_it_and_open_the_zoo(server, tmp_path):
         browser.close()
     for name in ("1-empty-library", "2-logged", "3-search", "4-paper", "5-zoo", "6-stats"):
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+
+
+def test_upload_pdfs_search_their_full_text_and_open_a_page(serve, shots, tmp_path):
+    """Full text (issue 17): two PDFs uploaded on "Log a paper", a passage found with the "Full text" scope, and
+    "Open at page 2" shows that page rendered, with the file to download."""
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)
+    fixtures = Path(__file__).parent / "fixtures" / "pdf"
+    url = serve(tmp_path / "log.db")
+    with sync_playwright() as pw:
+        browser, page = _browser(pw)
+        watch = Watch(page)
+        page.goto(f"{url}/log")
+        page.get_by_role("tab", name="PDF").click()
+        form = page.get_by_test_id("stForm").filter(has_text="PDF files")
+        form.locator('input[type="file"]').set_input_files([fixtures / "twocolumn.pdf", fixtures / "onecolumn.pdf"])
+        form.get_by_text("Complete papers with an arXiv id").click()  # offline here: log from the PDFs
+        form.get_by_role("button", name="Log from PDFs").click()
+        expect(page.get_by_text("twocolumn.pdf: logged “Efficient Shuffling Networks")).to_be_visible()
+        expect(page.get_by_text("onecolumn.pdf: logged “Reading Order of Scientific Documents")).to_be_visible()
+        _shoot(page, shots / "fulltext-uploaded.png")
+
+        page.goto(f"{url}/search")
+        page.get_by_text("Full text", exact=True).click()
+        _settle(page)
+        box = page.get_by_role("textbox", name="Search your library")
+        box.fill("Charlie cosine schedule")
+        box.press("Enter")
+        opener = page.get_by_role("link", name="Open at page 2").first
+        expect(opener).to_be_visible()
+        _shoot(page, shots / "fulltext-search.png")
+        opener.click()
+        expect(page.get_by_role("heading", name="Efficient Shuffling Networks for Affine Flow Estimation")).to_be_visible()
+        _settle(page)
+        image = page.get_by_test_id("stImage").first
+        expect(image).to_be_visible()
+        expect(page.get_by_text("page 2 of 2")).to_be_visible()
+        assert image.locator("img").evaluate("i => i.naturalWidth") > 400
+        expect(page.get_by_role("button", name="Download the PDF")).to_be_visible()
+        _shoot(page, shots / "fulltext-page.png")
+        browser.close()
+    assert not watch.off_machine(), watch.off_machine()[:5]

@@ -10,7 +10,7 @@ import index
 import paperzoo
 import reading
 
-from . import resources
+from . import _fulltext, resources
 from .common import (
     flash,
     guarded,
@@ -248,6 +248,7 @@ def render_paper() -> None:
     with left:
         st.subheader("Abstract")
         st.markdown(paper.get("abstract") or "_No abstract yet._")
+        _fulltext.pdf_section(log, paper)
         _notes(log, paper)
     with right:
         _edit(log, paper)

@@ -8,6 +8,7 @@ import streamlit as st
 
 import reading
 
+from . import _fulltext
 from .common import flash, guarded, link, log_or_stop, one_line
 
 
@@ -106,9 +107,12 @@ def render() -> None:
     st.title("Log a paper")
     flash()
     log = log_or_stop()
-    by_arxiv, by_hand, by_bibtex = st.tabs(["arXiv", "By hand", "BibTeX"])
+    _fulltext.upload_outcome()
+    by_arxiv, by_pdf, by_hand, by_bibtex = st.tabs(["arXiv", "PDF", "By hand", "BibTeX"])
     with by_arxiv:
         _arxiv(log)
+    with by_pdf:
+        _fulltext.upload_tab(log, _common)
     with by_hand:
         _by_hand(log)
     with by_bibtex:

@@ -9,7 +9,7 @@ import index
 import paperzoo
 import reading
 
-from . import resources
+from . import _fulltext, resources
 from .common import ProgressEmbedder, guarded, library_page, link, one_line
 
 
@@ -81,6 +81,7 @@ def render() -> None:
     mode = c2.segmented_control("Mode", list(index.MODES), default="hybrid", key="s_mode") or "hybrid"
     opts = _filters(snapshot)
     k = opts.pop("k")
+    scope = _fulltext.scope_control()
 
     like = st.session_state.get("s_like")
     if like is not None and like in by_id:
@@ -91,6 +92,8 @@ def render() -> None:
         with guarded(), st.spinner("Finding similar papers…"):
             hits = paperzoo.related(log, like, k, mode=mode, embedder=_embedder(log, mode), **opts)
             _show(hits, by_id, key="like")
+    elif query.strip() and scope == "Full text":
+        _fulltext.show_passages(log, query, k, mode, _embedder(log, mode), opts)
     elif query.strip():
         try:
             with st.spinner("Searching…"):
