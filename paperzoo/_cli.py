@@ -36,13 +36,28 @@ def one_line(err: BaseException) -> str:
 
 
 class Group(click.Group):
-    """A click group whose commands' library errors become one-line click errors (exit status 1)."""
+    """A click group whose commands' library errors become one-line click errors (exit status 1); so do a log file
+    that SQLite cannot read (damaged) or cannot lock (busy), and arguments that are not UTF-8 text."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from ._echo import bad_argument
+
+        why = bad_argument(args)
+        if why is not None:
+            raise click.UsageError(why, ctx)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
+        import sqlite3
+
         try:
             return super().invoke(ctx)
         except click.ClickException:
             raise
+        except sqlite3.DatabaseError as err:
+            from reading import database_error
+
+            raise click.ClickException(one_line(database_error(err))) from None
         except Exception as err:
             if isinstance(err, library_errors()):
                 raise click.ClickException(one_line(err)) from None

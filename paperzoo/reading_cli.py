@@ -12,10 +12,11 @@ from typing import Any
 
 import click
 
-from reading import ENV_VAR, STATUSES, import_summary, write_atomic
+from reading import ENV_VAR, STATUSES, import_summary, log_files, write_atomic
 
 from . import reading_cli_fulltext, reading_cli_inbox, reading_cli_search
 from ._cli import Group, LogState, log_of
+from ._echo import echo, echo_data
 from ._links import load_starter
 
 SORTS = ("added", "read", "title", "year", "rating")
@@ -51,7 +52,7 @@ def _line(paper: dict[str, Any]) -> str:
 
 
 def _dump(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 # --- commands ---------------------------------------------------------------------------------------------------
@@ -60,7 +61,7 @@ def _dump(data: Any) -> None:
 @cli.command()
 @click.argument("ids", nargs=-1)
 @click.option("--tag", "-t", "tags", multiple=True, help="Tag (repeat for several).")
-@click.option("--note", "-n", help="A Markdown note (any language).")
+@click.option("--note", "-n", "notes", multiple=True, help="A Markdown note (any language; repeat for several).")
 @click.option("--rating", "-r", type=click.IntRange(1, 5), help="Rating 1-5.")
 @click.option("--status", "-s", type=click.Choice(STATUSES), help="Status (default: read).")
 @click.option("--read-on", help="Date read, YYYY-MM-DD, 'today' or 'yesterday' (default: today).")
@@ -73,7 +74,7 @@ def _dump(data: Any) -> None:
 @click.option("--no-fetch", is_flag=True, help="Do not ask arXiv; log from the given fields (complete later with refresh).")
 @click.option("--password", help="The password of encrypted PDFs.")
 @click.pass_context
-def add(ctx: click.Context, ids: tuple[str, ...], tags, note, rating, status, read_on, title, authors, year, venue,
+def add(ctx: click.Context, ids: tuple[str, ...], tags, notes, rating, status, read_on, title, authors, year, venue,
         abstract, doi, no_fetch, password) -> None:
     """Log papers by arXiv id, from their PDFs (paper.pdf ...), or by hand with --title; logging one again adds a read.
 
@@ -86,7 +87,10 @@ def add(ctx: click.Context, ids: tuple[str, ...], tags, note, rating, status, re
     if any(reading_cli_fulltext.is_pdf_arg(i) for i in ids):
         if not all(reading_cli_fulltext.is_pdf_arg(i) for i in ids):
             raise click.UsageError("give arXiv ids or PDF files, not both")
-        reading_cli_fulltext.add_pdfs(ctx, ids, password=password, tags=tags, note=note, rating=rating, status=status,
+        if len(notes) > 1:
+            raise click.UsageError("PDFs take one --note")
+        reading_cli_fulltext.add_pdfs(ctx, ids, password=password, tags=tags, note=notes[0] if notes else None,
+                                      rating=rating, status=status,
                                       title=title, authors=authors, year=year, fetch=not no_fetch)
         return
     manual = dict(title=title, authors=authors, year=year, venue=venue, abstract=abstract, doi=doi)
@@ -96,12 +100,12 @@ def add(ctx: click.Context, ids: tuple[str, ...], tags, note, rating, status, re
         raise click.UsageError("give an arXiv id, or --title for a paper logged by hand")
     log = log_of(ctx)
     for ident in ids or (None,):
-        result = log.add(ident, tags=tags, note=note, rating=rating, status=status, read_on=read_on,
+        result = log.add(ident, tags=tags, note=list(notes), rating=rating, status=status, read_on=read_on,
                          fetch=not no_fetch, **manual)
         verb = "added" if result.created else "read again"
-        click.echo(f"{verb}: {_line(result.paper)}")
+        echo(f"{verb}: {_line(result.paper)}")
         if result.message:
-            click.echo(f"warning: {result.message}", err=True)
+            echo(f"warning: {result.message}", err=True)
 
 
 @cli.command(name="list")
@@ -123,7 +127,7 @@ def list_(ctx: click.Context, tag, status, since, until, sort, limit, as_json) -
         _dump(papers)
         return
     for paper in papers:
-        click.echo(_line(paper))
+        echo(_line(paper))
 
 
 @cli.command()
@@ -139,7 +143,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     if as_json:
         _dump(paper)
         return
-    click.echo(click.style(paper["title"], bold=True))
+    echo(paper["title"], bold=True)
     rows = [
         ("authors", "; ".join(paper["authors"])),
         ("year", paper["year"]),
@@ -156,11 +160,11 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     ]
     for key, value in rows:
         if value not in (None, ""):
-            click.echo(f"{key:>10}: {value}")
+            echo(f"{key:>10}: {value}")
     if paper["abstract"]:
-        click.echo("\n" + paper["abstract"])
+        echo("\n" + paper["abstract"])
     for note in paper["notes"]:
-        click.echo(f"\n--- note {note['id']} · {note['created_at'][:10]} ---\n{note['text']}")
+        echo(f"\n--- note {note['id']} · {note['created_at'][:10]} ---\n{note['text']}")
 
 
 @cli.command()
@@ -187,13 +191,13 @@ def note(ctx: click.Context, ref: str, text: str | None, edit_id: int | None, de
     if delete_id is not None:
         gone = log.delete_note(delete_id, paper=ref)
         first = gone["text"].strip().splitlines()[0] if gone["text"].strip() else ""
-        click.echo(f"deleted note {gone['id']} ({first[:60]}{'…' if len(first) > 60 else ''}): {_line(log.get(ref))}")
+        echo(f"deleted note {gone['id']} ({first[:60]}{'…' if len(first) > 60 else ''}): {_line(log.get(ref))}")
     elif edit_id is not None:
         log.edit_note(edit_id, text, paper=ref)
-        click.echo(f"edited note {edit_id}: {_line(log.get(ref))}")
+        echo(f"edited note {edit_id}: {_line(log.get(ref))}")
     else:
         nid = log.note(ref, text)
-        click.echo(f"noted (note {nid}): {_line(log.get(ref))}")
+        echo(f"noted (note {nid}): {_line(log.get(ref))}")
 
 
 @cli.command()
@@ -202,7 +206,7 @@ def note(ctx: click.Context, ref: str, text: str | None, edit_id: int | None, de
 @click.pass_context
 def tag(ctx: click.Context, ref: str, tags: tuple[str, ...]) -> None:
     """Add tags to a paper. Example: reading tag 1512.03385 resnet backbone"""
-    click.echo(", ".join(log_of(ctx).tag(ref, *tags)))
+    echo(", ".join(log_of(ctx).tag(ref, *tags)))
 
 
 @cli.command()
@@ -211,7 +215,7 @@ def tag(ctx: click.Context, ref: str, tags: tuple[str, ...]) -> None:
 @click.pass_context
 def untag(ctx: click.Context, ref: str, tags: tuple[str, ...]) -> None:
     """Remove tags from a paper. Example: reading untag 1512.03385 backbone"""
-    click.echo(", ".join(log_of(ctx).untag(ref, *tags)))
+    echo(", ".join(log_of(ctx).untag(ref, *tags)))
 
 
 @cli.command()
@@ -230,7 +234,7 @@ def remove(ctx: click.Context, ref: str, yes: bool) -> None:
         click.confirm(f"remove {_ref(paper)} {paper['title']!r} with {len(paper['notes'])} note(s)"
                       f"{f' and its stored PDF(s) ({pdfs})' if pdfs else ''}?", abort=True)
     log.remove(paper["id"])
-    click.echo(f"removed: {paper['title']}")
+    echo(f"removed: {paper['title']}")
 
 
 @cli.command()
@@ -239,7 +243,7 @@ def remove(ctx: click.Context, ref: str, yes: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, ref: str, status: str) -> None:
     """Set a paper's status. Example: reading status 1807.11164 reading"""
-    click.echo(_line(log_of(ctx).set_status(ref, status)))
+    echo(_line(log_of(ctx).set_status(ref, status)))
 
 
 @cli.command()
@@ -249,7 +253,7 @@ def status(ctx: click.Context, ref: str, status: str) -> None:
 def rate(ctx: click.Context, ref: str, rating: int) -> None:
     """Rate a paper 1-5. Example: reading rate 1512.03385 5"""
     paper = log_of(ctx).rate(ref, rating)
-    click.echo(f"{paper['rating']}/5  {paper['title']}")
+    echo(f"{paper['rating']}/5  {paper['title']}")
 
 
 @cli.command()
@@ -265,9 +269,9 @@ def refresh(ctx: click.Context, refs: tuple[str, ...], everything: bool) -> None
     if everything:
         refs = tuple(str(p["id"]) for p in log.papers() if p["arxiv_id"])
     report = log.refresh(refs or None, progress=sys.stderr.isatty())
-    click.echo(f"refreshed {len(report['updated'])} paper(s)")
+    echo(f"refreshed {len(report['updated'])} paper(s)")
     if report["missing"]:
-        click.echo(f"arXiv does not know: {', '.join(report['missing'])}", err=True)
+        echo(f"arXiv does not know: {', '.join(report['missing'])}", err=True)
     if report["error"]:
         raise click.ClickException(f"{report['error']}; what was fetched is saved, run `reading refresh` again")
 
@@ -285,13 +289,13 @@ def stats(ctx: click.Context, window: int, as_json: bool) -> None:
     if as_json:
         _dump(data)
         return
-    click.echo(f"papers in the log: {data['total_papers']}   reads: {data['total_reads']}")
-    click.echo(f"streak: {data['current_streak']} day(s) now, longest {data['longest_streak']}")
-    click.echo(f"average: {data['avg_per_day']:.2f} papers/day over the last {data['window_days']} days")
+    echo(f"papers in the log: {data['total_papers']}   reads: {data['total_reads']}")
+    echo(f"streak: {data['current_streak']} day(s) now, longest {data['longest_streak']}")
+    echo(f"average: {data['avg_per_day']:.2f} papers/day over the last {data['window_days']} days")
     for month, n in list(data["per_month"].items())[-6:]:
-        click.echo(f"  {month}  {n:>4}  {'#' * min(n, 60)}")
+        echo(f"  {month}  {n:>4}  {'#' * min(n, 60)}")
     if data["tag_counts"]:
-        click.echo("tags: " + ", ".join(f"{t} ({n})" for t, n in list(data["tag_counts"].items())[:15]))
+        echo("tags: " + ", ".join(f"{t} ({n})" for t, n in list(data["tag_counts"].items())[:15]))
 
 
 IMPORT_FORMATS = ("bibtex", "jsonl", "csv", "json")
@@ -326,7 +330,7 @@ def import_(ctx: click.Context, file: Path | None, fmt: str | None, starter: boo
         report = load_starter(log)
     else:
         report = log.import_file(file, fmt=fmt, progress=sys.stderr.isatty())
-    click.echo(import_summary(report))
+    echo(import_summary(report))
 
 
 @cli.command()
@@ -339,12 +343,15 @@ def export(ctx: click.Context, fmt: str, output: Path | None, tag: str | None) -
 
     Example: reading export --format bibtex -o library.bib
     """
-    text = log_of(ctx).export(fmt, tag=tag)
+    log = log_of(ctx)
+    text = log.export(fmt, tag=tag)
     if output is None:
-        click.echo(text, nl=False)
+        echo_data(text)
     else:
-        write_atomic(output, text)
-        click.echo(f"wrote {output}", err=True)
+        from index import index_dir  # only here: the log's derived files are never an export target
+
+        write_atomic(output, text, protect=[*log_files(log), index_dir(log.path)])
+        echo(f"wrote {output}", err=True)
 
 
 cli.add_command(reading_cli_search.search)

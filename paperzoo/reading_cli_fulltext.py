@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from ._cli import log_of
+from ._echo import echo, printable
 
 
 def is_pdf_arg(arg: str | None) -> bool:
@@ -68,15 +69,15 @@ def add_pdfs(ctx: click.Context, paths: Sequence[str], *, password: str | None =
         except ReadingError as err:
             if len(paths) == 1:
                 raise
-            click.echo(f"error: {err}", err=True)
+            echo(f"error: {err}", err=True)
             failed += 1
             continue
         finally:
             bar.close()
         verb = "already in the log" if result.duplicate else "added" if result.created else "PDF added to"
-        click.echo(f"{verb}: {_line(result.paper, result.pdf)}")
+        echo(f"{verb}: {_line(result.paper, result.pdf)}")
         if result.message and not result.duplicate:
-            click.echo(f"warning: {result.message}", err=True)
+            echo(f"warning: {result.message}", err=True)
     if failed:
         raise click.ClickException(f"{failed} of {len(paths)} PDFs could not be added (named above)")
 
@@ -85,10 +86,10 @@ def import_folder(ctx: click.Context, folder: Path, *, tags: Sequence[str] = (),
     """`reading import FOLDER/`: every PDF below it; resumable; the broken ones named at the end."""
     report = log_of(ctx).import_pdfs(folder, tags=tags, fetch=fetch, progress=sys.stderr.isatty())
     for name, why in report.notes:
-        click.echo(f"note: {name}: {why}", err=True)
+        echo(f"note: {name}: {why}", err=True)
     for name, why in report.failed:
-        click.echo(f"failed: {name}: {why}", err=True)
-    click.echo(report.summary())
+        echo(f"failed: {name}: {why}", err=True)
+    echo(report.summary())
 
 
 @click.command()
@@ -106,9 +107,9 @@ def attach(ctx: click.Context, ref: str, file: Path, password: str | None) -> No
         result = log_of(ctx).attach_pdf(ref, file, password=password, on_page=bar)
     finally:
         bar.close()
-    click.echo(f"{'already attached' if result.duplicate else 'attached'}: {_line(result.paper, result.pdf)}")
+    echo(f"{'already attached' if result.duplicate else 'attached'}: {_line(result.paper, result.pdf)}")
     if result.message and not result.duplicate:
-        click.echo(f"warning: {result.message}", err=True)
+        echo(f"warning: {result.message}", err=True)
 
 
 @click.command()
@@ -129,25 +130,25 @@ def pages(ctx: click.Context, ref: str, page: int | None) -> None:
             raise click.ClickException(f"{pdf['file_name']} has {pdf['page_count']} pages, not {page}")
         first = page or 1
         texts = log.pdf_pages(pdf["sha256"], first, page)
-        click.echo(click.style(f"{pdf['file_name']} ({pdf['page_count']} pages) · stored at {pdf['path']}", bold=True))
+        echo(f"{pdf['file_name']} ({pdf['page_count']} pages) · stored at {pdf['path']}", bold=True)
         if not pdf["has_text"]:
-            click.echo("no text layer: metadata from you, full text not searchable")
+            echo("no text layer: metadata from you, full text not searchable")
         for n, text in enumerate(texts, start=first):
-            click.echo(f"\n--- page {n} ---\n{text}")
+            echo(f"\n--- page {n} ---\n{text}")
 
 
 def print_passages(hits: list[dict[str, Any]], query: str, as_json: bool) -> None:
     """`reading search --fulltext` output: JSON rows, or title, page and the passage with matched words marked."""
     if as_json:
-        click.echo(json.dumps(hits, ensure_ascii=False, indent=2))
+        echo(json.dumps(hits, ensure_ascii=False, indent=2))
         return
     if not hits:
-        click.echo("no matching passages (only papers with a PDF are searched in full text)", err=True)
+        echo("no matching passages (only papers with a PDF are searched in full text)", err=True)
         return
     from index import mark_matches
 
     color = sys.stdout.isatty()
     left, right = ("\x1b[1;4m", "\x1b[0m") if color else ("**", "**")
     for rank, hit in enumerate(hits, start=1):
-        click.echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']:>5}  {hit['title']}  · page {hit['page']}")
-        click.echo(f"      {mark_matches(hit['passage'], query, left, right)}\n")
+        echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']:>5}  {hit['title']}  · page {hit['page']}")
+        echo(f"      {mark_matches(printable(hit['passage']), query, left, right)}\n", safe=True)

@@ -16,6 +16,7 @@ from reading import ReadingError
 
 from . import _search
 from ._cli import log_of, one_line
+from ._echo import echo
 
 RANKERS = ("fusion", "similarity", "classifier")  # index.inbox.RANKERS, repeated so that --help needs no index
 
@@ -31,14 +32,14 @@ def _index_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
 def _print(hits: list[dict[str, Any]]) -> None:
     for rank, hit in enumerate(hits, start=1):
         day = hit.get("published") or "          "
-        click.echo(f"{rank:>3}. {hit['score']:+.3f}  {hit['id']:>5}  arXiv:{hit['arxiv_id']:<12} {day}  {hit['title']}")
+        echo(f"{rank:>3}. {hit['score']:+.3f}  {hit['id']:>5}  arXiv:{hit['arxiv_id']:<12} {day}  {hit['title']}")
         why = []
         if hit["tags"]:
             why.append("tags: " + ", ".join(hit["tags"]))
         if hit["because"]:
             why.append(f"because you read: {hit['because']['title']} ({hit['because']['similarity']:.2f})")
         if why:
-            click.echo("      " + "  ·  ".join(why))
+            echo("      " + "  ·  ".join(why))
 
 
 @click.group(invoke_without_command=True)
@@ -58,12 +59,12 @@ def inbox(ctx: click.Context, tag: str | None, k: int, ranker: str, as_json: boo
     log = log_of(ctx)
     if not log.candidates(limit=1):
         if as_json:
-            click.echo("[]")
-        click.echo("the inbox is empty: run `reading inbox fetch`", err=True)
+            echo("[]")
+        echo("the inbox is empty: run `reading inbox fetch`", err=True)
         return
     hits = _index_call(_search.rank_inbox, log, tag=tag, k=k, ranker=ranker, progress=sys.stderr.isatty())
     if as_json:
-        click.echo(json.dumps(hits, ensure_ascii=False, indent=2))
+        echo(json.dumps(hits, ensure_ascii=False, indent=2))
     else:
         _print(hits)
 
@@ -84,11 +85,11 @@ def fetch(ctx: click.Context, categories: tuple[str, ...], since: str | None, ma
     if report["error"]:
         got = f" ({report['fetched']} fetched before that)" if report["fetched"] else ""
         raise click.ClickException(f"{report['error']}{got}; {report['pending']} candidates waiting")
-    click.echo(f"fetched {report['fetched']} papers in {', '.join(report['categories'])} since {report['since']}: "
+    echo(f"fetched {report['fetched']} papers in {', '.join(report['categories'])} since {report['since']}: "
                f"{report['added']} new, {report['in_log']} already in the log, {report['skipped']} skipped before; "
                f"{report['pending']} waiting")
     if report["embed_error"]:
-        click.echo(f"not embedded yet ({report['embed_error']}); `reading inbox` will embed them", err=True)
+        echo(f"not embedded yet ({report['embed_error']}); `reading inbox` will embed them", err=True)
 
 
 @inbox.command()
@@ -103,7 +104,7 @@ def keep(ctx: click.Context, ref: str, tags: tuple[str, ...], note: str | None) 
     """
     paper = log_of(ctx).keep_candidate(ref, tags=tags, note=note)
     tagged = f" [{', '.join(paper['tags'])}]" if paper["tags"] else ""
-    click.echo(f"kept arXiv:{paper['arxiv_id']} as {paper['status']} (paper {paper['id']}): {paper['title']}{tagged}")
+    echo(f"kept arXiv:{paper['arxiv_id']} as {paper['status']} (paper {paper['id']}): {paper['title']}{tagged}")
 
 
 @inbox.command()
@@ -120,7 +121,7 @@ def skip(ctx: click.Context, refs: tuple[str, ...]) -> None:
             cand = log.skip_candidate(ref)
         except ReadingError as err:
             raise click.ClickException(f"{ref}: {err}") from None
-        click.echo(f"skipped arXiv:{cand['arxiv_id']}: {cand['title']}")
+        echo(f"skipped arXiv:{cand['arxiv_id']}: {cand['title']}")
 
 
 @inbox.command()
@@ -133,4 +134,4 @@ def clear(ctx: click.Context, older_than: str) -> None:
     Example: reading inbox clear --older-than 30d
     """
     dropped = log_of(ctx).clear_candidates(older_than)
-    click.echo(f"dropped {dropped} candidates; {len(log_of(ctx).candidates())} waiting")
+    echo(f"dropped {dropped} candidates; {len(log_of(ctx).candidates())} waiting")

@@ -12,21 +12,22 @@ import click
 
 from . import _search, reading_cli_fulltext
 from ._cli import log_of, one_line
+from ._echo import echo
 
 MODES = ("hybrid", "dense", "keyword")  # index.MODES, repeated here so that --help needs no import of index
 
 
 def _print(hits: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(hits, ensure_ascii=False, indent=2))
+        echo(json.dumps(hits, ensure_ascii=False, indent=2))
         return
     if not hits:
-        click.echo("no matching papers", err=True)
+        echo("no matching papers", err=True)
     for rank, hit in enumerate(hits, start=1):
         ref = f"arXiv:{hit['arxiv_id']}" if hit.get("arxiv_id") else "-"
-        click.echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']:>5}  {ref:<18} {hit['title']}")
+        echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']:>5}  {ref:<18} {hit['title']}")
         if hit.get("snippet"):
-            click.echo(f"      {hit['snippet']}")
+            echo(f"      {hit['snippet']}")
 
 
 def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -94,5 +95,5 @@ def reindex(ctx: click.Context, full: bool) -> None:
     """
     report = _run(_search.reindex, log_of(ctx), full=full)
     why = f"; rebuilt ({report.rebuilt})" if report.rebuilt and report.rebuilt != "missing" else ""
-    click.echo(f"indexed {report.total} papers: {report.added} added, {report.updated} updated, "
+    echo(f"indexed {report.total} papers: {report.added} added, {report.updated} updated, "
                f"{report.removed} removed, {report.embedded} embedded{why}")

@@ -9,6 +9,7 @@ import zoo
 
 from . import zoo_cli_bench, zoo_cli_supernet
 from ._cli import Group
+from ._echo import echo
 
 
 def _fmt_count(n: int | None, unit: float, suffix: str) -> str:
@@ -34,14 +35,14 @@ def list_cmd(pattern: str | None, pretrained: bool, as_json: bool) -> None:
     """
     names = zoo.list_models(pattern, pretrained=pretrained)
     if as_json:
-        click.echo(json.dumps(names))
+        echo(json.dumps(names))
         return
     if not names:
         raise click.ClickException(f"no model matches {pattern!r}; try zoo list")
     for name in names:
         card = zoo.info(name)
         tags = ",".join(w.tag for w in card.weights) or "-"
-        click.echo(f"{name:<34} {card.family:<14} {_fmt_count(card.params, 1e6, 'M'):>11} params "
+        echo(f"{name:<34} {card.family:<14} {_fmt_count(card.params, 1e6, 'M'):>11} params "
                    f"{_fmt_count(card.macs, 1e6, 'M'):>13} MACs  weights: {tags}")
 
 
@@ -55,21 +56,21 @@ def info_cmd(name: str, as_json: bool) -> None:
     """
     card = zoo.info(name)
     if as_json:
-        click.echo(json.dumps(card.to_dict(), indent=2))
+        echo(json.dumps(card.to_dict(), indent=2))
         return
-    click.echo(f"{card.name}  ({card.family})  {card.description}")
+    echo(f"{card.name}  ({card.family})  {card.description}")
     if card.aliases:
-        click.echo(f"aliases: {', '.join(card.aliases)}")
-    click.echo(f"papers: {', '.join('arXiv:' + p for p in card.papers) or '-'}")
-    click.echo(f"counted: {_fmt_count(card.params, 1e6, 'M')} params, {_fmt_count(card.macs, 1e6, 'M')} MACs "
+        echo(f"aliases: {', '.join(card.aliases)}")
+    echo(f"papers: {', '.join('arXiv:' + p for p in card.papers) or '-'}")
+    echo(f"counted: {_fmt_count(card.params, 1e6, 'M')} params, {_fmt_count(card.macs, 1e6, 'M')} MACs "
                f"at {'x'.join(map(str, card.input_size))}")
     for c in card.claims:
         where = f"{c.source}" + (f", arXiv:{c.paper}" if c.paper else "")
-        click.echo(f"claimed: {c.metric} {c.value:g}{c.unit}  ({where})")
+        echo(f"claimed: {c.metric} {c.value:g}{c.unit}  ({where})")
     for w in card.weights:
         metrics = " ".join(f"{k} {v:g}" for k, v in w.metrics.items())
         where = w.url or f"manual download from {w.page}"
-        click.echo(f"weights {w.tag}: {metrics}  [{w.source}, {w.licence}]  file {w.file_name}  {where}")
+        echo(f"weights {w.tag}: {metrics}  [{w.source}, {w.licence}]  file {w.file_name}  {where}")
 
 
 cli.add_command(zoo_cli_bench.bench_cmd)

@@ -14,6 +14,7 @@ from reading import open_log
 
 from ._bench_results import store_bench, store_eval
 from ._claims import Comparison, compare
+from ._echo import echo
 from ._links import sync_model_links
 
 __all__ = ["bench_cmd", "compare_cmd", "eval_cmd", "sync_links_cmd"]
@@ -72,13 +73,13 @@ def bench_cmd(names: tuple[str, ...], device: str, batches: tuple[int, ...], dty
     text = zoo.format_results(results, fmt)
     if output is not None:
         zoo.atomic_write_text(output, text if text.endswith("\n") else text + "\n")
-        click.echo(f"wrote {len(results)} results to {output}", err=True)
+        echo(f"wrote {len(results)} results to {output}", err=True)
     else:
-        click.echo(text)
+        echo(text)
     if store:
         with open_log(db) as log:
             n = store_bench(log, results)
-        click.echo(f"stored {n} results in {log.path}", err=True)
+        echo(f"stored {n} results in {log.path}", err=True)
 
 
 @click.command("eval")
@@ -110,15 +111,15 @@ def eval_cmd(name: str, data_dir: Path, weights: str, limit: int | None, batch_s
         hint = f"; rerun the same command to resume from {state_file}" if state_file else " (use --state to resume)"
         raise click.ClickException(f"interrupted{hint}") from None
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        echo(json.dumps(result.to_dict(), indent=2))
     else:
-        click.echo(f"{result.model} {result.weights or '-'} on {result.data_dir}: top-1 {result.top1:.3f}%  "
+        echo(f"{result.model} {result.weights or '-'} on {result.data_dir}: top-1 {result.top1:.3f}%  "
                    f"top-5 {result.top5:.3f}%  ({result.images} images, {result.skipped} unreadable skipped"
                    f"{', resumed' if result.resumed else ''}, {result.seconds:.1f} s)")
     if store:
         with open_log(db) as log:
             store_eval(log, result)
-        click.echo(f"stored top1/top5 in {log.path}", err=True)
+        echo(f"stored top1/top5 in {log.path}", err=True)
 
 
 def _num(value: float | None, unit: str) -> str:
@@ -150,17 +151,17 @@ def compare_cmd(name: str, as_json: bool, db: Path | None) -> None:
         measured = log.results(canonical)
     rows = compare(canonical, measured)
     if as_json:
-        click.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+        echo(json.dumps([r.to_dict() for r in rows], indent=2))
         return
     if not rows:
-        click.echo(f"{canonical}: the card claims no figures")
+        echo(f"{canonical}: the card claims no figures")
         return
     header = ("metric", "claimed", "measured", "difference", "weights", "source")
     table = [header, *_rows(rows)]
     width = [max(len(r[i]) for r in table) for i in range(len(header))]
-    click.echo(f"{canonical}: claimed vs measured")
+    echo(f"{canonical}: claimed vs measured")
     for r in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, width)).rstrip())
+        echo("  ".join(cell.ljust(w) for cell, w in zip(r, width)).rstrip())
 
 
 @click.command("sync-links")
@@ -172,4 +173,4 @@ def sync_links_cmd(db: Path | None) -> None:
     """
     with open_log(db) as log:
         report = sync_model_links(log)
-    click.echo(report.summary(log.path))
+    echo(report.summary(log.path))

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from ._echo import echo
+
 
 def _macs(text: str | None) -> float | None:
     """``"330M"``, ``"0.33G"``, ``"3.3e8"`` -> MACs."""
@@ -118,10 +120,10 @@ def train_cmd(data: str, out: str, steps: int, batch_size: int, lr: float, momen
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         raise _fail(e) from None
     state = "interrupted" if result.interrupted else "done"
-    click.echo(f"{state} at step {result.step}/{steps}: loss {result.last_loss:.4f}, "
+    echo(f"{state} at step {result.step}/{steps}: loss {result.last_loss:.4f}, "
                f"{result.images_per_second:.1f} img/s; checkpoint {result.checkpoint}")
     if result.interrupted:
-        click.echo("rerun the same command to resume")
+        echo("rerun the same command to resume")
 
 
 @supernet.command("search")
@@ -169,8 +171,8 @@ def search_cmd(ckpt: str, data: str, max_macs: str | None, max_latency_ms: float
     _save_json(result.to_dict(), Path(out))
     for i, c in enumerate(result.top, 1):
         lat = f"  {c.latency_ms:.2f} ms" if c.latency_ms is not None else ""
-        click.echo(f"{i:>2}. {c.arch}  {c.macs / 1e6:.2f} M MACs{lat}  score {c.score:.2f}")
-    click.echo(f"{result.evaluated} evaluated, {result.rejected} over budget (never evaluated); "
+        echo(f"{i:>2}. {c.arch}  {c.macs / 1e6:.2f} M MACs{lat}  score {c.score:.2f}")
+    echo(f"{result.evaluated} evaluated, {result.rejected} over budget (never evaluated); "
                f"Pareto front of {len(result.pareto)} in {out}")
 
 
@@ -202,7 +204,7 @@ def latency_table_cmd(out: str, ckpt: str | None, input_size: int, batch_size: i
     except (ValueError, RuntimeError) as e:
         raise _fail(e) from None
     table.save(out)
-    click.echo(f"{len(table.blocks)} blocks measured on {table.device['name']} ({table.device['type']}, "
+    echo(f"{len(table.blocks)} blocks measured on {table.device['name']} ({table.device['type']}, "
                f"{table.device['threads']} threads); saved {out}")
 
 
@@ -237,7 +239,7 @@ def extract_cmd(ckpt: str, arch: str, out: str, data: str | None, calib_batches:
         raise _fail(e) from None
     save_atomic(sub.state_dict(), out)
     n = sum(p.numel() for p in sub.parameters())
-    click.echo(f"subnet {a} ({n / 1e6:.3f} M params) saved to {out}; "
+    echo(f"subnet {a} ({n / 1e6:.3f} M params) saved to {out}; "
                f"load it with zoo.load('spos', arch='{a}', weights='{out}'" + _layout_hint(net) + ")")
 
 

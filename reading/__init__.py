@@ -9,10 +9,10 @@ Importing this package is light: arxiv, bibtexparser and sqlite_utils are import
 them; nothing heavy (torch, sentence-transformers, faiss) is ever imported here.
 """
 from ._config import ENV_VAR, default_db_path
-from ._errors import InvalidArxivId, InvalidInput, PaperNotFound, ReadingError
+from ._errors import InvalidArxivId, InvalidInput, LogBusy, LogDamaged, PaperNotFound, ReadingError, database_error
 from ._fulltext import ImportReport, PdfAddResult, library_dir
 from ._ids import normalise_title, parse_arxiv_id, parse_doi
-from ._export import write_atomic
+from ._export import log_files, write_atomic
 from ._intake import summary as import_summary
 from ._log import STATUSES, AddResult, Log, open_log
 from ._pdf import EncryptedPdf, PdfError
@@ -25,14 +25,18 @@ __all__ = [
     "InvalidArxivId",
     "InvalidInput",
     "Log",
+    "LogBusy",
+    "LogDamaged",
     "PaperNotFound",
     "PdfAddResult",
     "PdfError",
     "ReadingError",
     "STATUSES",
+    "database_error",
     "default_db_path",
     "import_summary",
     "library_dir",
+    "log_files",
     "normalise_title",
     "open_log",
     "parse_arxiv_id",

@@ -48,6 +48,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
         self.conn = _db.connect(path)
         self._lock = threading.RLock()
         self._db: sqlite_utils.Database | None = None
+        self._intact = False  # checked before the first write
 
     # --- plumbing -------------------------------------------------------------------------------------------------
 
@@ -73,7 +74,22 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
         return f"Log({str(self.path)!r})"
 
     def _write(self):
+        if not self._intact:
+            self._check_intact()
         return _db.write(self.conn)
+
+    def _check_intact(self) -> None:
+        """Before this object's first write: a damaged file is refused, not written to (``quick_check`` reads the
+        whole file once, about 2 ms per MB)."""
+        if str(self.path) != ":memory:":
+            rows = [r[0] for r in self.conn.execute("PRAGMA quick_check(2)").fetchall()]
+            found = next((r for r in rows if not r.startswith("***")), rows[0]).splitlines()[0]
+            if rows != ["ok"]:
+                from ._errors import LogDamaged
+
+                raise LogDamaged(f"the log file is damaged ({self.path}): {found}; it was left as it is (restore "
+                                 "a backup or an export)")
+        self._intact = True
 
     def _resolve(self, ref: int | str) -> int:
         """Row id of ``ref`` (row id, digit string, arXiv id in any accepted form, DOI)."""
@@ -525,6 +541,8 @@ def open_log(path: Path | str | None = None) -> Log:
     try:
         return Log(target)
     except sqlite3.DatabaseError as err:
-        raise ReadingError(f"cannot open the log {str(target)!r}: {err}") from None
+        from ._errors import database_error
+
+        raise database_error(err, target) from None
     except OSError as err:
         raise ReadingError(f"cannot create the log {str(target)!r}: {err.strerror or err}") from None
