@@ -1,7 +1,10 @@
 """Streamlit entry point: only routes to the pages in ``ui/``. Run with ``streamlit run app.py``."""
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="Paper zoo", page_icon=":material/menu_book:", layout="wide")
+# a shipped PNG, not a :material/ icon: Streamlit fetches those favicons from fonts.gstatic.com
+st.set_page_config(page_title="Paper zoo", page_icon=str(Path(__file__).parent / "ui/static/icon.png"), layout="wide")
 
 pages = {
     "Papers": [
@@ -18,4 +21,4 @@ pages = {
         st.Page("ui/pages/supernet.py", title="Supernet", icon=":material/hub:", url_path="supernet"),
     ],
 }
-st.navigation(pages).run()
+st.navigation(pages, position="top").run()  # the pages get the window's full width

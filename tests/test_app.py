@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import reading
 from conftest import ARXIV_FIXTURES
+from ui._display import number
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["library", "search", "inbox", "log_paper", "stats", "zoo", "supernet", "paper"]
@@ -46,6 +47,18 @@ def _button(at: AppTest, label: str):
 
 def _links(at: AppTest) -> list[str]:
     return [e.proto.label for e in at.get("page_link")]
+
+
+def _no_none_cells(at: AppTest) -> None:
+    """No table on the page shows a "None" (or empty) cell."""
+    for frame in at.dataframe:
+        data = frame.value
+        assert not data.isna().any().any(), data[data.isna().any(axis=1)]
+        assert not (data.astype(str) == "None").any().any()
+
+
+def _charts(at: AppTest) -> list[dict]:
+    return [json.loads(e.proto.spec) for e in at.get("vega_lite_chart")]
 
 
 def _seed(db: Path) -> None:
@@ -239,7 +252,10 @@ def test_the_zoo_card_shows_claims_counts_and_stored_results(db):
     at = _goto(_app(), "zoo", model="resnet50")
     assert at.selectbox(key="zoo_model").value == "resnet50"
     table = at.dataframe[0].value.set_index("model")
-    assert table.loc["resnet50", "latency (ms)"] == 12.5 and table.loc["resnet50", "top-1 measured"] == 76.0
+    # columns with gaps are shown as text, "—" for a gap: never a "None" cell
+    assert table.loc["resnet50", "latency (ms)"] == "12.5" and table.loc["resnet50", "top-1 measured"] == "76"
+    assert table.loc["resnet18", "latency (ms)"] == "—"
+    _no_none_cells(at)
     assert any(m.value.startswith("25.56") for m in at.metric)  # counted params of resnet50
 
 
@@ -296,7 +312,7 @@ def test_a_benchmark_runs_from_the_zoo_page_and_is_stored(db):
     assert len(latency) == 1 and latency[0]["value"] > 0 and latency[0]["env"]["batch"] == 1
     _goto(at, "zoo", model="shufflenet_v2_x0_5")
     table = at.dataframe[0].value.set_index("model")
-    assert table.loc["shufflenet_v2_x0_5", "latency (ms)"] == round(latency[0]["value"], 2)
+    assert table.loc["shufflenet_v2_x0_5", "latency (ms)"] == number(round(latency[0]["value"], 2))
 
 
 def test_an_optimised_benchmark_from_the_zoo_page_is_stored_as_such(db):
@@ -501,3 +517,176 @@ def test_the_paper_page_edits_and_deletes_notes(db):
     assert not at.exception and len(at.error) == 1 and "empty note" in at.error[0].value
     with reading.open_log(db) as log:
         assert log.get(1)["notes"][0]["text"] == text
+
+
+# --- the first ten minutes (issue 16) ------------------------------------------------------------------------------
+
+
+def test_the_benchmark_form_follows_the_picked_card_and_names_what_it_stored(db):
+    at = _goto(_app(), "zoo", model="resnet18")
+    assert at.multiselect(key="zb_models").value == ["resnet18"]
+    at.selectbox(key="zoo_model").set_value("shufflenet_v2_x0_5").run()
+    assert at.multiselect(key="zb_models").value == ["shufflenet_v2_x0_5"]  # not the first card's model
+    assert any("None yet" in c.value for c in at.caption)
+    at.number_input(key="zb_iters").set_value(2)
+    _button(at, "Benchmark on this machine").click().run()
+    assert not at.exception and not at.error
+    (done,) = [s.value for s in at.success if s.value.startswith("Stored")]
+    assert "shufflenet_v2_x0_5" in done
+    with reading.open_log(db) as log:
+        assert {r["model"] for r in log.results()} == {"shufflenet_v2_x0_5"}
+    # the card's stored results show the new figures at once, without another rerun
+    assert not any("None yet" in c.value for c in at.caption)
+    stored = [f.value for f in at.dataframe if list(f.value.columns)[:2] == ["metric", "value"]]
+    assert stored and "latency_ms" in stored[0]["metric"].tolist()
+    _no_none_cells(at)
+
+
+def test_zoo_charts_round_ticks_and_fit_the_macs_range(db):
+    with reading.open_log(db) as log:
+        log.add_result("shufflenet_v2_x1_0", "latency_ms", 3598.362491, env={"batch": 1})
+    at = _goto(_app(), "zoo")
+    specs = _charts(at)
+    latency = next(s for s in specs if any(layer.get("encoding", {}).get("y", {}).get("title") == "latency (ms)"
+                                           for layer in s.get("layer", [])))
+    dots = next(layer for layer in latency["layer"] if layer["encoding"]["y"].get("title") == "latency (ms)")
+    assert dots["encoding"]["y"]["axis"]["format"] == ",.4~g"
+    accuracy = next(s for s in specs if any(layer.get("encoding", {}).get("y", {}).get("title") == "top-1 (%)"
+                                            for layer in s.get("layer", [])))
+    x = next(layer for layer in accuracy["layer"] if layer["encoding"]["y"].get("title") == "top-1 (%)")["encoding"]["x"]
+    lo, hi = x["scale"]["domain"]
+    assert hi < 20 and lo > 0.02  # the largest model is ~11.5 G: the axis no longer runs to 100 G
+    assert all(lo <= t <= hi for t in x["axis"]["values"])
+
+
+def test_offline_fetch_is_flagged_not_searchable_and_refreshed_from_the_app(db, arxiv_replay):
+    arxiv_replay.mode = "offline"
+    at = _goto(_app(), "log_paper")
+    at.text_input(key="la_ref").input("1605.08386")
+    _button(at, "Fetch and log").click().run()
+    assert not at.exception
+    assert len(at.warning) == 1 and "searchable now" not in at.warning[0].value
+    assert not [s for s in at.success if "searchable now" in s.value]
+    assert any("1 paper logged offline" in m.value for m in at.markdown)
+    assert at.text_input(key="la_ref").value == "1605.08386"  # kept, to try again
+    # the refresh button where incomplete papers are listed: still offline, one line, nothing lost
+    _button(at, "Refresh all from arXiv").click().run()
+    assert not at.exception and len(at.error) == 1 and "\n" not in at.error[0].value
+    arxiv_replay.mode = "replay"
+    _button(at, "Refresh all from arXiv").click().run()
+    assert not at.exception and any("Refreshed 1 paper" in s.value for s in at.success)
+    with reading.open_log(db) as log:
+        paper = log.get("1605.08386")
+    assert paper["title"] == "Heat-bath random walks with Markov bases" and not paper["needs_refresh"]
+    assert not any("logged offline" in m.value for m in at.markdown)
+
+
+def test_the_paper_page_refreshes_an_incomplete_paper(db, arxiv_replay):
+    with reading.open_log(db) as log:
+        pid = log.add("1605.08386", fetch=False).paper["id"]
+    at = _goto(_app(), "paper", id=str(pid))
+    assert at.title[0].value == "arXiv:1605.08386"
+    assert any("Metadata incomplete" in c.value for c in at.caption)
+    _button(at, "Refresh from arXiv").click().run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Heat-bath random walks with Markov bases"
+    assert not any("Metadata incomplete" in c.value for c in at.caption)
+
+
+def test_the_library_lists_offline_papers_with_a_refresh_button(db, arxiv_replay):
+    _seed(db)
+    with reading.open_log(db) as log:
+        log.add("1605.08386", fetch=False)
+    at = _goto(_app(), "library")
+    assert any("logged offline" in w.value for w in at.warning)
+    _button(at, "Refresh from arXiv").click().run()
+    assert not at.exception and not at.warning
+    assert "Heat-bath random walks with Markov bases" in at.dataframe[0].value["title"].tolist()
+
+
+@pytest.mark.parametrize("tab, fill, button", [
+    ("by hand", {"lm_title": "Attention Is All You Need", "lm_tags": "nlp", "lm_year": "2017"}, "Log"),
+    ("arxiv", {"la_ref": "1605.08386", "la_tags": "graphs"}, "Fetch and log"),
+])
+def test_forms_are_cleared_after_a_successful_log(db, arxiv_replay, tab, fill, button):
+    at = _goto(_app(), "log_paper")
+    for key, value in fill.items():
+        at.text_input(key=key).input(value)
+    at.text_area(key=f"{next(iter(fill))[:2]}_note").input("a note")
+    _button(at, button).click().run()
+    assert not at.exception and not at.error
+    assert any("searchable now" in s.value for s in at.success)
+    for key in fill:
+        assert at.text_input(key=key).value == "", key
+    assert at.text_area(key=f"{next(iter(fill))[:2]}_note").value == ""
+    assert any(label == "Open its page" for label in _links(at))
+    with reading.open_log(db) as log:
+        assert log.count() == 1
+
+
+def test_the_library_shows_every_column_and_no_none(db):
+    _seed(db)
+    with reading.open_log(db) as log:
+        log.add(None, title="A paper without a year", fetch=False, status="to-read")
+    at = _goto(_app(), "library")
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["id", "title", "year", "authors", "tags", "status", "rating", "last read", "added",
+                                   "arXiv"]
+    assert table.set_index("title").loc["A paper without a year", "year"] == "—"
+    _no_none_cells(at)
+
+
+def test_the_paper_page_reads_top_down_in_one_column(db):
+    with reading.open_log(db) as log:
+        log.import_starter()
+    at = _goto(_app(), "paper", id="7")
+    order = [h.value for h in at.subheader]
+    wanted = ["Abstract", "Notes", "Zoo models implementing it", "Related papers"]
+    assert [h for h in order if h in wanted] == wanted  # one column, top-down (other sections may sit between)
+    assert at.selectbox[0].value == "to-read"
+    models = next(f.value for f in at.dataframe if "model" in f.value.columns)
+    assert {"shufflenet_v2_x1_0", "shufflenet_v2_x1_0_megvii"} <= set(models["model"])
+    _no_none_cells(at)
+    assert "Refresh from arXiv" in [b.label for b in at.button]  # a starter paper: arXiv's abstract on demand
+
+
+def test_the_stats_calendar_has_month_labels_and_the_map_colours_by_any_tag(db):
+    from ui.stats import map_colours
+
+    _seed(db)
+    at = _goto(_app(), "stats")
+    calendar = next(s for s in _charts(at) if s.get("mark", {}).get("type") == "rect")
+    assert "Jan" in calendar["encoding"]["x"]["axis"]["labelExpr"]
+    assert calendar["encoding"]["color"]["legend"]["values"] == [0, 1]
+    at.toggle(key="stats_map").set_value(True).run()
+    at.selectbox(key="stats_map_tag").set_value("efficient").run()
+    assert not at.exception and not at.error
+    papers = [{"id": 1, "tags": ["architecture", "nas"]}, {"id": 2, "tags": ["architecture", "efficient"]},
+              {"id": 3, "tags": ["architecture", "efficient", "mobile"]}, {"id": 4, "tags": []}]
+    # architecture is on every tagged paper: it says nothing; each paper's rarest useful tag colours it
+    assert map_colours(papers) == {1: "nas", 2: "efficient", 3: "mobile", 4: "(untagged)"}
+    assert map_colours(papers, "efficient") == {1: "other", 2: "efficient", 3: "efficient", 4: "other"}
+
+
+def test_the_supernet_history_chart_has_a_title_and_axis_labels(db, tmp_path):
+    result = {"top": [{"arch": "0" * 20, "macs": 300_000_000, "latency_ms": None, "score": 60.0}],
+              "pareto": [{"arch": "0" * 20, "macs": 300_000_000, "latency_ms": None, "score": 60.0}],
+              "evaluated": 1, "rejected": 0, "iterations": 2, "history": [55.0, 60.0]}
+    path = tmp_path / "search.json"
+    path.write_text(json.dumps(result), encoding="utf-8")
+    at = _goto(_app(), "supernet")
+    at.text_input(key="sn_result_path").input(str(path)).run()
+    history = next(s for s in _charts(at) if "title" in s)
+    assert history["title"] == "Best score after each search iteration"
+    assert history["encoding"]["x"]["title"] == "iteration" and "best score" in history["encoding"]["y"]["title"]
+    _no_none_cells(at)
+
+
+def test_the_app_ships_its_icon_and_hides_the_deploy_button():
+    import tomllib
+
+    app = (ROOT / "app.py").read_text(encoding="utf-8")
+    assert ":material/" not in app.split("st.navigation")[0].split("set_page_config")[1].split(")")[0]
+    assert (ROOT / "ui/static/icon.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    config = tomllib.loads((ROOT / ".streamlit/config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["toolbarMode"] == "minimal" and config["server"]["address"] == "localhost"

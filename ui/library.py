@@ -11,6 +11,8 @@ import paperzoo
 import reading
 
 from . import _fulltext, resources
+from ._display import table
+from ._markdown import safe_markdown
 from .common import (
     flash,
     guarded,
@@ -52,6 +54,37 @@ def filter_papers(papers: list[dict[str, Any]], *, text: str = "", tags: list[st
     return out
 
 
+#: The table's columns and widths (px): at a 1,400 px window every column fits (navigation sits on top).
+COLUMNS = ("id", "title", "year", "authors", "tags", "status", "rating", "last read", "added", "arXiv")
+COLUMN_CONFIG = {
+    "id": st.column_config.NumberColumn("id", width=40),
+    "title": st.column_config.TextColumn("title", width=310),
+    "year": st.column_config.TextColumn("year", width=50),
+    "authors": st.column_config.TextColumn("authors", width=150),
+    "tags": st.column_config.TextColumn("tags", width=260),
+    "status": st.column_config.TextColumn("status", width=70),
+    "rating": st.column_config.TextColumn("rating", width=60),
+    "last read": st.column_config.TextColumn("last read", width=85),
+    "added": st.column_config.TextColumn("added", width=85),
+    "arXiv": st.column_config.TextColumn("arXiv", width=85),
+}
+ROW_PX, MAX_TABLE_PX = 35, 35 * 31 + 3  # every row up to 30, then the table scrolls
+
+
+def _offline(log: reading.Log, papers: list[dict[str, Any]]) -> None:
+    """Papers logged while arXiv could not be reached: a line and one button to complete them."""
+    waiting = [p for p in papers if p.get("needs_refresh")]
+    if not waiting:
+        return
+    from .log_paper import refresh_button
+
+    c1, c2 = st.columns([4, 1], vertical_alignment="center")
+    c1.warning(f"{len(waiting)} paper{'s' if len(waiting) != 1 else ''} logged offline await arXiv's metadata: "
+               + ", ".join(p["title"] for p in waiting[:3]) + (" …" if len(waiting) > 3 else ""))
+    with c2:
+        refresh_button(log, None, key="lib_refresh", label="Refresh from arXiv")
+
+
 def render() -> None:
     """The Library page."""
     log = library_page("Library", starter_key="starter_library")
@@ -83,13 +116,13 @@ def render() -> None:
     shown = filter_papers(papers, text=text, tags=tags, statuses=statuses, years=year_range, read=read_range,
                           min_rating=int(min_rating))
     st.caption(f"{len(shown)} of {len(papers)} papers · log: `{log.path}`")
+    _offline(log, papers)
+    rows = [{**row, "year": str(row["year"]) if row.get("year") else None,
+             "rating": "★" * row["rating"] if row.get("rating") else None} for row in paper_rows(shown)]
     event = st.dataframe(
-        paper_rows(shown), hide_index=True, on_select="rerun", selection_mode="single-row", key="lib_table",
-        column_config={
-            "id": st.column_config.NumberColumn("id", width="small"),
-            "title": st.column_config.TextColumn("title", width="large"),
-            "rating": st.column_config.NumberColumn("rating", format="%d ★"),
-        },
+        table(rows, columns=COLUMNS), hide_index=True, on_select="rerun", selection_mode="single-row",
+        key="lib_table", width="stretch", height=min(ROW_PX * (len(rows) + 1) + 3, MAX_TABLE_PX),
+        column_config=COLUMN_CONFIG,
     )
     rows = getattr(getattr(event, "selection", None), "rows", None) or []
     if rows and rows[0] < len(shown):
@@ -121,7 +154,7 @@ def _pick_paper(log: reading.Log) -> dict[str, Any] | None:
     return choice
 
 
-def _header(paper: dict[str, Any]) -> None:
+def _header(log: reading.Log, paper: dict[str, Any]) -> None:
     st.title(paper["title"])
     bits = [", ".join(paper.get("authors", [])) or "unknown authors"]
     if paper.get("year"):
@@ -136,19 +169,25 @@ def _header(paper: dict[str, Any]) -> None:
         refs.append(f"[doi:{paper['doi']}](https://doi.org/{paper['doi']})")
     if refs:
         st.markdown(" · ".join(refs))
-    if paper.get("needs_refresh"):
-        st.caption("Metadata incomplete (logged offline): run `reading refresh` when online.")
+    if paper.get("arxiv_id") and (paper.get("needs_refresh") or not paper.get("abstract")):
+        from .log_paper import refresh_button
+
+        c1, c2 = st.columns([4, 1], vertical_alignment="center")
+        c1.caption("Metadata incomplete (logged offline): refresh it from arXiv when online."
+                   if paper.get("needs_refresh") else "No arXiv abstract yet: refresh to add it when online.")
+        with c2:
+            refresh_button(log, [paper["id"]], key=f"refresh_{paper['id']}")
 
 
 def _edit(log: reading.Log, paper: dict[str, Any]) -> None:
     pid = paper["id"]
     with st.form(f"edit_{pid}"):
-        c1, c2, c3 = st.columns([1, 1, 2])
+        c1, c2, c3, c4 = st.columns([1, 1, 3, 1], vertical_alignment="bottom")
         status = c1.selectbox("Status", reading.STATUSES, index=reading.STATUSES.index(paper["status"]))
         rating = c2.selectbox("Rating", [None, 1, 2, 3, 4, 5], index=[None, 1, 2, 3, 4, 5].index(paper.get("rating")),
                               format_func=lambda r: "—" if r is None else "★" * r)
         tags = c3.text_input("Tags (comma-separated)", ", ".join(paper.get("tags", [])))
-        if st.form_submit_button("Save"):
+        if c4.form_submit_button("Save"):
             with guarded():
                 wanted = [t.strip() for t in tags.split(",") if t.strip()]
                 with log.transaction():
@@ -169,7 +208,7 @@ def _edit(log: reading.Log, paper: dict[str, Any]) -> None:
 def _reads(log: reading.Log, paper: dict[str, Any]) -> None:
     reads = sorted((r["read_on"] for r in paper.get("reads", [])), reverse=True)
     st.markdown("**Reads:** " + (", ".join(reads) if reads else "none yet"))
-    c1, c2 = st.columns([2, 1])
+    c1, c2, _ = st.columns([1, 1, 3], vertical_alignment="center")
     day = c1.date_input("Read on", dt.date.today(), key=f"read_day_{paper['id']}", label_visibility="collapsed")
     if c2.button("Log a read", key=f"read_btn_{paper['id']}"):
         with guarded():
@@ -183,7 +222,7 @@ def _notes(log: reading.Log, paper: dict[str, Any]) -> None:
     for note in paper.get("notes", []):
         nid = note["id"]
         with st.container(border=True):
-            st.markdown(note["text"])
+            st.markdown(safe_markdown(note["text"]))
             st.caption(note["created_at"][:16].replace("T", " "))
             with st.expander("Edit or delete"), st.form(f"note_edit_{nid}"):
                 text = st.text_area("Note", note["text"], height=120, key=f"note_text_{nid}",
@@ -216,13 +255,16 @@ def _models(log: reading.Log, paper: dict[str, Any]) -> None:
     from . import _zoo
 
     st.subheader("Zoo models implementing it")
-    for model in models:
-        with guarded(f"{model}: "):
-            st.markdown(f"**{model}**")
-            rows = _zoo.claimed_vs_measured(model, log.results(model))
-            if rows:
-                st.dataframe(rows, hide_index=True)
-            link("zoo", f"Open {model} in the zoo", model=model)
+    rows: list[dict[str, Any]] = []
+    with guarded("Zoo figures unavailable: "):
+        for model in models:
+            rows += [{"model": model, **row} for row in _zoo.claimed_vs_measured(model, log.results(model))]
+    if rows:
+        st.dataframe(table(rows), hide_index=True, width="stretch")
+    cols = st.columns(4)
+    for i, model in enumerate(models):
+        with cols[i % 4]:
+            link("zoo", f"{model} in the zoo", model=model)
 
 
 def _related(log: reading.Log, paper: dict[str, Any]) -> None:
@@ -233,7 +275,10 @@ def _related(log: reading.Log, paper: dict[str, Any]) -> None:
     with guarded("Related papers unavailable: "), st.spinner("Finding related papers…"):
         hits = paperzoo.related(log, paper["id"], 5, embedder=resources.get_embedder(log))
         for hit in hits:
-            link("paper", f"{hit['title']} ({hit.get('year') or '—'}) · {hit['score']:.3f}", id=hit["id"])
+            c1, c2 = st.columns([12, 1])
+            with c1:
+                link("paper", f"{hit['title']} ({hit.get('year') or '—'})", id=hit["id"])
+            c2.markdown(f"`{hit['score']:.3f}`", help="cosine similarity of the papers' embeddings")
 
 
 def render_paper() -> None:
@@ -243,33 +288,31 @@ def render_paper() -> None:
     paper = _pick_paper(log)
     if paper is None:
         return
-    _header(paper)
-    left, right = st.columns([3, 2])
-    with left:
-        st.subheader("Abstract")
-        st.markdown(paper.get("abstract") or "_No abstract yet._")
-        _fulltext.pdf_section(log, paper)
-        _notes(log, paper)
-    with right:
-        _edit(log, paper)
-        _reads(log, paper)
-        _models(log, paper)
-        _related(log, paper)
-        with st.expander("Edit metadata or remove"):
-            with st.form(f"meta_{paper['id']}"):
-                title = st.text_input("Title", paper["title"])
-                authors = st.text_input("Authors (separated by ;)", "; ".join(paper.get("authors", [])))
-                year = st.text_input("Year", str(paper.get("year") or ""))
-                venue = st.text_input("Venue", paper.get("venue") or "")
-                if st.form_submit_button("Save metadata"):
-                    with guarded():
-                        log.update(paper["id"], title=title, authors=authors, year=year or None, venue=venue or None)
-                        st.session_state["flash"] = "Metadata saved."
-                        st.rerun()
-            sure = st.checkbox("Yes, remove this paper with its notes and reads", key=f"rm_ok_{paper['id']}")
-            if st.button("Remove", disabled=not sure, key=f"rm_{paper['id']}"):
+    # one column, read top-down: what it is, what you think of it, what it says, your notes, models, neighbours
+    _header(log, paper)
+    _edit(log, paper)
+    _reads(log, paper)
+    st.subheader("Abstract")
+    st.markdown(safe_markdown(paper.get("abstract")) or "_No abstract yet._")
+    _fulltext.pdf_section(log, paper)
+    _notes(log, paper)
+    _models(log, paper)
+    _related(log, paper)
+    with st.expander("Edit metadata or remove"):
+        with st.form(f"meta_{paper['id']}"):
+            title = st.text_input("Title", paper["title"])
+            authors = st.text_input("Authors (separated by ;)", "; ".join(paper.get("authors", [])))
+            year = st.text_input("Year", str(paper.get("year") or ""))
+            venue = st.text_input("Venue", paper.get("venue") or "")
+            if st.form_submit_button("Save metadata"):
                 with guarded():
-                    log.remove(paper["id"])
-                    st.query_params.clear()
-                    st.session_state["flash"] = f"Removed “{paper['title']}”."
-                    st.switch_page("ui/pages/library.py")
+                    log.update(paper["id"], title=title, authors=authors, year=year or None, venue=venue or None)
+                    st.session_state["flash"] = "Metadata saved."
+                    st.rerun()
+        sure = st.checkbox("Yes, remove this paper with its notes and reads", key=f"rm_ok_{paper['id']}")
+        if st.button("Remove", disabled=not sure, key=f"rm_{paper['id']}"):
+            with guarded():
+                log.remove(paper["id"])
+                st.query_params.clear()
+                st.session_state["flash"] = f"Removed “{paper['title']}”."
+                st.switch_page("ui/pages/library.py")

@@ -41,13 +41,71 @@ def _manual(prefix: str, required: bool) -> dict[str, Any]:
             "doi": doi or None, "abstract": abstract or None}
 
 
+_PREFIXES = ("la_", "lm_", "lb_")
+
+
+def _clear_forms() -> None:
+    """Empty every field of the three forms (after a successful log), so the next paper starts blank."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(_PREFIXES)]:
+        del st.session_state[key]
+
+
 def _saved(result: reading.AddResult) -> None:
+    """Remember what was logged, clear the forms when it is complete, and rerun to show it."""
     paper = result.paper
-    what = "Logged" if result.created else "Updated"
-    if result.message:
-        st.warning(result.message)
-    st.success(f"{what} “{paper['title']}” (id {paper['id']}). It is searchable now.")
+    st.session_state["log_saved"] = {"id": paper["id"], "created": result.created, "message": result.message}
+    if not paper.get("needs_refresh"):
+        _clear_forms()
+    st.rerun()
+
+
+def _last_saved(log: reading.Log) -> None:
+    """The outcome of the last log, shown once above the forms."""
+    saved = st.session_state.pop("log_saved", None)
+    if not saved:
+        return
+    try:
+        paper = log.get(saved["id"])
+    except reading.ReadingError:
+        return
+    what = "Logged" if saved["created"] else "Updated"
+    if paper.get("needs_refresh"):
+        st.warning(f"{what} “{paper['title']}” (id {paper['id']}) without arXiv's metadata: "
+                   f"{saved['message'] or 'not fetched'}. Search finds it only by what you typed until it is "
+                   "refreshed (below, or `reading refresh`).")
+    else:
+        st.success(f"{what} “{paper['title']}” (id {paper['id']}). It is searchable now.")
     link("paper", "Open its page", id=paper["id"])
+
+
+def refresh_button(log: reading.Log, refs: list[int] | None, key: str, label: str = "Refresh from arXiv") -> None:
+    """A button that completes ``refs`` (None: every paper logged offline) from arXiv; one line for the outcome."""
+    if not st.button(label, key=key):
+        return
+    with guarded("Refresh failed: "), st.spinner("Asking arXiv…"):
+        report = log.refresh(refs)
+        if report["error"]:
+            st.error(f"{report['error']}; nothing was lost, try again when online.")
+            return
+        done = len(report["updated"])
+        missing = f"; arXiv does not know {', '.join(report['missing'])}" if report["missing"] else ""
+        st.session_state["flash"] = f"Refreshed {done} paper{'s' if done != 1 else ''} from arXiv{missing}."
+        st.rerun()
+
+
+def _incomplete(log: reading.Log) -> None:
+    """Papers logged while arXiv could not be reached, with one button to complete them all."""
+    waiting = [p for p in log.papers(sort="added") if p.get("needs_refresh")]
+    if not waiting:
+        return
+    with st.container(border=True):
+        st.markdown(f"**{len(waiting)} paper{'s' if len(waiting) != 1 else ''} logged offline** — "
+                    "metadata incomplete until refreshed from arXiv")
+        for p in waiting[:10]:
+            link("paper", f"{p['title']} · arXiv:{p['arxiv_id']}" if p.get("arxiv_id") else p["title"], id=p["id"])
+        if len(waiting) > 10:
+            st.caption(f"… and {len(waiting) - 10} more")
+        refresh_button(log, None, key="log_refresh_all", label="Refresh all from arXiv")
 
 
 def _arxiv(log: reading.Log) -> None:
@@ -98,8 +156,9 @@ def _bibtex(log: reading.Log) -> None:
         with guarded("Import failed: "):
             body = upload.getvalue().decode("utf-8-sig") if upload is not None else text
             summary = _intake.import_bibtex(log, body, tags=[t.strip() for t in tags.split(",") if t.strip()])
-            st.success(f"BibTeX imported: {summary}.")
-            link("library", "Open the library")
+            _clear_forms()
+            st.session_state["flash"] = f"BibTeX imported: {summary}."
+            st.rerun()
 
 
 def render() -> None:
@@ -107,7 +166,9 @@ def render() -> None:
     st.title("Log a paper")
     flash()
     log = log_or_stop()
+    _last_saved(log)
     _fulltext.upload_outcome()
+    _incomplete(log)
     by_arxiv, by_pdf, by_hand, by_bibtex = st.tabs(["arXiv", "PDF", "By hand", "BibTeX"])
     with by_arxiv:
         _arxiv(log)

@@ -10,6 +10,7 @@ import paperzoo
 import reading
 
 from . import _fulltext, resources
+from ._markdown import safe_markdown
 from .common import ProgressEmbedder, guarded, library_page, link, one_line
 
 
@@ -34,18 +35,28 @@ def _filters(papers: list[dict[str, Any]]) -> dict[str, Any]:
     return {"tag": tag, "status": status, "year_min": year_min, "year_max": year_max, "k": k}
 
 
+#: Result titles read as links: larger, in the theme's link colour, underlined on hover.
+RESULT_CSS = """<style>
+.st-key-search_results [data-testid="stPageLink-NavLink"] p {
+  font-size: 1.1rem; font-weight: 600; color: var(--st-link-color, #0068c9); }
+.st-key-search_results [data-testid="stPageLink-NavLink"]:hover p { text-decoration: underline; }
+</style>"""
+
+
 def _show(hits: list[dict[str, Any]], papers: dict[int, dict[str, Any]], key: str) -> None:
     if not hits:
         st.info("No paper matches.")
         return
+    st.html(RESULT_CSS)
+    results = st.container(key="search_results")
     for rank, hit in enumerate(hits, 1):
         paper = papers.get(hit["id"], {})
-        with st.container(border=True):
+        with results, st.container(border=True):
             c1, c2 = st.columns([6, 1])
             with c1:
                 link("paper", f"{rank}. {hit['title']} ({hit.get('year') or '—'})", id=hit["id"])
                 if hit.get("snippet"):
-                    st.caption(hit["snippet"])
+                    st.caption(safe_markdown(hit["snippet"]))
                 tags = paper.get("tags", [])
                 st.markdown(f"score `{hit['score']:.4f}`" + ("  ·  " + " ".join(f"`{t}`" for t in tags) if tags else ""))
             if c2.button("More like this", key=f"{key}_{hit['id']}"):

@@ -43,6 +43,27 @@ def tags_over_time(papers: list[dict[str, Any]], top: int = 8) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["month", "tag", "papers"])
 
 
+#: Calendar x labels: a week column is labelled with its month's name when the month starts in that week.
+MONTH_LABEL = ("toNumber(slice(datum.value, 8, 10)) <= 7 ? ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', "
+               "'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][toNumber(slice(datum.value, 5, 7)) - 1] : ''")
+
+
+def map_colours(papers: list[dict[str, Any]], highlight: str | None = None, top: int = 8) -> dict[int, str]:
+    """The colour group of each paper on the map: with ``highlight``, whether it carries that tag; otherwise its
+    most telling tag, the least common of its tags among the library's ``top`` tags that not every paper shares
+    (``architecture`` on most papers says less than ``nas``), so all of a paper's tags count, not its first."""
+    if highlight:
+        return {p["id"]: highlight if highlight in p.get("tags", []) else "other" for p in papers}
+    counts = Counter(t for p in papers for t in set(p.get("tags", [])))
+    useful = [t for t, n in counts.most_common() if n < len(papers) or len(counts) == 1][:top]
+    out = {}
+    for p in papers:
+        mine = [t for t in p.get("tags", []) if t in useful]
+        out[p["id"]] = min(mine, key=lambda t: (counts[t], t)) if mine else ("(untagged)" if not p.get("tags")
+                                                                             else "(other tags)")
+    return out
+
+
 def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
@@ -77,35 +98,47 @@ def _habit(stats: dict[str, Any], goal: float, today: dt.date) -> None:
 
     st.markdown("**Reading calendar** (last 12 months)")
     cal = calendar_frame(per_day, today)
+    top = max(int(cal["papers"].max()), 1)
     heat = alt.Chart(cal).mark_rect(cornerRadius=2).encode(
-        x=alt.X("week:O", title=None, axis=alt.Axis(labels=False, ticks=False)),
+        x=alt.X("week:O", title=None, axis=alt.Axis(labelExpr=MONTH_LABEL, labelAngle=0, ticks=False,
+                                                    labelOverlap=False, labelPadding=4, domain=False)),
         y=alt.Y("weekday:O", sort=["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], title=None),
-        color=alt.Color("papers:Q", scale=alt.Scale(scheme="greens"), legend=alt.Legend(title="papers")),
+        color=alt.Color("papers:Q", scale=alt.Scale(scheme="greens", domain=[0, top]),
+                        legend=alt.Legend(title="papers", orient="bottom", direction="horizontal",
+                                          gradientLength=160, values=sorted({0, top}), format="d", labelOffset=2)),
         tooltip=["date", "papers"],
-    ).properties(height=160)
-    st.altair_chart(heat, width="stretch")
+    ).properties(height=7 * 20, padding={"left": 5, "right": 15, "top": 5, "bottom": 5})
+    st.altair_chart(heat, width="stretch", height=7 * 20 + 110)  # rows of 20 px, then month labels and legend
 
 
 def _map(log: reading.Log, papers: list[dict[str, Any]]) -> None:
     st.subheader("Map of the library")
     st.caption("Each dot is a paper, placed by its embedding (first two principal components), coloured by its "
-               "first tag.")
+               "most telling tag (the rarest of its tags among the library's common ones), or by one tag you pick.")
     if len(papers) < 3:
         st.caption("Log at least three papers to draw the map.")
         return
     if not st.toggle("Draw the map", key="stats_map", help="Embeds every paper the first time (slow for big logs)."):
         return
+    all_tags = sorted({t for p in papers for t in p.get("tags", [])})
+    highlight = st.selectbox("Colour by", all_tags, index=None, placeholder="each paper's most telling tag",
+                             key="stats_map_tag")
     with guarded("Cannot draw the map: "), st.spinner("Embedding the library…"):
         data = resources.embedding_map(log)
         by_id = {p["id"]: p for p in papers}
+        colours = map_colours(papers, highlight)
         rows = []
         for pid, (x, y) in zip(data["ids"], data["xy"]):
             p = by_id.get(pid)
             if p is not None:
-                rows.append({"x": float(x), "y": float(y), "title": p["title"],
-                             "tag": (p.get("tags") or ["(untagged)"])[0]})
+                rows.append({"x": float(x), "y": float(y), "title": p["title"], "colour": colours[pid],
+                             "tags": ", ".join(p.get("tags", [])) or "—"})
+        colour = alt.Color("colour:N", title=highlight or "tag")
+        if highlight:
+            colour = alt.Color("colour:N", title="tag", scale=alt.Scale(domain=[highlight, "other"],
+                                                                        range=["#d62728", "#c7ccd1"]))
         chart = alt.Chart(pd.DataFrame(rows)).mark_circle(size=60, opacity=0.8).encode(
-            x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None), color="tag:N", tooltip=["title", "tag"],
+            x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None), color=colour, tooltip=["title", "tags"],
         ).properties(height=420).interactive()
         st.altair_chart(chart, width="stretch")
 

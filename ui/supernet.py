@@ -12,6 +12,7 @@ import streamlit as st
 import reading
 
 from . import resources
+from ._display import table as display_table
 from .common import flash, guarded, log_or_stop, one_line
 
 
@@ -109,15 +110,23 @@ def _results(log: reading.Log) -> None:
     st.caption(f"{len(cands)} scored candidates · " + ", ".join(f"{k}: {v}" for k, v in summary.items()
                                                                   if k != "history" and v is not None))
     dots = alt.Chart(frame).mark_circle(size=60).encode(
-        x=alt.X("MACs (M):Q", scale=alt.Scale(zero=False)), y=alt.Y("score:Q", scale=alt.Scale(zero=False)),
+        x=alt.X("MACs (M):Q", scale=alt.Scale(zero=False, padding=24)),
+        y=alt.Y("score:Q", title="score (top-1 %)", scale=alt.Scale(zero=False, padding=24)),
         color=alt.Color("Pareto:N", scale=alt.Scale(domain=[True, False], range=["#d62728", "#9aa5b1"])),
         tooltip=["arch", "MACs (M)", "score", "latency (ms)"])
     line = alt.Chart(frame[frame["Pareto"]].sort_values("MACs (M)")).mark_line(color="#d62728").encode(
         x="MACs (M):Q", y="score:Q")
     st.altair_chart((line + dots).interactive(), width="stretch")
-    st.dataframe(frame.sort_values("score", ascending=False), hide_index=True)
-    if summary.get("history"):
-        st.line_chart(pd.DataFrame({"best score": summary["history"]}), x_label="iteration")
+    st.dataframe(display_table(frame.sort_values("score", ascending=False)), hide_index=True)
+    history = [float(v) for v in summary.get("history") or [] if v is not None]
+    if history:
+        frame = pd.DataFrame({"iteration": range(1, len(history) + 1), "best score": history})
+        chart = alt.Chart(frame, title="Best score after each search iteration").mark_line(point=True).encode(
+            x=alt.X("iteration:Q", title="iteration", axis=alt.Axis(tickMinStep=1, format="d"),
+                    scale=alt.Scale(domain=[1, max(len(history), 2)])),
+            y=alt.Y("best score:Q", title="best score (top-1 %)", scale=alt.Scale(zero=False)),
+            tooltip=["iteration", "best score"])
+        st.altair_chart(chart, width="stretch")
 
 
 def render() -> None:
@@ -144,6 +153,6 @@ def render() -> None:
         latency = _latency(log, arch, channel_search)
         if latency is not None:
             st.metric("Latency (lookup table)", f"{latency:.2f} ms")
-    st.dataframe(_blocks(arch, table), hide_index=True)
+    st.dataframe(_blocks(arch, table), hide_index=True, height=35 * 21 + 3)  # all 20 blocks, no scrolling
     with guarded():
         _results(log)

@@ -12,6 +12,7 @@ import paperzoo
 import reading
 
 from . import _zoo, resources
+from ._display import table
 from .common import flash, guarded, link, log_or_stop, one_line
 
 
@@ -42,14 +43,15 @@ def _figures(log: reading.Log, card: Any) -> None:
     st.markdown("**Claimed vs ours** (counted params/MACs; measured accuracy and speed)")
     rows = [c.to_dict() for c in paperzoo.compare(card.name, results)]
     if rows:
-        st.dataframe(rows, hide_index=True)
+        st.dataframe(table(rows), hide_index=True)
     c1, c2 = st.columns(2)
     c1.metric("Params (counted)", f"{card.params / 1e6:.2f} M" if card.params else "—")
     c2.metric("MACs at 224² (counted)", f"{card.macs / 1e9:.3f} G" if card.macs else "—")
     st.markdown("**Weights**")
     weights = _zoo.weights_rows(card)
     if weights:
-        st.dataframe(weights, hide_index=True, column_config={"cached": st.column_config.CheckboxColumn("cached")})
+        st.dataframe(table(weights), hide_index=True,
+                     column_config={"cached": st.column_config.CheckboxColumn("cached")})
         missing = [w for w in weights if not w["cached"]]
         if missing:
             st.caption("Not cached yet: they download on first `zoo.load(..., weights=...)`. Offline, put the file "
@@ -58,8 +60,8 @@ def _figures(log: reading.Log, card: Any) -> None:
         st.caption("No released weights for this model.")
     st.markdown("**Stored results**")
     if results:
-        st.dataframe([{k: r[k] for k in ("metric", "value", "weights", "source", "measured_at")} for r in results],
-                     hide_index=True)
+        st.dataframe(table([{k: r[k] for k in ("metric", "value", "weights", "source", "measured_at")}
+                            for r in results]), hide_index=True)
     else:
         st.caption(f"None yet. Run a benchmark below or `python -m zoo bench {card.name} --store`.")
 
@@ -68,13 +70,21 @@ def _benchmark(log: reading.Log, names: list[str], default: str) -> None:
     import zoo
 
     st.subheader("Run a benchmark")
+    if st.session_state.get("zb_card") != default:  # another card was picked: benchmark that one, not the last
+        st.session_state["zb_card"] = default
+        st.session_state["zb_models"] = [default]
     with st.form("zoo_bench"):
-        chosen = st.multiselect("Models", names, default=[default], key="zb_models")
+        chosen = st.multiselect("Models", names, key="zb_models")
         c1, c2, c3 = st.columns(3)
         batches = c1.multiselect("Batch sizes", [1, 8, 32], default=[1], key="zb_batches")
         optimized = c2.toggle("zoo.optimize (BN folded, fused)", value=False, key="zb_opt")
         iters = c3.number_input("Timed iterations", 2, 200, 10, key="zb_iters")
         go = st.form_submit_button("Benchmark on this machine", type="primary")
+    done = st.session_state.pop("zb_done", None)
+    if done:  # the last run's outcome, shown after the rerun that refreshed the card's stored results
+        st.success(done["message"])
+        for line in done["problems"]:
+            st.warning(line)
     if not go:
         return
     if not chosen or not batches:
@@ -82,20 +92,26 @@ def _benchmark(log: reading.Log, names: list[str], default: str) -> None:
         return
     jobs = [(m, b) for m in chosen for b in batches]
     bar = st.progress(0.0, text="Starting…")
-    results = []
+    results, problems = [], []
     for i, (model, batch) in enumerate(jobs):
         bar.progress(i / len(jobs), text=f"{model} at batch {batch} ({i + 1}/{len(jobs)})")
         try:
             for r in zoo.benchmark(model, batch_sizes=(batch,), optimized=(optimized,), iters=int(iters), warmup=2,
                                    memory=False, progress=False):
                 if r.skipped:
-                    st.warning(f"{model}: {r.skipped}")
+                    problems.append(f"{model}: {r.skipped}")
                 results.append(r)
         except Exception as err:  # one model failing must not stop the others, nor show a traceback
-            st.error(f"{model}: {one_line(err)}")
+            problems.append(f"{model}: {one_line(err)}")
     bar.progress(1.0, text="Done")
     stored = paperzoo.store_bench(log, results)  # the rule `zoo bench --store` follows too
-    st.success(f"Stored {stored} measured figures in the log.")
+    if not stored:
+        for line in problems:
+            st.error(line)
+        return
+    st.session_state["zb_done"] = {"message": f"Stored {stored} measured figures for {', '.join(chosen)} in the log "
+                                              f"(batch {', '.join(map(str, batches))}).", "problems": problems}
+    st.rerun()
 
 
 def _evaluate(log: reading.Log, card: Any) -> None:
@@ -130,6 +146,10 @@ def _evaluate(log: reading.Log, card: Any) -> None:
                "(stored in the log).")
 
 
+#: Labelled ticks of the log MACs axis (G): 1-2-5 steps, so a narrow range is not crowded with labels.
+LOG_TICKS = [m * 10.0 ** e for e in range(-3, 3) for m in (1, 2, 5)]
+
+
 def _plots(cards: list[Any], results: list[dict[str, Any]]) -> None:
     st.subheader("Accuracy and latency against MACs")
     points = _zoo.plot_points(cards, results)
@@ -145,18 +165,22 @@ def _plots(cards: list[Any], results: list[dict[str, Any]]) -> None:
             if sub.empty:
                 st.caption("Nothing measured yet." if metric.startswith("latency") else "No claims.")
                 continue
+            lo, hi = float(sub["MACs (G)"].min()), float(sub["MACs (G)"].max())
+            x_scale = alt.Scale(type="log", nice=False, domain=[lo / 1.5, hi * 1.5])  # not out to the next decade
+            ticks = [t for t in LOG_TICKS if lo / 1.5 <= t <= hi * 1.5] or [round(lo, 3)]
             dots = alt.Chart(sub).mark_point(size=80).encode(
-                x=alt.X("MACs (G):Q", scale=alt.Scale(type="log")), y=alt.Y("value:Q", title=metric,
-                                                                            scale=alt.Scale(zero=False)),
+                x=alt.X("MACs (G):Q", scale=x_scale, axis=alt.Axis(format="~g", values=ticks)),
+                y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False), axis=alt.Axis(format=",.4~g")),
                 color="family:N", shape="kind:N",
                 fill=alt.condition(alt.datum.kind == "measured", "family:N", alt.value("transparent")),
-                tooltip=["model", "kind", "MACs (G)", "value"],
+                tooltip=["model", "kind", alt.Tooltip("MACs (G):Q", format=".3~g"),
+                         alt.Tooltip("value:Q", title=metric, format=",.4~g")],
             )
             fronts = pd.DataFrame([p for kind in ("claimed", "measured")
                                    for p in _zoo.pareto([q for q in points if q["metric"] == metric
                                                          and q["kind"] == kind], higher)])
             line = alt.Chart(fronts).mark_line(strokeDash=[4, 3], color="gray").encode(
-                x="MACs (G):Q", y="value:Q", detail="kind:N")
+                x=alt.X("MACs (G):Q", scale=x_scale), y="value:Q", detail="kind:N")
             st.altair_chart((line + dots).interactive(), width="stretch")
 
 
@@ -175,7 +199,7 @@ def render() -> None:
     results = log.results()
     st.caption(f"{len(cards)} registered models. Params and MACs are counted with torch.utils.flop_counter "
                "(MACs = FLOPs / 2) at 1×3×224×224.")
-    st.dataframe(_zoo.card_rows(cards, results), hide_index=True, key="zoo_table")
+    st.dataframe(table(_zoo.card_rows(cards, results)), hide_index=True, key="zoo_table")
 
     wanted = st.query_params.get("model")
     default = wanted if wanted in names else names[0]
