@@ -10,7 +10,7 @@ from typing import Iterator
 import click
 
 import zoo
-from reading import open_log
+from reading import check_writable, default_db_path, log_files, open_log, write_atomic
 
 from ._bench_results import store_bench, store_eval
 from ._claims import Comparison, compare
@@ -67,12 +67,14 @@ def bench_cmd(names: tuple[str, ...], device: str, batches: tuple[int, ...], dty
     Example: zoo bench "shufflenet_v2*" --batch 1 --batch 32 --dtype fp32 --dtype bf16 --store
     """
     optimized = {"eager": (False,), "optimized": (True,), "both": (False, True)}[mode]
+    if output is not None:  # before minutes of benchmarking, not after
+        check_writable(output, protect=log_files(db or default_db_path()))
     results = zoo.benchmark(list(names), device=device, batch_sizes=batches or (1, 32), dtypes=dtypes or ("fp32",),
                             optimized=optimized, compile=use_compile, warmup=warmup, iters=iters, max_time=max_time,
                             weights=weights, input_size=_input_size(input_size))
     text = zoo.format_results(results, fmt)
     if output is not None:
-        zoo.atomic_write_text(output, text if text.endswith("\n") else text + "\n")
+        write_atomic(output, text if text.endswith("\n") else text + "\n", protect=log_files(db or default_db_path()))
         echo(f"wrote {len(results)} results to {output}", err=True)
     else:
         echo(text)

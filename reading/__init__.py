@@ -12,10 +12,11 @@ from ._config import ENV_VAR, default_db_path
 from ._errors import InvalidArxivId, InvalidInput, LogBusy, LogDamaged, PaperNotFound, ReadingError, database_error
 from ._fulltext import ImportReport, PdfAddResult, library_dir
 from ._ids import normalise_title, parse_arxiv_id, parse_doi
-from ._export import log_files, write_atomic
+from ._export import check_writable, log_files, write_atomic
 from ._intake import summary as import_summary
 from ._log import STATUSES, AddResult, Log, open_log
 from ._pdf import EncryptedPdf, PdfError
+from ._types import Note, Paper, Read
 
 __all__ = [
     "AddResult",
@@ -27,11 +28,15 @@ __all__ = [
     "Log",
     "LogBusy",
     "LogDamaged",
+    "Note",
+    "Paper",
     "PaperNotFound",
     "PdfAddResult",
     "PdfError",
+    "Read",
     "ReadingError",
     "STATUSES",
+    "check_writable",
     "database_error",
     "default_db_path",
     "import_summary",

@@ -24,15 +24,15 @@ _CONFERENCE = re.compile(
 )
 
 
-def log_files(log: Log) -> list[Path]:
-    """What makes up ``log`` on disk (the database, its WAL, shared-memory and journal files, its PDF folder):
-    never an export target."""
-    if str(log.path) == ":memory:":
+def log_files(log: Log | Path | str) -> list[Path]:
+    """What makes up a log on disk (the database, its WAL, shared-memory and journal files, its PDF folder): never
+    an export target. ``log`` is a :class:`Log` or the path of its file."""
+    path = Path(log.path if isinstance(log, Log) else log)
+    if str(path) == ":memory:":
         return []
     from ._fulltext import library_dir
 
-    return [log.path, *(log.path.with_name(log.path.name + s) for s in ("-wal", "-shm", "-journal")),
-            library_dir(log.path)]
+    return [path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal")), library_dir(path)]
 
 
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
@@ -73,6 +73,42 @@ def _umask() -> int:
     return mask
 
 
+def check_writable(path: Path, *, protect: Iterable[Path | str] = ()) -> None:
+    """Fail now, before a long computation, if :func:`write_atomic` could not write ``path`` later: a protected
+    target, a folder, or a place that cannot hold a new file (tried with a temporary file, removed at once).
+
+    Raises:
+        InvalidInput: one line, as :func:`write_atomic` would raise it.
+    """
+    path = Path(path).expanduser()
+    check_target(path, protect)
+    real = path.resolve() if path.is_symlink() else path
+    if real.is_dir():
+        raise InvalidInput(f"cannot write {path}: it is a folder")
+    if real.exists() and not real.is_file():
+        return  # a pipe or a device: written through
+    try:
+        real.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as err:
+        raise InvalidInput(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def write_atomic(path: Path, text: str, *, protect: Iterable[Path | str] = ()) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: readers never see half a file.
 
@@ -111,6 +147,7 @@ def write_atomic(path: Path, text: str, *, protect: Iterable[Path | str] = ()) -
             os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
             os.fsync(fh.fileno())
         os.replace(tmp, real)
+        _fsync_dir(real.parent)  # the rename itself survives a crash
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
         raise InvalidInput(f"cannot write {path}: {err.strerror or err}") from None
