@@ -13,6 +13,7 @@ The index is derived from the log and lives beside its database (`<db stem>.inde
 
 Importing this package is light: numpy only; faiss and sentence-transformers load when first needed.
 """
+from ._caches import clear_caches
 from ._embed import (
     DEFAULT_MODEL,
     MODEL_ENV,
@@ -25,6 +26,7 @@ from ._embed import (
 )
 from ._errors import SearchIndexError
 from ._passages import mark_matches, passages_dir, sync_passages
+from ._protocol import PaperLog
 from ._search import MODES, SearchError, reindex, related, search, vectors
 from ._store import index_dir
 from ._sync import SyncReport, sync
@@ -36,10 +38,12 @@ __all__ = [
     "MODES",
     "Embedder",
     "HashEmbedder",
+    "PaperLog",
     "SearchError",
     "SearchIndexError",
     "SentenceTransformerEmbedder",
     "SyncReport",
+    "clear_caches",
     "get_embedder",
     "index_dir",
     "mark_matches",

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _store
 from ._embed import Embedder
+from ._protocol import PaperLog
 
 #: Candidate states that are embedded: waiting ones (ranked) and skipped ones (classifier negatives).
 STATES = ("new", "skipped")
@@ -30,7 +31,7 @@ _READ: dict[str, tuple[Any, _store.CandidateVectors, str]] = {}
 _LOCK = threading.Lock()
 
 
-def checked(log: Any, folder: Path, embedder: Embedder) -> int | None:
+def checked(log: PaperLog, folder: Path, embedder: Embedder) -> int | None:
     """The number of embedded candidates if nothing changed since this process last brought them up to date, else
     None (compare again). Costs one read of the log and one `stat`."""
     seen = _CHECKED.get((str(log.path), embedder.name))
@@ -39,7 +40,7 @@ def checked(log: Any, folder: Path, embedder: Embedder) -> int | None:
     return seen[1] if seen[0] == (log.candidates_version(), _store.candidates_signature(folder)) else None
 
 
-def sync_locked(log: Any, folder: Path, embedder: Embedder, report: Any, *, full: bool = False,
+def sync_locked(log: PaperLog, folder: Path, embedder: Embedder, report: Any, *, full: bool = False,
                 progress: bool | None = None, chunk_size: int = 256, batch_size: int = 32
                 ) -> _store.CandidateVectors:
     """Embed the candidates whose text is new or changed, drop those gone from the log; the caller holds the lock.
@@ -91,7 +92,7 @@ def saved_vectors(folder: Path, embedder: Embedder) -> _store.CandidateVectors:
     return vectors
 
 
-def vectors_for(log: Any, folder: Path, embedder: Embedder, ids: list[int]) -> np.ndarray:
+def vectors_for(log: PaperLog, folder: Path, embedder: Embedder, ids: list[int]) -> np.ndarray:
     """Vectors of candidates `ids` (rows in that order): saved ones, and any not saved yet (another process was
     syncing) embedded here without saving."""
     saved = saved_vectors(folder, embedder)

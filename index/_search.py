@@ -14,6 +14,7 @@ import numpy as np
 from . import _fusion, _store, _vectors
 from ._embed import Embedder, get_embedder
 from ._errors import SearchIndexError
+from ._protocol import PaperLog
 from ._sync import logger, sync
 
 MODES = ("hybrid", "dense", "keyword")
@@ -24,6 +25,8 @@ _WORD = re.compile(r"\w{3,}", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _LOADED: dict[tuple[str, str], Any] = {}
 _LOADED_LOCK = threading.Lock()
+#: "The caller has not synced yet" (None means: synced, and no index is usable).
+_SYNC: Any = object()
 
 
 class SearchError(SearchIndexError):
@@ -45,13 +48,13 @@ def _read_loaded(folder: Any) -> tuple[Any, dict[str, Any]] | None:
         return _LOADED[key]
 
 
-def _synced(log: Any, embedder: Embedder) -> tuple[Any, dict[str, Any]] | None:
+def synced(log: PaperLog, embedder: Embedder, *, progress: bool | None = None) -> tuple[Any, dict[str, Any]] | None:
     """Sync pending papers and candidates, then the committed (FAISS index, its manifest), cached per generation;
-    None if no index is usable. Treat both as read-only.
+    None if no index is usable. Treat both as read-only. Each search, related() and inbox rank() calls it once.
 
     A corrupt index found here is rebuilt at once (unless another process is writing it).
     """
-    sync(log, embedder=embedder, wait=False)
+    sync(log, embedder=embedder, wait=False, progress=progress)
     folder = _store.index_dir(log.path)
     try:
         return _read_loaded(folder)
@@ -65,13 +68,13 @@ def _synced(log: Any, embedder: Embedder) -> tuple[Any, dict[str, Any]] | None:
         return None
 
 
-def _synced_index(log: Any, embedder: Embedder) -> Any | None:
-    """Sync, then the committed FAISS index, or None if none is usable (see `_synced`)."""
-    loaded = _synced(log, embedder)
+def _synced_index(log: PaperLog, embedder: Embedder) -> Any | None:
+    """Sync, then the committed FAISS index, or None if none is usable (see `synced`)."""
+    loaded = synced(log, embedder)
     return None if loaded is None else loaded[0]
 
 
-def vectors(log: Any, *, embedder: Embedder | None = None) -> tuple[np.ndarray, np.ndarray]:
+def vectors(log: PaperLog, *, embedder: Embedder | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The papers' stored embeddings after a sync: (paper ids, (n, dim) float32 unit rows), in the same order.
 
     Syncs first as a search does (without waiting for another writer: then the last saved index answers). Empty
@@ -92,14 +95,15 @@ def _check(query: str, k: int, mode: str) -> None:
         raise SearchError("k must be at least 1")
 
 
-def _allowed(log: Any, filters: dict[str, Any]) -> set[int] | None:
+def _allowed(log: PaperLog, filters: dict[str, Any]) -> set[int] | None:
     active = {key: value for key, value in filters.items() if value is not None}
     return log.filter_ids(**active) if active else None
 
 
-def _dense(log: Any, embedder: Embedder, vector: np.ndarray | None, query: str, depth: int,
-           allowed: set[int] | None, exclude: int | None = None) -> list[tuple[int, float]]:
-    index = _synced_index(log, embedder)
+def _dense(log: PaperLog, embedder: Embedder, vector: np.ndarray | None, query: str, depth: int,
+           allowed: set[int] | None, exclude: int | None = None, index: Any = _SYNC) -> list[tuple[int, float]]:
+    if index is _SYNC:  # not synced by the caller yet
+        index = _synced_index(log, embedder)
     if index is None or index.ntotal == 0:
         return []
     if vector is None:
@@ -109,7 +113,7 @@ def _dense(log: Any, embedder: Embedder, vector: np.ndarray | None, query: str, 
     return [(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0 and i != exclude][:depth]
 
 
-def _keyword(log: Any, query: str, depth: int, allowed: set[int] | None, exclude: int | None = None
+def _keyword(log: PaperLog, query: str, depth: int, allowed: set[int] | None, exclude: int | None = None
              ) -> list[tuple[int, float]]:
     extra = 1 if exclude is not None else 0
     hits = log.keyword_search(query, k=depth + extra, ids=allowed)
@@ -128,7 +132,7 @@ def _snippet(abstract: str, query: str, width: int = 200) -> str:
     return best if len(best) <= width else best[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _results(log: Any, ranked: Sequence[tuple[int, float]], query: str) -> list[dict[str, Any]]:
+def _results(log: PaperLog, ranked: Sequence[tuple[int, float]], query: str) -> list[dict[str, Any]]:
     if not ranked:
         return []
     papers = {p["id"]: p for p in log.papers(ids=[pid for pid, _ in ranked])}
@@ -144,15 +148,15 @@ def _results(log: Any, ranked: Sequence[tuple[int, float]], query: str) -> list[
     return out
 
 
-def _rank(log: Any, query: str, k: int, mode: str, embedder: Embedder | None, allowed: set[int] | None,
+def _rank(log: PaperLog, query: str, k: int, mode: str, embedder: Embedder | None, allowed: set[int] | None,
           vector: np.ndarray | None = None, exclude: int | None = None,
-          fusion: tuple[str, float] | None = None) -> list[tuple[int, float]]:
+          fusion: tuple[str, float] | None = None, index: Any = _SYNC) -> list[tuple[int, float]]:
     if allowed is not None and not allowed:
         return []
     depth = k if mode != "hybrid" else max(MIN_DEPTH, 5 * k)
     dense = keyword = []
     if mode in ("dense", "hybrid"):
-        dense = _dense(log, embedder or get_embedder(log=log), vector, query, depth, allowed, exclude)
+        dense = _dense(log, embedder or get_embedder(log=log), vector, query, depth, allowed, exclude, index)
     if mode in ("keyword", "hybrid"):
         keyword = _keyword(log, query, depth, allowed, exclude)
     if mode == "dense":
@@ -162,7 +166,7 @@ def _rank(log: Any, query: str, k: int, mode: str, embedder: Embedder | None, al
     return _fusion.fuse(dense, keyword, fusion)[:k]
 
 
-def search(log: Any, query: str, k: int = 10, *, mode: str = "hybrid", tag: str | None = None,
+def search(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybrid", tag: str | None = None,
            status: str | None = None, year_min: int | None = None, year_max: int | None = None,
            read_since: str | None = None, read_until: str | None = None, embedder: Embedder | None = None,
            fusion: tuple[str, float] | None = None, fulltext: bool = False) -> list[dict[str, Any]]:
@@ -192,7 +196,7 @@ def search(log: Any, query: str, k: int = 10, *, mode: str = "hybrid", tag: str 
     return _results(log, _rank(log, query, int(k), mode, embedder, allowed, fusion=fusion), query)
 
 
-def related(log: Any, ref: Any, k: int = 10, *, mode: str = "hybrid", tag: str | None = None,
+def related(log: PaperLog, ref: Any, k: int = 10, *, mode: str = "hybrid", tag: str | None = None,
             status: str | None = None, year_min: int | None = None, year_max: int | None = None,
             embedder: Embedder | None = None, fusion: tuple[str, float] | None = None) -> list[dict[str, Any]]:
     """Papers of the log most like paper `ref` (row id, arXiv id or DOI), itself excluded; best first.
@@ -205,15 +209,15 @@ def related(log: Any, ref: Any, k: int = 10, *, mode: str = "hybrid", tag: str |
     text = dict(log.index_texts([pid])).get(pid) or paper.get("title", "")
     _check(text, k, mode)
     allowed = _allowed(log, {"tag": tag, "status": status, "year_min": year_min, "year_max": year_max})
-    vector = None
+    vector, index = None, _SYNC
     if mode != "keyword":
         embedder = embedder or get_embedder(log=log)
-        index = _synced_index(log, embedder)
+        index = _synced_index(log, embedder)  # the one sync of this call: _rank reuses the index
         vector = _vectors.vector_of(index, pid) if index is not None else None
-    ranked = _rank(log, text, int(k), mode, embedder, allowed, vector=vector, exclude=pid, fusion=fusion)
+    ranked = _rank(log, text, int(k), mode, embedder, allowed, vector=vector, exclude=pid, fusion=fusion, index=index)
     return _results(log, ranked, paper.get("title", ""))
 
 
-def reindex(log: Any, full: bool = False, *, embedder: Embedder | None = None, progress: bool | None = None) -> Any:
+def reindex(log: PaperLog, full: bool = False, *, embedder: Embedder | None = None, progress: bool | None = None) -> Any:
     """Sync the index now and wait for any other writer; `full` re-embeds every paper. Returns the `SyncReport`."""
     return sync(log, embedder=embedder, full=full, wait=True, progress=progress)

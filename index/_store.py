@@ -34,6 +34,9 @@ LOCK = "lock"
 CHUNKS = "chunks"
 CANDIDATES = "inbox-vectors.npz"
 
+#: The inbox candidates' saved vectors: candidate id -> (hash of the text it was embedded from, unit float32 row).
+CandidateVectors = dict[int, tuple[str, np.ndarray]]
+
 logger = logging.getLogger("index")
 
 
@@ -42,9 +45,29 @@ class CorruptIndex(Exception):
 
 
 def index_dir(db_path: str | os.PathLike[str]) -> Path:
-    """The index folder beside a database file: `/x/reading.db` -> `/x/reading.index/`."""
+    """The index folder beside a database file: `/x/reading.db` -> `/x/reading.index/`.
+
+    An in-memory log (`:memory:`) gets a temporary folder of this process (removed when it exits), never a
+    `:memory:.index/` in the working directory.
+    """
+    if str(db_path) == ":memory:":
+        return _memory_index_dir()
     db = Path(db_path)
     return db.with_name(db.stem + ".index")
+
+
+_MEMORY_DIR: list[Path] = []
+
+
+def _memory_index_dir() -> Path:
+    if not _MEMORY_DIR:
+        import atexit
+        import shutil
+
+        folder = Path(tempfile.mkdtemp(prefix="paper-zoo-memory-", suffix=".index"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _MEMORY_DIR.append(folder)
+    return _MEMORY_DIR[0]
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _candidates, _store, _vectors
 from ._embed import Embedder, get_embedder
+from ._protocol import PaperLog
 
 logger = logging.getLogger("index")
 
@@ -76,7 +77,7 @@ def _note(report: SyncReport, message: str) -> None:
     logger.warning(message)
 
 
-def is_fresh(log: Any, embedder: Embedder) -> bool:
+def is_fresh(log: PaperLog, embedder: Embedder) -> bool:
     """Cheap check, no lock and no model load: does the committed index match the log's data version and model?"""
     folder = _store.index_dir(log.path)
     try:
@@ -87,7 +88,7 @@ def is_fresh(log: Any, embedder: Embedder) -> bool:
         and manifest.get("data_version") == log.data_version()
 
 
-def sync(log: Any, *, embedder: Embedder | None = None, full: bool = False, wait: bool = True,
+def sync(log: PaperLog, *, embedder: Embedder | None = None, full: bool = False, wait: bool = True,
          verify: bool = False, progress: bool | None = None, chunk_size: int = CHUNK_SIZE, batch_size: int = 32,
          approx_threshold: int = _vectors.APPROX_THRESHOLD) -> SyncReport:
     """Bring the index beside `log.path` up to date with the log: its papers, then its inbox candidates.
@@ -147,7 +148,7 @@ def _current(folder: Any, embedder: Embedder, full: bool, report: SyncReport) ->
     return index, manifest
 
 
-def _sync_locked(log: Any, folder: Any, embedder: Embedder, full: bool, progress: bool | None, chunk_size: int,
+def _sync_locked(log: PaperLog, folder: Any, embedder: Embedder, full: bool, progress: bool | None, chunk_size: int,
                  batch_size: int, approx_threshold: int, report: SyncReport) -> SyncReport:
     index, manifest = _current(folder, embedder, full, report)
     version = log.data_version()  # read before the texts: a write after this makes the next sync look again

@@ -32,7 +32,8 @@ import numpy as np
 from . import _candidates, _store, _vectors
 from ._embed import Embedder, get_embedder
 from ._errors import SearchIndexError
-from ._sync import CHUNK_SIZE, sync
+from ._protocol import PaperLog
+from ._sync import CHUNK_SIZE
 
 RANKERS = ("fusion", "similarity", "classifier")
 #: Closest library papers averaged by the similarity ranker. On CSFCube (bench/inbox_quality.py --sweep) 3 gave the
@@ -108,7 +109,7 @@ def fuse(similarity: np.ndarray, classifier: np.ndarray | None) -> np.ndarray:
 # --- candidate vectors (embedded by the index's sync) and fitted classifiers (cached per process) --------------------
 
 
-def sync_candidates(log: Any, *, embedder: Embedder | None = None, progress: bool | None = None,
+def sync_candidates(log: PaperLog, *, embedder: Embedder | None = None, progress: bool | None = None,
                     batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """Embed the candidates not embedded yet (waiting and skipped ones) now; returns all their (ids, vectors).
 
@@ -128,12 +129,13 @@ def sync_candidates(log: Any, *, embedder: Embedder | None = None, progress: boo
     return ids, np.stack([vectors[int(i)][1] for i in ids]).astype(np.float32)
 
 
-def _library(log: Any, embedder: Embedder) -> tuple[np.ndarray, np.ndarray, str]:
+def _library(log: PaperLog, embedder: Embedder, progress: bool | None = None
+             ) -> tuple[np.ndarray, np.ndarray, str]:
     """(paper ids, vectors, generation) of the whole library, from the index after a normal sync (which embeds the
     candidates too). The generation names the index file, so it changes whenever a vector does."""
-    from ._search import _synced
+    from ._search import synced
 
-    loaded = _synced(log, embedder)
+    loaded = synced(log, embedder, progress=progress)
     if loaded is None or loaded[0].ntotal == 0:
         return np.zeros(0, np.int64), np.zeros((0, 0), np.float32), ""
     ids, vecs = _vectors.extract(loaded[0])
@@ -171,15 +173,15 @@ def _tag_scores(key: tuple[Any, ...], positives: np.ndarray, negatives: np.ndarr
 # --- ranking the inbox -----------------------------------------------------------------------------------------------
 
 
-def _tag_members(log: Any, lib_ids: np.ndarray) -> dict[str, np.ndarray]:
+def _tag_members(log: PaperLog, lib_ids: np.ndarray) -> dict[str, np.ndarray]:
     """Tag -> boolean mask over the library rows."""
     masks: dict[str, np.ndarray] = {}
-    for tag in log.stats(window_days=1)["tag_counts"]:
+    for tag in log.tags():
         masks[tag] = np.isin(lib_ids, np.fromiter(log.filter_ids(tag=tag), dtype=np.int64))
     return masks
 
 
-def rank(log: Any, *, tag: str | None = None, k: int = 20, ranker: str = "fusion",
+def rank(log: PaperLog, *, tag: str | None = None, k: int = 20, ranker: str = "fusion",
          embedder: Embedder | None = None, progress: bool | None = None) -> list[dict[str, Any]]:
     """The waiting candidates, best first.
 
@@ -201,8 +203,7 @@ def rank(log: Any, *, tag: str | None = None, k: int = 20, ranker: str = "fusion
     if int(k) < 1:
         raise InboxError("k must be at least 1")
     embedder = embedder or get_embedder(log=log)
-    sync(log, embedder=embedder, wait=False, progress=progress)  # papers and candidates, as a search does
-    lib_ids, lib_vecs, generation = _library(log, embedder)
+    lib_ids, lib_vecs, generation = _library(log, embedder, progress)  # syncs papers and candidates, once
     waiting = {c["id"]: c for c in log.candidates()}
     if not waiting:
         return []

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from . import _db
+from ._base import LogCore
 from ._errors import InvalidInput, ReadingError
 from ._fields import (
     _check_rating,
@@ -20,8 +21,8 @@ from ._fields import (
 )
 from ._ids import parse_arxiv_id, parse_doi
 
-if TYPE_CHECKING:
-    from ._log import Log
+
+_Self = TypeVar("_Self", bound="BulkMixin")
 
 
 def _lenient_year(value: Any) -> int | None:
@@ -32,7 +33,7 @@ def _lenient_year(value: Any) -> int | None:
         return None
 
 
-class BulkMixin:
+class BulkMixin(LogCore):
     """refresh, transaction, import_records."""
 
     def refresh(self, refs: Iterable[int | str] | None = None, *, client: Any = None,
@@ -77,27 +78,27 @@ class BulkMixin:
             bar.close()
         return report
 
-    def import_file(self: Log, path: Any, *, fmt: str | None = None, progress: bool = False) -> dict[str, Any]:
+    def import_file(self, path: Any, *, fmt: str | None = None, progress: bool = False) -> dict[str, Any]:
         """Import a BibTeX (Zotero too), arXiv JSONL snapshot, or our CSV/JSON export; format from the extension
         unless ``fmt`` is given. Returns ``{"added", "merged", "links", "errors"}``; see ``reading import``."""
         from ._intake import import_file
 
         return import_file(self, path, fmt=fmt, progress=progress)
 
-    def import_starter(self: Log) -> dict[str, Any]:
+    def import_starter(self) -> dict[str, Any]:
         """Load the bundled starter set (the papers behind the zoo, linked to its model names); idempotent."""
         from ._intake import import_starter
 
         return import_starter(self)
 
-    def export(self: Log, fmt: str, *, tag: str | None = None) -> str:
+    def export(self, fmt: str, *, tag: str | None = None) -> str:
         """The log (or papers with ``tag``) as ``bibtex``, ``json`` or ``csv`` text; re-imports to the same library."""
         from ._export import export_text
 
         return export_text(self, fmt, tag=tag)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Log]:
+    def transaction(self: _Self) -> Iterator[_Self]:
         """Group several writes into one transaction (all or nothing); calls inside it join it."""
         with self._lock, self._write():
             yield self

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _db
+from ._base import LogCore
+from ._types import Paper
 from ._errors import InvalidInput, PaperNotFound, ReadingError
 from ._fields import _check_rating, _check_status, _check_year, _clean_tags, now_iso, split_authors
 
 if TYPE_CHECKING:
-    from ._log import Log
     from ._pdf import PdfText
 
 #: Words per passage aimed at (passages of a page are 150-250 words; a page's last words join its last passage).
@@ -77,7 +78,7 @@ class PdfAddResult:
         message: a one-line note (offline arXiv, no text layer ...), or None.
     """
 
-    paper: dict[str, Any]
+    paper: Paper
     created: bool
     pdf: dict[str, Any]
     duplicate: bool = False
@@ -102,22 +103,22 @@ class ImportReport:
         return line
 
 
-class FulltextMixin:
+class FulltextMixin(LogCore):
     """add_pdf, attach_pdf, import_pdfs, pdfs, pdf_pages, pdf_file, fulltext_search, passage_texts (mixed into Log)."""
 
     # --- storage ----------------------------------------------------------------------------------------------
 
-    def library_dir(self: Log) -> Path:
+    def library_dir(self) -> Path:
         """Where this log keeps its PDFs."""
         if str(self.path) == ":memory:":
             raise InvalidInput("an in-memory log cannot hold PDFs; open a log file")
         return library_dir(self.path)
 
-    def pdf_file(self: Log, sha256: str) -> Path:
+    def pdf_file(self, sha256: str) -> Path:
         """The stored copy of the PDF with this hash."""
         return self.library_dir() / sha256[:2] / f"{sha256}.pdf"
 
-    def _store_file(self: Log, src: Path, sha256: str) -> bool:
+    def _store_file(self, src: Path, sha256: str) -> bool:
         """Copy ``src`` into the library (temp file + fsync + rename); False if an intact copy is already there."""
         target = self.pdf_file(sha256)
         if target.exists() and target.stat().st_size == src.stat().st_size:
@@ -136,7 +137,7 @@ class FulltextMixin:
             raise
         return True
 
-    def _forget_files(self: Log, shas: Iterable[str]) -> None:
+    def _forget_files(self, shas: Iterable[str]) -> None:
         """Delete stored PDFs no paper refers to any more (after the removal was committed)."""
         if str(self.path) == ":memory:":
             return
@@ -148,12 +149,12 @@ class FulltextMixin:
             with contextlib.suppress(OSError):
                 self.pdf_file(sha).parent.rmdir()  # only when empty
 
-    def _pdf_row(self: Log, row: dict[str, Any]) -> dict[str, Any]:
+    def _pdf_row(self, row: dict[str, Any]) -> dict[str, Any]:
         return {**row, "path": str(self.pdf_file(row["sha256"]))}
 
     # --- intake -----------------------------------------------------------------------------------------------
 
-    def _read_pdf(self: Log, path: Path, *, password: str | None, name: str | None,
+    def _read_pdf(self, path: Path, *, password: str | None, name: str | None,
                   on_page: Callable[[int, int], None] | None) -> tuple[str, PdfText]:
         from ._pdf import extract
 
@@ -162,7 +163,7 @@ class FulltextMixin:
         return file_sha256(path), extract(path, password=password, name=name, on_page=on_page)
 
     def add_pdf(
-        self: Log,
+        self,
         path: str | os.PathLike[str],
         *,
         title: str | None = None,
@@ -235,7 +236,7 @@ class FulltextMixin:
                                 needs_refresh=bool(aid) and not fetched, tags=tags_, note=note, status=status_,
                                 rating=rating_, messages=messages)
 
-    def _annotate(self: Log, pid: int, tags: list[str], note: str | None, status: str | None,
+    def _annotate(self, pid: int, tags: list[str], note: str | None, status: str | None,
                   rating: int | None) -> None:
         if tags:
             _db.insert_tags(self.conn, pid, tags)
@@ -251,7 +252,7 @@ class FulltextMixin:
         if changes or tags or note:
             _db.update_paper(self.conn, pid, {**changes, "updated_at": now_iso()})
 
-    def _commit_pdf(self: Log, src: Path, sha: str, name: str, doc: PdfText, fields: dict[str, Any], *,
+    def _commit_pdf(self, src: Path, sha: str, name: str, doc: PdfText, fields: dict[str, Any], *,
                     manual: list[str], needs_refresh: bool, tags: list[str], note: str | None, status: str | None,
                     rating: int | None, messages: list[str], paper_id: int | None = None) -> PdfAddResult:
         """Store the file, then the paper (new or merged) and the PDF's pages in one transaction."""
@@ -290,7 +291,7 @@ class FulltextMixin:
         return PdfAddResult(self._paper(pid), created, self._pdf_row({**row, "has_text": bool(row["has_text"])}),
                             message="; ".join(messages) or None)
 
-    def attach_pdf(self: Log, ref: int | str, path: str | os.PathLike[str], *, password: str | None = None,
+    def attach_pdf(self, ref: int | str, path: str | os.PathLike[str], *, password: str | None = None,
                    name: str | None = None, on_page: Callable[[int, int], None] | None = None) -> PdfAddResult:
         """Attach a PDF to a paper already in the log and store its text.
 
@@ -316,7 +317,7 @@ class FulltextMixin:
         return self._commit_pdf(src, sha, name, doc, {}, manual=[], needs_refresh=False, tags=[], note=None,
                                 status=None, rating=None, messages=messages, paper_id=pid)
 
-    def import_pdfs(self: Log, folder: str | os.PathLike[str], *, tags: Iterable[str] = (), fetch: bool = False,
+    def import_pdfs(self, folder: str | os.PathLike[str], *, tags: Iterable[str] = (), fetch: bool = False,
                     client: Any = None, progress: bool = False) -> ImportReport:
         """Log every PDF below ``folder`` (a Zotero storage folder, say), one transaction per file.
 
@@ -351,20 +352,20 @@ class FulltextMixin:
 
     # --- reading it back --------------------------------------------------------------------------------------
 
-    def pdfs(self: Log, ref: int | str) -> list[dict[str, Any]]:
+    def pdfs(self, ref: int | str) -> list[dict[str, Any]]:
         """The PDFs of a paper: sha256, file_name, size, page_count, has_text, added_at and path (stored copy)."""
         with self._lock:
             pid = self._resolve(ref)
             return [self._pdf_row(r) for r in _db.select_pdfs(self.conn, paper_id=pid)]
 
-    def pdf_pages(self: Log, sha256: str, first: int = 1, last: int | None = None) -> list[str]:
+    def pdf_pages(self, sha256: str, first: int = 1, last: int | None = None) -> list[str]:
         """The text of pages ``first``..``last`` (1-based, inclusive; default all) of a stored PDF."""
         with self._lock:
             if not _db.select_pdfs(self.conn, sha256=sha256):
                 raise PaperNotFound(f"no PDF {sha256[:12]} in the log")
             return _db.select_pages(self.conn, sha256, first, last)
 
-    def render_pdf_page(self: Log, sha256: str, page: int, *, scale: float = 1.5) -> Any:
+    def render_pdf_page(self, sha256: str, page: int, *, scale: float = 1.5) -> Any:
         """Page ``page`` (1-based) of a stored PDF rendered as a PIL image (``scale`` 1 = 72 dpi)."""
         from ._pdf import render_page
 
@@ -373,12 +374,12 @@ class FulltextMixin:
                 raise PaperNotFound(f"no PDF {sha256[:12]} in the log")
         return render_page(self.pdf_file(sha256), page, scale=scale)
 
-    def pages_version(self: Log) -> int:
+    def pages_version(self) -> int:
         """A counter that grows whenever a PDF is stored or removed (the passage index's staleness check)."""
         with self._lock:
             return _db.pages_version(self.conn)
 
-    def fulltext_search(self: Log, query: str, *, k: int = 10, ids: Iterable[int] | None = None
+    def fulltext_search(self, query: str, *, k: int = 10, ids: Iterable[int] | None = None
                         ) -> list[dict[str, Any]]:
         """BM25 over the pages of the stored PDFs: ``{"page_id", "paper_id", "sha256", "page", "score"}``, best
         first. Query words are quoted (FTS syntax is searched for, never parsed); pages with any word match."""
@@ -394,7 +395,7 @@ class FulltextMixin:
         return [{"page_id": gid, "paper_id": rows[gid][1], "sha256": rows[gid][2], "page": rows[gid][3],
                  "score": score} for gid, score in hits if gid in rows]
 
-    def passage_texts(self: Log, page_ids: Iterable[int] | None = None
+    def passage_texts(self, page_ids: Iterable[int] | None = None
                       ) -> list[tuple[int, int, str, int, str]]:
         """``(passage id, paper id, PDF sha256, page number, passage text)`` of the stored pages (all when None),
         by page; a passage id is ``page row id * PASSAGE_SLOTS + its number on the page``."""
@@ -406,12 +407,12 @@ class FulltextMixin:
                 out.append((passage_id(gid, n), pid, sha, page, passage))
         return out
 
-    def page_refs(self: Log) -> dict[int, int]:
+    def page_refs(self) -> dict[int, int]:
         """Page row id -> paper id for every page with a text layer (what the passage index is made of)."""
         with self._lock:
             return _db.page_refs(self.conn)
 
-    def paper_titles(self: Log, ids: Iterable[int]) -> dict[int, str]:
+    def paper_titles(self, ids: Iterable[int]) -> dict[int, str]:
         """Paper id -> title, for the given ids (a cheap read for the passage index)."""
         with self._lock:
             return _db.paper_titles(self.conn, list(ids))

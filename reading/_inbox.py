@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import _db
+from ._base import LogCore
+from ._types import Paper
 from ._errors import InvalidInput, PaperNotFound
 from ._fields import _clean_tags, now_iso, parse_date
 from ._ids import is_arxiv_id, parse_arxiv_id
@@ -38,7 +40,7 @@ def parse_age(value: int | str) -> int:
     return int(match.group(1)) * {"": 1, "d": 1, "w": 7, "m": 30}[match.group(2)]
 
 
-class InboxMixin:
+class InboxMixin(LogCore):
     """Candidates from arXiv: fetch, store, list, keep, skip and clear."""
 
     # --- settings -------------------------------------------------------------------------------------------------
@@ -192,7 +194,7 @@ class InboxMixin:
     # --- triage ---------------------------------------------------------------------------------------------------
 
     def keep_candidate(self, ref: int | str, *, tags: Iterable[str] = (), note: str | None = None
-                       ) -> dict[str, Any]:
+                       ) -> Paper:
         """Move a candidate into the log as a to-read paper (with ``tags`` and ``note``); returns the paper.
 
         A paper that reached the log meanwhile keeps its status and gains the tags and note.

@@ -7,7 +7,7 @@ import math
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import _db
 from ._bulk import BulkMixin
@@ -29,6 +29,7 @@ from ._fields import (
 from ._ids import is_arxiv_id, normalise_title, parse_arxiv_id, parse_doi
 from ._fulltext import FulltextMixin
 from ._inbox import InboxMixin
+from ._types import Paper
 from ._zoo_links import ZooLinksMixin
 
 if TYPE_CHECKING:
@@ -111,8 +112,8 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
                 raise PaperNotFound(f"no paper {text!r} in the log")
             return pid
 
-    def _paper(self, pid: int) -> dict[str, Any]:
-        return _db.paper_rows(self.conn, [pid])[pid]
+    def _paper(self, pid: int) -> Paper:
+        return cast(Paper, _db.paper_rows(self.conn, [pid])[pid])
 
     def _touch(self, pid: int) -> None:
         _db.update_paper(self.conn, pid, {"updated_at": now_iso()})
@@ -276,7 +277,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
             update["rating"] = rating
         _db.update_paper(self.conn, pid, update)
 
-    def get(self, ref: int | str) -> dict[str, Any]:
+    def get(self, ref: int | str) -> Paper:
         """The paper ``ref`` (row id, arXiv id in any accepted form, or DOI). Raises PaperNotFound."""
         with self._lock:
             return self._paper(self._resolve(ref))
@@ -293,7 +294,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
         sort: str = "added",
         limit: int | None = None,
         ids: Iterable[int] | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Paper]:
         """Papers matching every filter. ``since``/``until`` match papers added or read in the (inclusive) range.
 
         ``sort``: ``added`` (newest first), ``read`` (latest read first), ``title``, ``year``, ``rating``.
@@ -308,7 +309,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
                 limit=limit,
             )
             rows = _db.paper_rows(self.conn, pids)
-        return [rows[i] for i in pids]
+        return [cast(Paper, rows[i]) for i in pids]
 
     def count(self) -> int:
         with self._lock:
@@ -380,7 +381,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
             self._touch(pid)
             return self._paper(pid)["tags"]
 
-    def remove(self, ref: int | str) -> dict[str, Any]:
+    def remove(self, ref: int | str) -> Paper:
         """Delete a paper with its notes, tags, reads and PDFs (their stored copies too); returns what was deleted."""
         with self._lock:
             with self._write():
@@ -391,7 +392,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
             self._forget_files(shas)  # after the commit: a failed delete keeps its files
             return paper
 
-    def set_status(self, ref: int | str, status: str) -> dict[str, Any]:
+    def set_status(self, ref: int | str, status: str) -> Paper:
         _check_status(status)
         if status is None:
             raise InvalidInput("status is required")
@@ -400,7 +401,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
             _db.update_paper(self.conn, pid, {"status": status, "updated_at": now_iso()})
             return self._paper(pid)
 
-    def rate(self, ref: int | str, rating: int | None) -> dict[str, Any]:
+    def rate(self, ref: int | str, rating: int | None) -> Paper:
         """Set a rating 1-5 (None clears it)."""
         value = _check_rating(rating)
         with self._lock, self._write():
@@ -417,7 +418,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
             _db.update_paper(self.conn, pid, {"status": "read", "updated_at": now_iso()})
             return added
 
-    def update(self, ref: int | str, **fields: Any) -> dict[str, Any]:
+    def update(self, ref: int | str, **fields: Any) -> Paper:
         """Edit metadata by hand (title, authors, year, venue, abstract, doi); edited fields survive refreshes."""
         unknown = set(fields) - set(MANUAL_FIELDS)
         if unknown:
@@ -514,6 +515,11 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
             raise InvalidInput(f"setting {key!r} must be JSON-serialisable") from None
         with self._lock, self._write():
             _db.set_setting(self.conn, key, raw)
+
+    def tags(self) -> dict[str, int]:
+        """Every tag in use with its number of papers, most used first."""
+        with self._lock:
+            return _db.tag_counts(self.conn)
 
     # --- reading stats --------------------------------------------------------------------------------------------
 

@@ -1,15 +1,17 @@
 """Zoo links and benchmark results of the :class:`~reading.Log` (mixed into ``Log``)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from . import _db
+from ._base import LogCore
+from ._types import Paper
 from ._errors import InvalidInput
 from ._fields import now_iso
 from ._ids import is_arxiv_id, parse_arxiv_id
 
 
-class ZooLinksMixin:
+class ZooLinksMixin(LogCore):
     """Links between zoo model names and arXiv ids, and benchmark results keyed by model name."""
 
     def link_model(self, model: str, arxiv_id: str, *, role: str = "implements") -> None:
@@ -29,11 +31,11 @@ class ZooLinksMixin:
             paper = self._paper(self._resolve(ref))
             return paper["models"]
 
-    def papers_for_model(self, model: str) -> list[dict[str, Any]]:
+    def papers_for_model(self, model: str) -> list[Paper]:
         with self._lock:
             pids = _db.linked_paper_ids(self.conn, model)
             rows = _db.paper_rows(self.conn, pids)
-        return [rows[i] for i in pids]
+        return [cast(Paper, rows[i]) for i in pids]
 
     def links(self) -> list[dict[str, Any]]:
         """Every (model, arxiv_id, role) link."""
