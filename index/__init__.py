@@ -11,7 +11,8 @@ The index is derived from the log and lives beside its database (`<db stem>.inde
     index.reindex(log, full=True)    # re-embed everything
     ids, vecs = index.vectors(log)   # the papers' stored embeddings (synced)
 
-Importing this package is light: numpy only; faiss and sentence-transformers load when first needed.
+Importing this package is light: numpy only; faiss and ONNX Runtime load when first needed, torch and
+sentence-transformers only to export the model to ONNX once (see `_onnx`).
 """
 from ._caches import clear_caches
 from ._embed import (
@@ -20,6 +21,7 @@ from ._embed import (
     MODEL_SETTING,
     Embedder,
     HashEmbedder,
+    OnnxEmbedder,
     SentenceTransformerEmbedder,
     get_embedder,
     resolve_model,
@@ -38,6 +40,7 @@ __all__ = [
     "MODES",
     "Embedder",
     "HashEmbedder",
+    "OnnxEmbedder",
     "PaperLog",
     "SearchError",
     "SearchIndexError",

@@ -1,16 +1,20 @@
-"""Embedders: the bundled sentence-transformers model and a tiny deterministic stand-in.
+"""Embedders: sentence-transformers models run through ONNX Runtime (the default), the same through torch, and a
+tiny deterministic stand-in.
 
-sentence-transformers (and torch) are imported only when a real model is loaded, never at import time.
+Queries never import torch: `OnnxEmbedder` runs the model's exported ONNX file (made once, see `_onnx`); torch and
+sentence-transformers load only to make that file or for a model that cannot be exported.
 Every embedder returns L2-normalised float32 rows, so inner product equals cosine similarity.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -24,6 +28,8 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MODEL_ENV = "INDEX_MODEL"
 #: Log setting holding a per-log model choice (`log.set_setting(MODEL_SETTING, "...")`).
 MODEL_SETTING = "index.model"
+
+logger = logging.getLogger("index")
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 #: Inputs of at most this many texts (search queries) are encoded on one CPU thread: for one short text,
@@ -193,14 +199,152 @@ class SentenceTransformerEmbedder:
             self._pool = None
 
 
-_CACHE: dict[tuple[str, str | None], SentenceTransformerEmbedder] = {}
+def _model_source(name: str) -> tuple[Path, str] | None:
+    """(folder holding the model's files, what to load it from) without importing torch, or None when the files
+    cannot be found offline (then sentence-transformers resolves the name itself)."""
+    if name == DEFAULT_MODEL:
+        path = Path(bundled_model_path())
+        return path, str(path)
+    if Path(name).expanduser().exists():
+        path = Path(name).expanduser().resolve()
+        return path, str(path)
+    try:  # a hub name already in the local Hugging Face cache ("all-MiniLM-L6-v2" means sentence-transformers/...)
+        from huggingface_hub import snapshot_download
+
+        repo = name if "/" in name else f"sentence-transformers/{name}"
+        path = Path(snapshot_download(repo, local_files_only=True))
+    except Exception:  # noqa: BLE001 - not cached, not a hub name, no huggingface_hub: sentence-transformers decides
+        return None
+    return path, str(path)
+
+
+class OnnxEmbedder:
+    """A sentence-transformers model encoded through ONNX Runtime: no torch, transformers or sentence-transformers
+    in the process unless the ONNX file must be made.
+
+    The ONNX file is derived data kept under `_onnx.cache_dir()`, keyed by the hash of the model's files. On first
+    use it is made (`_onnx_export`, ~10 s, torch loads) when missing, stale or damaged, with a message. A model that
+    cannot be exported faithfully falls back to `SentenceTransformerEmbedder`, with a one-line note, and is not
+    retried until its files change. Vectors equal sentence-transformers' (cosine >= 0.9999 checked at export), so
+    the name, and an index built with either encoder, is shared.
+
+    Args:
+        model: a model name or local path; `DEFAULT_MODEL` is the bundled all-MiniLM-L6-v2.
+        cache: the encoder cache folder (default `_onnx.cache_dir()`).
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, cache: Path | None = None) -> None:
+        self.name = model
+        self._cache = cache
+        self._backend: Any = None
+        self._gpu: SentenceTransformerEmbedder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def encoder(self) -> str:
+        """"onnx" or "sentence-transformers": what encodes (resolves the backend)."""
+        return "onnx" if not isinstance(self.backend, SentenceTransformerEmbedder) else "sentence-transformers"
+
+    @property
+    def backend(self) -> Any:
+        """The `_onnx.OnnxEncoder` in use, or the fallback `SentenceTransformerEmbedder`."""
+        with self._lock:
+            if self._backend is None:
+                self._backend = self._prepare()
+            return self._backend
+
+    def _fallback(self, why: str | None) -> SentenceTransformerEmbedder:
+        if why:
+            logger.warning("note: %s cannot run through ONNX Runtime (%s); using sentence-transformers", self.name,
+                           why)
+        return SentenceTransformerEmbedder(self.name)
+
+    def _prepare(self) -> Any:
+        from . import _onnx
+
+        found = _model_source(self.name)
+        if found is None:  # sentence-transformers resolves the name (or says in one line that it cannot)
+            return self._fallback(None)
+        source, load_from = found
+        folder = _onnx.entry_dir(self.name, self._cache)
+        try:
+            loaded = _onnx.load(folder, source)
+        except _onnx.StaleEncoder as why:
+            with _export_lock(folder):
+                try:  # another process may have made it while we waited
+                    loaded = _onnx.load(folder, source)
+                except _onnx.StaleEncoder:
+                    loaded = self._export(folder, source, load_from, str(why))
+        if isinstance(loaded, dict):
+            return self._fallback(str(loaded["failed"]))
+        return loaded
+
+    def _export(self, folder: Path, source: Path, load_from: str, why: str) -> Any:
+        from . import _onnx
+
+        if why == "missing":
+            logger.warning("preparing the fast query encoder for %s (once, ~10-30 s)", self.name)
+        else:
+            logger.warning("the fast query encoder for %s is %s; making it again (~10-30 s)", self.name,
+                           why if why.startswith("its") or why.startswith("the") else f"unusable: {why}")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from ._onnx_export import ExportError, export
+
+        try:
+            meta = export(self.name, source, folder, model_path=load_from)
+        except ExportError as exc:
+            meta = {"model": self.name, "failed": str(exc), "source_hash": _onnx.source_hash(source),
+                    "source_signature": _onnx.source_signature(source)}
+            with contextlib.suppress(OSError):
+                folder.mkdir(parents=True, exist_ok=True)
+                _onnx.write_meta(folder, meta)
+            return meta
+        return _onnx.OnnxEncoder(folder, meta)
+
+    @property
+    def dim(self) -> int:
+        return int(self.backend.dim)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) >= 4 * batch_size and _gpu_present():  # a large ingest on an NVIDIA machine: torch on CUDA
+            with self._lock:
+                if self._gpu is None:
+                    self._gpu = SentenceTransformerEmbedder(self.name)
+            return self._gpu.encode(texts, batch_size=batch_size)
+        return _normalise(self.backend.encode(list(texts), batch_size=batch_size))
+
+
+def _gpu_present() -> bool:
+    """Whether an NVIDIA driver is loaded (checked without importing torch)."""
+    return os.path.exists("/proc/driver/nvidia/version")
+
+
+@contextlib.contextmanager
+def _export_lock(folder: Path) -> Iterator[None]:
+    """One exporting process per model: the others wait, then find the file made."""
+    import fcntl
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+_CACHE: dict[tuple[str, str | None], Embedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
 def get_embedder(model: str | None = None, *, log: PaperLog | None = None, device: str | None = None) -> Embedder:
     """A shared embedder for `model` (see `resolve_model`); one instance per model and device per process.
 
-    The model itself loads on the first `encode` (or `.dim`), so this call is cheap. A name of the form
+    The model itself loads on the first `encode` (or `.dim`), so this call is cheap. With `device` None the model
+    runs through ONNX Runtime (`OnnxEmbedder`; large batches go to CUDA when an NVIDIA GPU is present), with a
+    device ("cpu", "cuda") through sentence-transformers and torch. A name of the form
     `hash-bow-<dim>` selects the `HashEmbedder` (no model files; for tests and machines without the model).
     """
     name = resolve_model(model, log)
@@ -209,6 +353,6 @@ def get_embedder(model: str | None = None, *, log: PaperLog | None = None, devic
         return HashEmbedder(int(hashed.group(1)))
     with _CACHE_LOCK:
         key = (name, device)
-        if key not in _CACHE:
-            _CACHE[key] = SentenceTransformerEmbedder(name, device=device)
+        if key not in _CACHE:  # an explicit device asks for torch; otherwise ONNX Runtime on the CPU
+            _CACHE[key] = OnnxEmbedder(name) if device is None else SentenceTransformerEmbedder(name, device=device)
         return _CACHE[key]

@@ -22,6 +22,8 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.delenv("READING_DB", raising=False)
+    # the index's exported ONNX encoders: one cache per test session (made once, ~20 s), never the user's
+    monkeypatch.setenv("INDEX_CACHE", str(tmp_path_factory.getbasetemp() / "encoders"))
 
 
 def _trained_like(model, seed: int = 0):

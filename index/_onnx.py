@@ -1,0 +1,245 @@
+"""The ONNX encoder: a sentence-transformers model run by ONNX Runtime, with no torch on the query path.
+
+The ONNX file is derived data, like the FAISS index: `_onnx_export` makes it once from the configured model (torch
+loads then) into a cache folder, and every later process only imports onnxruntime and tokenizers (~0.2 s) and loads
+the file. One folder per model under `cache_dir()`::
+
+    <slug>/model.onnx       token ids + attention mask (+ token types) -> the model's pooled, normalised embedding
+    <slug>/tokenizer.json   the model's fast tokenizer (truncation and padding are set from meta.json)
+    <slug>/meta.json        the commit point: source files' hash, the ONNX file's sha256/size/mtime, tokeniser settings
+
+The folder is keyed by the hash of the source model's files: when they change the file is stale and made again. A
+missing, unreadable or damaged file is made again too, with a message; a model that cannot be exported is recorded
+(`failed` in meta.json) so that it falls back to sentence-transformers without retrying until its files change.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger("index")
+
+#: Environment variable naming the cache folder (default: `$XDG_CACHE_HOME/paper-zoo/encoders`).
+CACHE_ENV = "INDEX_CACHE"
+#: Version of the folder layout and export recipe; a change makes every cached file stale.
+FORMAT = 1
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+META_FILE = "meta.json"
+#: Inputs of at most this many texts (queries) run on a one-thread session: intra-op threads buy nothing for one
+#: short text and cost a lot when the other cores are busy.
+QUERY_TEXTS = 8
+_SKIP = {".git", ".cache", "onnx", "openvino"}
+
+
+def cache_dir() -> Path:
+    """Where exported encoders live: `$INDEX_CACHE`, else `$XDG_CACHE_HOME/paper-zoo/encoders` (~/.cache)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "paper-zoo" / "encoders"
+
+
+def entry_dir(name: str, root: Path | None = None) -> Path:
+    """The cache folder of model `name` (a readable slug plus a hash, since names may be paths)."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).name or name).strip("-.")[:60] or "model"
+    return (root or cache_dir()) / f"{slug}-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
+
+
+def _source_files(source: Path) -> list[Path]:
+    if source.is_file():
+        return [source]
+    out = []
+    for dirpath, dirnames, filenames in os.walk(source):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP)
+        out.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
+    return out
+
+
+def source_signature(source: Path) -> list[list[Any]]:
+    """(relative path, size, mtime) of every file of the source model: a cheap "did it change" check."""
+    out = []
+    for path in _source_files(source):
+        st = path.stat()
+        out.append([str(path.relative_to(source)) if path != source else path.name, st.st_size, st.st_mtime_ns])
+    return out
+
+
+def source_hash(source: Path) -> str:
+    """sha256 over the source model's files (names and contents): the key of its exported encoder."""
+    h = hashlib.sha256(f"format {FORMAT}\n".encode())
+    for path in _source_files(source):
+        h.update(f"{path.relative_to(source) if path != source else path.name}\n".encode())
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def read_meta(folder: Path) -> dict[str, Any] | None:
+    """meta.json, or None when missing or unreadable."""
+    try:
+        meta = json.loads((folder / META_FILE).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) and meta.get("format") == FORMAT else None
+
+
+def write_meta(folder: Path, meta: dict[str, Any]) -> None:
+    atomic_write(folder / META_FILE, json.dumps({**meta, "format": FORMAT}, sort_keys=True, indent=1).encode())
+
+
+class StaleEncoder(Exception):
+    """The cached encoder is missing, damaged or made from other model files (the caller makes it again)."""
+
+
+def check(folder: Path, source: Path) -> dict[str, Any]:
+    """The meta of a usable cached encoder for `source`, or StaleEncoder saying why not.
+
+    Costs a few `stat` calls when nothing changed; the files are hashed again only when their size or mtime moved.
+    A recorded failed export is returned as is (meta["failed"] set).
+    """
+    meta = read_meta(folder)
+    if meta is None:
+        raise StaleEncoder("missing" if not (folder / META_FILE).exists() else "unreadable")
+    sig = source_signature(source)
+    if sig != meta.get("source_signature"):
+        if source_hash(source) != meta.get("source_hash"):
+            raise StaleEncoder("the model's files changed")
+        meta["source_signature"] = sig  # touched, same content: remember the new stat
+        with contextlib.suppress(OSError):
+            write_meta(folder, meta)
+    if meta.get("failed"):
+        return meta
+    onnx = folder / MODEL_FILE
+    try:
+        st = onnx.stat()
+        if not (folder / TOKENIZER_FILE).is_file():
+            raise StaleEncoder("its tokenizer is missing")
+    except FileNotFoundError:
+        raise StaleEncoder("its ONNX file is missing") from None
+    if [st.st_size, st.st_mtime_ns] != meta.get("onnx_stat"):
+        if st.st_size != meta.get("onnx_size") or file_sha256(onnx) != meta.get("onnx_sha256"):
+            raise StaleEncoder("its ONNX file is damaged")
+        meta["onnx_stat"] = [st.st_size, st.st_mtime_ns]
+        with contextlib.suppress(OSError):
+            write_meta(folder, meta)
+    return meta
+
+
+class OnnxEncoder:
+    """Runs one exported encoder folder with ONNX Runtime; `encode` returns unit-length float32 rows.
+
+    Two sessions are made lazily: a one-thread one for queries and an all-cores one for batches (ingest).
+    Texts are tokenised with the `tokenizers` package, sorted by token count and batched, so padding stays short.
+    """
+
+    def __init__(self, folder: Path, meta: dict[str, Any]) -> None:
+        from tokenizers import Tokenizer
+
+        self.folder = folder
+        self.meta = meta
+        self.dim = int(meta["dim"])
+        self._lower = bool(meta.get("do_lower_case"))
+        self._inputs = list(meta.get("inputs") or ["input_ids", "attention_mask"])
+        self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        self._tokenizer.enable_truncation(int(meta["max_seq_length"]))
+        self._tokenizer.no_padding()
+        self._sessions: dict[bool, Any] = {}
+        self._lock = threading.Lock()
+
+    def session(self, small: bool) -> Any:
+        """The ONNX Runtime session for small inputs (one thread) or batches (all cores)."""
+        with self._lock:
+            if small not in self._sessions:
+                import onnxruntime as ort
+
+                opts = ort.SessionOptions()
+                opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                opts.log_severity_level = 3
+                if small:
+                    opts.intra_op_num_threads = 1
+                    opts.inter_op_num_threads = 1
+                self._sessions[small] = ort.InferenceSession(str(self.folder / MODEL_FILE), opts,
+                                                             providers=["CPUExecutionProvider"])
+            return self._sessions[small]
+
+    def tokenize(self, texts: Sequence[str]) -> list[Any]:
+        prepared = [str(t).strip() for t in texts]
+        if self._lower:
+            prepared = [t.lower() for t in prepared]
+        return self._tokenizer.encode_batch(prepared, add_special_tokens=True)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not len(texts):
+            return out
+        session = self.session(len(texts) <= QUERY_TEXTS)
+        encodings = self.tokenize(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))  # similar lengths share a batch
+        pad = int(self.meta.get("pad_id", 0))
+        for start in range(0, len(order), max(1, int(batch_size))):
+            rows = order[start:start + batch_size]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.full((len(rows), width), pad, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                n = len(encodings[i].ids)
+                ids[r, :n] = encodings[i].ids
+                mask[r, :n] = 1
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            out[rows] = session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return out / norms
+
+
+def load(folder: Path, source: Path) -> OnnxEncoder | dict[str, Any]:
+    """The cached encoder for `source`, or its meta when its export failed before; StaleEncoder when it must be
+    made (again). A file ONNX Runtime cannot load counts as damaged."""
+    meta = check(folder, source)
+    if meta.get("failed"):
+        return meta
+    encoder = OnnxEncoder(folder, meta)
+    try:
+        encoder.session(True)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own error types for a damaged file
+        raise StaleEncoder(f"ONNX Runtime cannot load it ({str(exc).splitlines()[0][:120]})") from None
+    return encoder
