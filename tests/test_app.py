@@ -197,6 +197,7 @@ def test_bibtex_paste_imports_and_tags_every_entry(db):
     _button(at, "Import").click().run()
     assert not at.exception and not at.error
     assert "added 2" in at.success[0].value
+    assert at.text_area(key="lb_text").value == "" and at.text_input(key="lb_tags").value == ""  # cleared
     with reading.open_log(db) as log:
         assert {p["title"] for p in log.papers(tag="from-bib")} == {"Deep Residual Learning for Image Recognition",
                                                                      "ShuffleNet V2"}

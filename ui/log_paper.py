@@ -45,9 +45,24 @@ _PREFIXES = ("la_", "lm_", "lb_")
 
 
 def _clear_forms() -> None:
-    """Empty every field of the three forms (after a successful log), so the next paper starts blank."""
+    """Ask the next run to empty the forms (after a successful log), so the next paper starts blank."""
+    st.session_state["log_clear"] = True
+
+
+def _reset_forms() -> None:
+    """Put every field of the forms back to its default. Runs before the widgets exist: values assigned then reach
+    the browser too (deleting the keys would not: the browser would send its old values back)."""
+    if not st.session_state.pop("log_clear", False):
+        return
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(_PREFIXES)]:
-        del st.session_state[key]
+        if key.endswith("_status"):
+            st.session_state[key] = reading.STATUSES[2]
+        elif key.endswith("_rating"):
+            st.session_state[key] = None
+        elif key.endswith("_read_on"):
+            st.session_state[key] = dt.date.today()
+        elif isinstance(st.session_state[key], str):
+            st.session_state[key] = ""
 
 
 def _saved(result: reading.AddResult) -> None:
@@ -166,6 +181,7 @@ def render() -> None:
     st.title("Log a paper")
     flash()
     log = log_or_stop()
+    _reset_forms()
     _last_saved(log)
     _fulltext.upload_outcome()
     _incomplete(log)
