@@ -97,7 +97,7 @@ def load(
         model = build(base, num_classes=num_classes, **options)
     else:
         path = path or fetch(w, progress=progress)
-        state = read_state_dict(path, w.source)
+        state = read_state_dict(path, w.checkpoint_filter)
         head = state.get(f"{entry.classifier}.weight")
         have = int(head.shape[0]) if head is not None else w.num_classes
         want = num_classes if num_classes is not None else have

@@ -2,8 +2,9 @@
 
 A ``Weights`` entry says where a checkpoint lives, how to check it, what it scored, and how its inputs must be
 preprocessed. ``fetch`` puts the file in the cache (download to a temp file, check the SHA-256, rename);
-``read_state_dict`` opens ``.pth`` / ``.pth.tar`` / ``.safetensors`` with ``weights_only=True`` and runs the source's
-filter function (unwrap ``state_dict``, strip ``module.``, remap keys) so that loading can be strict.
+``read_state_dict`` opens ``.pth`` / ``.pth.tar`` / ``.safetensors`` with ``weights_only=True`` and runs the entry's
+checkpoint filter (``Weights.checkpoint_filter``: unwrap ``state_dict``, strip ``module.``, remap keys) so that
+loading can be strict.
 """
 from __future__ import annotations
 
@@ -173,7 +174,9 @@ class Weights:
         preprocessing: how to prepare inputs (see ``transforms()``).
         num_classes: size of the classifier the checkpoint holds.
         categories: the label set (``"imagenet-1k"``).
-        source: ``"torchvision"`` or ``"megvii"``; also picks the checkpoint filter function.
+        source: ``"torchvision"`` or ``"megvii"``.
+        checkpoint_filter: maps the file's contents to this model's state dict (timm's ``filter_fn``); ``None``:
+            :func:`filter_generic` (unwrap ``state_dict``, strip a ``module.`` prefix).
         paper: arXiv id of the paper the model implements.
         licence: the licence the weights are released under.
         page: the release page (where to get a file that has no direct ``url``).
@@ -194,6 +197,7 @@ class Weights:
     licence: str = ""
     page: str | None = None
     recipe: str = ""
+    checkpoint_filter: Callable[[Any], dict[str, torch.Tensor]] | None = field(default=None, compare=False, repr=False)
 
     def transforms(self) -> Transform:
         """The preprocessing these weights expect, as a callable on PIL images or tensors."""
@@ -216,6 +220,8 @@ class Weights:
         d = dataclasses.asdict(self)
         d["metrics"] = dict(self.metrics)
         d["preprocessing"] = dataclasses.asdict(self.preprocessing)
+        fn = self.checkpoint_filter or filter_generic
+        d["checkpoint_filter"] = f"{fn.__module__}.{fn.__qualname__}"
         return d
 
 
@@ -499,19 +505,14 @@ def filter_megvii(obj: Any) -> dict[str, torch.Tensor]:
     return filter_generic(obj)
 
 
-FILTERS: dict[str, Callable[[Any], dict[str, torch.Tensor]]] = {
-    "": filter_generic,
-    "torchvision": filter_generic,
-    "megvii": filter_megvii,
-}
-
-
-def read_state_dict(path: str | os.PathLike, source: str = "") -> dict[str, torch.Tensor]:
-    """Read a ``.pth`` / ``.pth.tar`` / ``.safetensors`` file and run the filter function of ``source`` on it."""
+def read_state_dict(path: str | os.PathLike, checkpoint_filter: Callable[[Any], dict[str, torch.Tensor]] | None = None
+                    ) -> dict[str, torch.Tensor]:
+    """Read a ``.pth`` / ``.pth.tar`` / ``.safetensors`` file and run ``checkpoint_filter`` (default
+    :func:`filter_generic`; a ``Weights`` entry carries its own) on it."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise WeightsError(f"weights file not found: {path}")
-    return FILTERS.get(source, filter_generic)(_read_file(path))
+    return (checkpoint_filter or filter_generic)(_read_file(path))
 
 
 def load_strict(model: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], *, skip: tuple[str, ...] = ()) -> None:

@@ -14,12 +14,14 @@ the paper's (g, C/g) — the classifier has no bias, and conv1 has 24 channels a
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import torch
 from torch import nn
 
 from ._layers import channel_shuffle, he_init, make_act
 from ._registry import Claim, register_model
-from ._weights import MEGVII_PREPROCESSING, MEGVII_SERIES_PAGE, Weights
+from ._weights import MEGVII_PREPROCESSING, MEGVII_SERIES_PAGE, Weights, filter_megvii
 
 __all__ = ["MegviiShuffleV1Block", "ShuffleNetV1", "ShuffleNetV1Megvii", "ShuffleV1Unit", "stage_channels"]
 
@@ -165,7 +167,7 @@ class ShuffleNetV1Megvii(nn.Module):
         return self.classifier(torch.flatten(self.globalpool(self.forward_features(x)), 1))
 
 
-def _shufflenet_v1(groups: int, width: str, *, megvii: bool = False, **kwargs) -> nn.Module:
+def _shufflenet_v1(groups: int, width: str, *, megvii: bool = False, **kwargs: Any) -> nn.Module:
     cls = ShuffleNetV1Megvii if megvii else ShuffleNetV1
     return cls(groups, _WIDTHS[width], **kwargs)
 
@@ -193,6 +195,7 @@ def _megvii_weights(groups: int, width: str, params: int) -> tuple[Weights, ...]
         preprocessing=MEGVII_PREPROCESSING, source="megvii", paper=_PAPER,
         licence="MIT (megvii-model/ShuffleNet-Series)", page=MEGVII_SERIES_PAGE,
         recipe="https://github.com/megvii-model/ShuffleNet-Series/tree/master/ShuffleNetV1",
+        checkpoint_filter=filter_megvii,
     ),)
 
 
@@ -208,63 +211,158 @@ def _claims(groups: int, width: str, megvii: bool) -> tuple[Claim, ...]:
     return tuple(out)
 
 
-# declared (params, MACs at 224x224) of every variant, checked by tests/test_zoo_conventions.py
-_COUNTS: dict[str, tuple[int, int]] = {
-    "shufflenet_v1_g1_x0_5": (534_484, 38_517_408),
-    "shufflenet_v1_g1_x1_0": (1_531_936, 143_078_976),
-    "shufflenet_v1_g1_x1_5": (2_993_356, 313_684_704),
-    "shufflenet_v1_g1_x2_0": (4_918_744, 550_334_592),
-    "shufflenet_v1_g2_x0_5": (678_520, 40_906_464),
-    "shufflenet_v1_g2_x1_0": (1_733_848, 140_836_512),
-    "shufflenet_v1_g2_x1_5": (3_342_780, 315_559_232),
-    "shufflenet_v1_g2_x2_0": (5_257_896, 539_138_624),
-    "shufflenet_v1_g3_x0_5": (718_324, 37_589_856),
-    "shufflenet_v1_g3_x0_5_megvii": (717_324, 37_589_856),
-    "shufflenet_v1_g3_x1_0": (1_865_728, 137_460_672),
-    "shufflenet_v1_g3_x1_0_megvii": (1_864_728, 137_460_672),
-    "shufflenet_v1_g3_x1_5": (3_443_212, 299_612_448),
-    "shufflenet_v1_g3_x1_5_megvii": (3_441_168, 292_443_552),
-    "shufflenet_v1_g3_x2_0": (5_450_776, 524_045_184),
-    "shufflenet_v1_g3_x2_0_megvii": (5_449_776, 524_045_184),
-    "shufflenet_v1_g4_x0_5": (835_984, 40_710_528),
-    "shufflenet_v1_g4_x1_0": (1_968_344, 134_339_776),
-    "shufflenet_v1_g4_x1_5": (3_680_972, 302_820_352),
-    "shufflenet_v1_g4_x2_0": (5_593_528, 510_289_536),
-    "shufflenet_v1_g8_x0_5": (1_011_448, 40_469_760),
-    "shufflenet_v1_g8_x0_5_megvii": (1_010_448, 40_469_760),
-    "shufflenet_v1_g8_x1_0": (2_434_768, 138_365_952),
-    "shufflenet_v1_g8_x1_0_megvii": (2_433_768, 138_365_952),
-    "shufflenet_v1_g8_x1_5": (4_272_400, 302_607_360),
-    "shufflenet_v1_g8_x1_5_megvii": (4_268_952, 290_188_800),
-    "shufflenet_v1_g8_x2_0": (6_522_232, 521_942_016),
-    "shufflenet_v1_g8_x2_0_megvii": (6_521_232, 521_942_016),
-}
-
-
-def _register(groups: int, width: str, megvii: bool) -> None:
+def _reg(groups: int, width: str, params: int, macs: int, *, megvii: bool = False, **kw: Any
+         ) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
     name = f"shufflenet_v1_g{groups}_x{width}" + ("_megvii" if megvii else "")
-    params, macs = _COUNTS[name]
-
-    def builder(**kwargs) -> nn.Module:
-        return _shufflenet_v1(groups, width, megvii=megvii, **kwargs)
-
-    builder.__name__ = builder.__qualname__ = name
-    builder.__doc__ = (f"ShuffleNet V1 g={groups} {width.replace('_', '.')}x, "
-                       f"{'megvii wiring' if megvii else 'paper Table 1 layout'}")
-    register_model(
-        builder, name=name, family="shufflenet_v1", papers=(_PAPER,), claims=_claims(groups, width, megvii),
+    return register_model(
+        name=name, family="shufflenet_v1", papers=(_PAPER,), claims=_claims(groups, width, megvii),
         weights=_megvii_weights(groups, width, params) if megvii else (), params=params, macs=macs,
         classifier="classifier.0" if megvii else "fc",
-        aliases=("shufflenet_v1",) if (groups, width, megvii) == (3, "1_0", False) else (),
+        description=f"ShuffleNet V1 g={groups} {width.replace('_', '.')}x, "
+                    f"{'megvii wiring' if megvii else 'paper Table 1 layout'}",
+        **kw,
     )
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# registered entry points: 20 paper variants and 8 megvii variants, one builder each
+# registered entry points: 20 paper variants (groups 1, 2, 3, 4, 8) and 8 megvii variants (groups 3, 8), one builder
+# each; declared params / MACs at 224x224 are checked by tests/test_zoo_conventions.py
 
-for _g in (1, 2, 3, 4, 8):
-    for _w in _WIDTHS:
-        _register(_g, _w, megvii=False)
-for _g in (3, 8):
-    for _w in _WIDTHS:
-        _register(_g, _w, megvii=True)
+@_reg(1, "0_5", 534_484, 38_517_408)
+def shufflenet_v1_g1_x0_5(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(1, "0_5", **kwargs)
+
+
+@_reg(1, "1_0", 1_531_936, 143_078_976)
+def shufflenet_v1_g1_x1_0(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(1, "1_0", **kwargs)
+
+
+@_reg(1, "1_5", 2_993_356, 313_684_704)
+def shufflenet_v1_g1_x1_5(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(1, "1_5", **kwargs)
+
+
+@_reg(1, "2_0", 4_918_744, 550_334_592)
+def shufflenet_v1_g1_x2_0(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(1, "2_0", **kwargs)
+
+
+@_reg(2, "0_5", 678_520, 40_906_464)
+def shufflenet_v1_g2_x0_5(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(2, "0_5", **kwargs)
+
+
+@_reg(2, "1_0", 1_733_848, 140_836_512)
+def shufflenet_v1_g2_x1_0(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(2, "1_0", **kwargs)
+
+
+@_reg(2, "1_5", 3_342_780, 315_559_232)
+def shufflenet_v1_g2_x1_5(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(2, "1_5", **kwargs)
+
+
+@_reg(2, "2_0", 5_257_896, 539_138_624)
+def shufflenet_v1_g2_x2_0(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(2, "2_0", **kwargs)
+
+
+@_reg(3, "0_5", 718_324, 37_589_856)
+def shufflenet_v1_g3_x0_5(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(3, "0_5", **kwargs)
+
+
+@_reg(3, "1_0", 1_865_728, 137_460_672, aliases=("shufflenet_v1",))
+def shufflenet_v1_g3_x1_0(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(3, "1_0", **kwargs)
+
+
+@_reg(3, "1_5", 3_443_212, 299_612_448)
+def shufflenet_v1_g3_x1_5(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(3, "1_5", **kwargs)
+
+
+@_reg(3, "2_0", 5_450_776, 524_045_184)
+def shufflenet_v1_g3_x2_0(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(3, "2_0", **kwargs)
+
+
+@_reg(4, "0_5", 835_984, 40_710_528)
+def shufflenet_v1_g4_x0_5(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(4, "0_5", **kwargs)
+
+
+@_reg(4, "1_0", 1_968_344, 134_339_776)
+def shufflenet_v1_g4_x1_0(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(4, "1_0", **kwargs)
+
+
+@_reg(4, "1_5", 3_680_972, 302_820_352)
+def shufflenet_v1_g4_x1_5(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(4, "1_5", **kwargs)
+
+
+@_reg(4, "2_0", 5_593_528, 510_289_536)
+def shufflenet_v1_g4_x2_0(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(4, "2_0", **kwargs)
+
+
+@_reg(8, "0_5", 1_011_448, 40_469_760)
+def shufflenet_v1_g8_x0_5(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(8, "0_5", **kwargs)
+
+
+@_reg(8, "1_0", 2_434_768, 138_365_952)
+def shufflenet_v1_g8_x1_0(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(8, "1_0", **kwargs)
+
+
+@_reg(8, "1_5", 4_272_400, 302_607_360)
+def shufflenet_v1_g8_x1_5(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(8, "1_5", **kwargs)
+
+
+@_reg(8, "2_0", 6_522_232, 521_942_016)
+def shufflenet_v1_g8_x2_0(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(8, "2_0", **kwargs)
+
+
+@_reg(3, "0_5", 717_324, 37_589_856, megvii=True)
+def shufflenet_v1_g3_x0_5_megvii(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(3, "0_5", megvii=True, **kwargs)
+
+
+@_reg(3, "1_0", 1_864_728, 137_460_672, megvii=True)
+def shufflenet_v1_g3_x1_0_megvii(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(3, "1_0", megvii=True, **kwargs)
+
+
+@_reg(3, "1_5", 3_441_168, 292_443_552, megvii=True)
+def shufflenet_v1_g3_x1_5_megvii(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(3, "1_5", megvii=True, **kwargs)
+
+
+@_reg(3, "2_0", 5_449_776, 524_045_184, megvii=True)
+def shufflenet_v1_g3_x2_0_megvii(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(3, "2_0", megvii=True, **kwargs)
+
+
+@_reg(8, "0_5", 1_010_448, 40_469_760, megvii=True)
+def shufflenet_v1_g8_x0_5_megvii(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(8, "0_5", megvii=True, **kwargs)
+
+
+@_reg(8, "1_0", 2_433_768, 138_365_952, megvii=True)
+def shufflenet_v1_g8_x1_0_megvii(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(8, "1_0", megvii=True, **kwargs)
+
+
+@_reg(8, "1_5", 4_268_952, 290_188_800, megvii=True)
+def shufflenet_v1_g8_x1_5_megvii(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(8, "1_5", megvii=True, **kwargs)
+
+
+@_reg(8, "2_0", 6_521_232, 521_942_016, megvii=True)
+def shufflenet_v1_g8_x2_0_megvii(**kwargs: Any) -> nn.Module:
+    return _shufflenet_v1(8, "2_0", megvii=True, **kwargs)

@@ -16,7 +16,7 @@ from torch import nn
 
 from ._layers import channel_shuffle, he_init, make_act
 from ._registry import Claim, register_model
-from ._weights import MEGVII_PREPROCESSING, MEGVII_SERIES_PAGE, Preprocessing, Weights
+from ._weights import MEGVII_PREPROCESSING, MEGVII_SERIES_PAGE, Preprocessing, Weights, filter_megvii
 
 __all__ = ["InvertedResidual", "MegviiShuffleV2Block", "ShuffleNetV2", "ShuffleNetV2Megvii"]
 
@@ -181,6 +181,7 @@ def _megvii(width: str, params: int, top1_err: float, top5_err: float) -> Weight
         preprocessing=MEGVII_PREPROCESSING, source="megvii", paper=_PAPER,
         licence="MIT (megvii-model/ShuffleNet-Series)", page=MEGVII_SERIES_PAGE,
         recipe="https://github.com/megvii-model/ShuffleNet-Series/tree/master/ShuffleNetV2",
+        checkpoint_filter=filter_megvii,
     )
 
 

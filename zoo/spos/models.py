@@ -14,7 +14,7 @@ import os
 from typing import Any, Iterable
 
 from .._registry import Claim, ZooError, register_model
-from .._weights import FILTERS, MEGVII_PREPROCESSING, MEGVII_SERIES_PAGE, Weights
+from .._weights import MEGVII_PREPROCESSING, MEGVII_SERIES_PAGE, Weights
 from .arch import SPOS_A, SPOS_AC, Arch
 from .checkpoint import load_supernet
 from .release import filter_release
@@ -56,8 +56,6 @@ _SPOS_REPO = "megvii-model/SinglePathOneShot README"  # spos_a: src/Evaluation, 
 _SERIES_REPO = "megvii-model/ShuffleNet-Series OneShot/README.md Results"
 _SOURCE = "megvii_spos"
 
-FILTERS[_SOURCE] = filter_release
-
 
 def _release(file_name: str, params: int, top1_err: float, top5_err: float, page: str, recipe: str,
              licence: str) -> tuple[Weights, ...]:
@@ -65,7 +63,7 @@ def _release(file_name: str, params: int, top1_err: float, top5_err: float, page
         tag="MEGVII", file_name=file_name, url=None, sha256=None, num_params=params,
         metrics={"top1": round(100 - top1_err, 2), "top5": round(100 - top5_err, 2)},
         preprocessing=MEGVII_PREPROCESSING,
-        source=_SOURCE, paper=_PAPER, licence=licence, page=page, recipe=recipe,
+        source=_SOURCE, paper=_PAPER, licence=licence, page=page, recipe=recipe, checkpoint_filter=filter_release,
     ),)
 
 
@@ -88,7 +86,7 @@ _SPOS_LICENCE = "not stated in megvii-model/SinglePathOneShot"
 _SUPERNET_RELEASE = Weights(
     tag="MEGVII", file_name="checkpoint-150000.pth.tar", url=None, sha256=None, num_params=8_388_176, metrics={},
     preprocessing=MEGVII_PREPROCESSING, source=_SOURCE, paper=_PAPER, licence=_SPOS_LICENCE,
-    page=_SPOS_PAGE.format("Supernet"),
+    page=_SPOS_PAGE.format("Supernet"), checkpoint_filter=filter_release,
     recipe="https://github.com/megvii-model/SinglePathOneShot/tree/master/src/Supernet",
 )
 
