@@ -350,3 +350,33 @@ def test_hostile_zoo_input(world, monkeypatch, args, code, says):
     assert says in _error_lines(result.output)[0] and "weights_only" not in result.output
     assert time.perf_counter() - start < 30  # refused before any benchmarking
     assert _counts(world.db) == before and _sha(world.db) == sha
+
+
+def test_an_add_lands_within_2_s_while_a_reindex_runs(tmp_path):
+    """A full reindex reads the log and writes only its own files: a concurrent add (another connection, as the
+    CLI or the app would be) never waits on it."""
+    import threading
+
+    import index
+    from index import HashEmbedder
+
+    db = tmp_path / "log.db"
+    with open_log(db) as log:
+        log.import_records([{"title": f"Paper {i}", "abstract": "words " * 200} for i in range(3000)], source="t")
+    done, waits = threading.Event(), []
+
+    def reindexer():
+        with open_log(db) as log:
+            index.reindex(log, full=True, embedder=HashEmbedder(256))
+        done.set()
+
+    t = threading.Thread(target=reindexer)
+    t.start()
+    with open_log(db) as other:
+        while not done.is_set():
+            start = time.perf_counter()
+            other.add(None, title=f"typed during the reindex {len(waits)}", fetch=False)
+            waits.append(time.perf_counter() - start)
+            time.sleep(0.05)
+    t.join()
+    assert waits and max(waits) < 2.0, max(waits)
