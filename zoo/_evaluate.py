@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import platform
-import tempfile
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,6 +25,7 @@ from typing import Any, Mapping, Sequence
 import torch
 from torch import nn
 
+from ._atomic import atomic_open
 from ._factory import load
 from ._registry import ZooError, resolve
 
@@ -187,15 +187,8 @@ def _read_state(path: Path, key: dict) -> dict | None:
 
 
 def _write_state(path: Path, state: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(state, f, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_open(path, "w", encoding="utf-8") as f:
+        json.dump(state, f, indent=1)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import Any, Callable, Mapping
 
 import torch
 
+from ._atomic import atomic_open
 from ._registry import WeightsError
 
 __all__ = [
@@ -283,11 +283,8 @@ def file_sha256(path: str | os.PathLike, *, root: str | os.PathLike | None = Non
     record = {k: v for k, v in _verified_record(folder).items() if k != key and Path(k).exists()}
     record[key] = {"stamp": stamp, "sha256": digest}
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{VERIFIED_FILE}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with atomic_open(folder / VERIFIED_FILE, "w", encoding="utf-8") as fh:
             json.dump(record, fh)
-        os.replace(tmp, folder / VERIFIED_FILE)
     except OSError:
         pass
     return digest
@@ -361,12 +358,10 @@ def _download(url: str, dest: Path, sha256: str | None, *, progress: bool, timeo
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise WeightsError(f"cannot create the cache folder {dest.parent}: {e.strerror or e}") from None
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_open(dest, "wb", suffix=".part") as out:  # renamed over dest only if all of it arrived and matches
         h = hashlib.sha256()
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
                 length = resp.headers.get("Content-Length") if hasattr(resp, "headers") else None
                 total = int(length) if length and length.isdigit() else None
                 bar = _progress(total, dest.name, progress)
@@ -389,9 +384,6 @@ def _download(url: str, dest: Path, sha256: str | None, *, progress: bool, timeo
             raise WeightsError(
                 f"{url} downloaded with SHA-256 {digest[:16]}..., expected {sha256}...; nothing was cached at {dest}"
             )
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _progress(total: int | None, desc: str, enabled: bool):

@@ -7,12 +7,12 @@ remapped by ``release.filter_release`` and presented as a weights-only checkpoin
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .._atomic import atomic_open
 from .._registry import ZooError
 from .._weights import load_strict
 from .release import filter_release, is_release_supernet
@@ -28,17 +28,10 @@ class CheckpointError(ZooError, ValueError):
 
 
 def save_atomic(obj: Any, path: str | os.PathLike) -> Path:
-    """``torch.save`` to a temp file in the same folder, then ``os.replace``: a crash never leaves half a file."""
+    """``torch.save`` through ``zoo.atomic_open`` (temp file, fsync, rename): a crash never leaves half a file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as f:
+        torch.save(obj, f)
     return path
 
 

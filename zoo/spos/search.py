@@ -12,13 +12,13 @@ import dataclasses
 import json
 import os
 import random
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import torch
 
+from .._atomic import atomic_open
 from .._registry import ZooError
 from .arch import Arch
 from .subnet import recalibrate_bn
@@ -138,15 +138,8 @@ def _json_state(rng: random.Random) -> list[Any]:
 
 
 def _save_json(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f)
 
 
 def evolution_search(

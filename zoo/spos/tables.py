@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from .._atomic import atomic_open
 from .arch import NUM_CHOICES, SCALES, Arch, scaled_width
 from .blocks import ConvBN, make_block
 from .supernet import Layout
@@ -152,15 +152,8 @@ class LatencyTable:
     def save(self, path: str | os.PathLike) -> Path:
         """Write the table as JSON, atomically."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self.to_dict(), f, indent=1)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_open(path, "w", encoding="utf-8") as f:
+            json.dump(self.to_dict(), f, indent=1)
         return path
 
     @classmethod
