@@ -9,19 +9,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from . import resources
-
-#: The page scripts, by the names the pages link with (paths relative to app.py).
-PAGE_FILES = {
-    "library": "ui/pages/library.py",
-    "paper": "ui/pages/paper.py",
-    "search": "ui/pages/search.py",
-    "inbox": "ui/pages/inbox.py",
-    "log": "ui/pages/log_paper.py",
-    "stats": "ui/pages/stats.py",
-    "zoo": "ui/pages/zoo.py",
-    "supernet": "ui/pages/supernet.py",
-}
-
+from ._pages import PAGE_FILES
 
 def link(key: str, label: str, **query: Any) -> None:
     """A link to page ``key`` (see ``PAGE_FILES``) with query parameters, e.g. ``link("paper", "ResNet", id=3)``."""
