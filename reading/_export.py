@@ -9,7 +9,7 @@ import re
 import stat
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +169,7 @@ def export_text(log: Log, fmt: str, *, tag: str | None = None) -> str:
     raise InvalidInput(f"unknown export format {fmt!r}: use bibtex, json or csv")
 
 
-def _csv(papers: list[dict[str, Any]]) -> str:
+def _csv(papers: Sequence[Mapping[str, Any]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -192,7 +192,7 @@ def _ascii_word(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", folded.lower())
 
 
-def _key(paper: dict[str, Any], used: set[str]) -> str:
+def _key(paper: Mapping[str, Any], used: set[str]) -> str:
     last = _ascii_word(paper["authors"][0].split()[-1]) if paper["authors"] else "anon"
     words = [w for w in (_ascii_word(w) for w in paper["title"].split()) if w and w not in {"a", "an", "the", "on"}]
     base = f"{last or 'anon'}{paper['year'] or ''}{words[0] if words else ''}" or f"paper{paper['id']}"
@@ -213,7 +213,7 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-def _bibtex(papers: list[dict[str, Any]]) -> str:
+def _bibtex(papers: Sequence[Mapping[str, Any]]) -> str:
     import bibtexparser
     from bibtexparser import model
 

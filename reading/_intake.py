@@ -285,7 +285,7 @@ def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
         try:
             yield _bib_record(entry, ours, decoder)
         except (ValueError, TypeError, KeyError, AttributeError, ReadingError) as err:
-            yield {"_where": f"entry {entry.key}", "_error": str(err).splitlines()[0] if str(err) else type(err).__name__}
+            yield {"_where": f"entry {entry.key}", "_error": _reason(err)}
 
 
 def _bib_record(entry: Any, ours: bool, decoder: Any) -> dict[str, Any]:

@@ -32,7 +32,8 @@ def _seed(db: Path) -> None:
         log.add(None, title="Deep Residual Learning", authors="Kaiming He", year=2015, tags=["resnet"],
                 note="identity shortcuts", read_on="2026-11-20", fetch=False, doi="10.1109/cvpr.2016.90")
         log.add("1807.11164", title="ShuffleNet V2", fetch=False, status="to-read")
-        log.add(None, title="Evil \x1b]0;owned\x07 title \x1b[2J\x9b31m\u202egnp.exe", fetch=False, read_on="2026-11-21")
+        log.add(None, title="Evil \x1b]0;owned\x07 title \x1b[2J\x9b31m\u202egnp.exe", fetch=False,
+                read_on="2026-11-21")
 
 
 def _counts(db: Path) -> dict[str, Any]:

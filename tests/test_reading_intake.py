@@ -353,8 +353,8 @@ def test_cell_neutralisation_is_exactly_undone():
         assert not cell.startswith(_intake._FORMULA_START) and _intake.restore_cell(cell) == value
 
 
-@pytest.mark.parametrize("text", ["１５１２.０３３８５", "\u0661\u0665\u0661\u0662.03385", "1513.03385", "1500.03385",
-                                  "1512.03385v0", "cs/0113017", "arXiv:1512.03385v00", "1512.0338５"])
+@pytest.mark.parametrize("text", ["１５１２.０３３８５", "\u0661\u0665\u0661\u0662.03385", "1513.03385",
+                                  "1500.03385", "1512.03385v0", "cs/0113017", "arXiv:1512.03385v00", "1512.0338５"])
 def test_arxiv_ids_take_ascii_digits_real_months_and_versions_from_1(text):
     from reading import InvalidArxivId, parse_arxiv_id
 

@@ -438,7 +438,8 @@ def _torch_load_reason(e: Exception) -> str:
     m = re.search(r"Unsupported global: GLOBAL (\S+)", text)
     if m or "weights_only" in text or "Weights only load failed" in text:
         what = f" ({m.group(1)})" if m else ""
-        return f"it holds Python objects beyond tensors{what}, which are not loaded because unpickling them could run code"
+        return (f"it holds Python objects beyond tensors{what}, which are not loaded because unpickling them "
+                "could run code")
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[0] if lines else type(e).__name__
 
