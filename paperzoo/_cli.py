@@ -50,6 +50,8 @@ class Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         import sqlite3
 
+        from ._echo import printable
+
         try:
             return super().invoke(ctx)
         except click.ClickException:
@@ -57,10 +59,10 @@ class Group(click.Group):
         except sqlite3.DatabaseError as err:
             from reading import database_error
 
-            raise click.ClickException(one_line(database_error(err))) from None
+            raise click.ClickException(printable(one_line(database_error(err)))) from None
         except Exception as err:
-            if isinstance(err, library_errors()):
-                raise click.ClickException(one_line(err)) from None
+            if isinstance(err, library_errors()):  # messages quote user text: printed escaped like all output
+                raise click.ClickException(printable(one_line(err))) from None
             raise
 
 
