@@ -7,7 +7,7 @@ import click
 
 import zoo
 
-from . import zoo_cli_bench, zoo_cli_supernet
+from . import zoo_cli_bench, zoo_cli_export, zoo_cli_supernet
 from ._cli import Group
 from ._echo import echo
 
@@ -78,6 +78,7 @@ cli.add_command(zoo_cli_bench.eval_cmd)
 cli.add_command(zoo_cli_bench.compare_cmd)
 cli.add_command(zoo_cli_bench.sync_links_cmd)
 cli.add_command(zoo_cli_supernet.supernet)
+cli.add_command(zoo_cli_export.export_cmd)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""zoo.optimize (BN folding, channels_last, eval) and the zoo CLI (list, info) through CliRunner."""
+"""zoo.optimize's torch path (BN folding, channels_last, eval) and the zoo CLI (list, info) through CliRunner.
+The ONNX engines behind zoo.optimize's default are tested in test_zoo_engines.py."""
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ from paperzoo.zoo_cli import cli
 def test_optimize_folds_every_bn_and_keeps_outputs(name, trained_like):
     torch.manual_seed(0)
     model = trained_like(zoo.load(name, num_classes=10)).train()
-    fast = zoo.optimize(model)
+    fast = zoo.optimize(model, engine="torch")
     assert model.training, "the original is left alone"
     assert not fast.training and not any(isinstance(m, nn.BatchNorm2d) for m in fast.modules())
     conv = next(m for m in fast.modules() if isinstance(m, nn.Conv2d))
@@ -40,7 +41,7 @@ def test_optimize_untraceable_model_folds_inside_sequential_and_warns(trained_li
 
     model = trained_like(Branchy()).eval()
     with pytest.warns(UserWarning, match="not traceable"):
-        fast = zoo.optimize(model)
+        fast = zoo.optimize(model, engine="torch")
     assert isinstance(fast.body[1], nn.Identity)
     x = torch.randn(1, 3, 16, 16)
     with torch.no_grad():

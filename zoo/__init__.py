@@ -9,6 +9,8 @@
 """
 from ._atomic import atomic_open, atomic_write_bytes, atomic_write_text
 from ._count import Counts, count
+from ._engines import ENGINES, EngineModule, engine_version, load_engine
+from ._export import ExportError, export
 from ._factory import load
 from ._optimize import optimize
 from ._registry import (
@@ -37,6 +39,9 @@ __all__ = [
     "UNIT_SCALE",
     "Claim",
     "Counts",
+    "ENGINES",
+    "EngineModule",
+    "ExportError",
     "ModelCard",
     "Preprocessing",
     "UnknownModelError",
@@ -48,6 +53,9 @@ __all__ = [
     "atomic_write_text",
     "cache_dir",
     "count",
+    "engine_version",
+    "export",
+    "load_engine",
     "info",
     "list_models",
     "load",

@@ -1,7 +1,7 @@
 """``zoo.benchmark``: latency, throughput and peak memory of zoo models, with the environment recorded beside every
 number.
 
-    results = zoo.benchmark("shufflenet_v2*", batch_sizes=(1, 32), dtypes=("fp32", "bf16"))
+    results = zoo.benchmark("shufflenet_v2*", batch_sizes=(1, 32), engines=("eager", "optimized", "openvino"))
     print(zoo.format_results(results, "table"))
 
 Timing is a plain loop (``time.perf_counter`` around each forward, device synchronised on GPUs) under
@@ -23,15 +23,19 @@ import json
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import torch
 from torch import nn
 
 from ._count import count
+from ._engines import ENGINES, EngineModule, engine_missing, engine_version
 from ._evaluate import EvalResult, evaluate, imagenet_synsets
+from ._export import export
 from ._factory import load
 from ._optimize import optimize
 from ._registry import ZooError, info, list_models, resolve
@@ -58,8 +62,8 @@ class BenchResult:
     Attributes:
         model: canonical model name (or the class name of a module passed in).
         weights: the weights tag used, ``None`` for random initialisation (speed does not depend on it).
-        device, dtype, batch, input_size, optimized, compiled: the configuration (``optimized``: ``zoo.optimize``d,
-            i.e. BN folded and channels_last input; ``compiled``: ``torch.compile``).
+        device, dtype, batch, input_size: the configuration.
+        optimized, compiled: whether the engine is anything but eager, and whether it is ``torch.compile``.
         params: parameters; macs: multiply-accumulates per image at ``input_size``.
         iters: timed iterations.
         latency_ms: median wall time of one forward pass of the whole batch; latency_p90_ms: its 90th percentile;
@@ -67,7 +71,10 @@ class BenchResult:
         throughput_ips: images per second (``batch / median``).
         peak_memory_mb: growth of memory during one forward pass (see ``memory_method``).
         env: the environment (torch version, device name, threads, ...) plus this configuration.
-        skipped: why the configuration was not measured (unsupported dtype, compile failure); numbers are ``None``.
+        skipped: why the configuration was not measured (unsupported dtype, compile failure, an engine package
+            not installed); numbers are ``None``.
+        engine: what ran it (see ``zoo.ENGINES``); ``env`` also names its version (``engine_version``) and, for
+            ``optimized``, the engine ``zoo.optimize`` picked at this batch (``engine_picked``).
     """
 
     model: str
@@ -89,10 +96,16 @@ class BenchResult:
     memory_method: str = ""
     env: Mapping[str, Any] = field(default_factory=dict)
     skipped: str | None = None
+    engine: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.engine:  # built the pre-engine way (optimized / compiled flags)
+            engine = "compiled" if self.compiled else "optimized" if self.optimized else "eager"
+            object.__setattr__(self, "engine", engine)
 
     @property
     def mode(self) -> str:
-        return ("optimized" if self.optimized else "eager") + ("+compile" if self.compiled else "")
+        return self.engine
 
     def metrics(self) -> dict[str, float]:
         """The numbers of this result by metric name (what ``bench --store`` writes to the log); none when skipped."""
@@ -315,6 +328,8 @@ def benchmark(
     dtypes: Sequence[str] = ("fp32",),
     optimized: Sequence[bool] = (False, True),
     compile: bool = False,
+    engines: Sequence[str] | None = None,
+    threads: int | None = None,
     warmup: int = 3,
     iters: int = 20,
     max_time: float | None = None,
@@ -323,16 +338,19 @@ def benchmark(
     memory: bool = True,
     progress: bool = True,
 ) -> list[BenchResult]:
-    """Measure models: latency (median, p90), throughput and peak memory per batch size, dtype and mode.
+    """Measure models: latency (median, p90), throughput and peak memory per batch size, dtype and engine.
 
     Args:
         name_or_model: a model name, alias or shell pattern (``"shufflenet_v2*"``), a module, or several of them.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
         batch_sizes: batch 1 gives latency; a larger batch gives throughput (every result carries both).
         dtypes: among ``"fp32"``, ``"fp16"``, ``"bf16"``; a dtype the device cannot run is reported as skipped.
-        optimized: which modes to run: ``False`` eager, ``True`` ``zoo.optimize`` (BN folded, channels_last, oneDNN
-            fusion on CPU fp32).
-        compile: also measure each mode under ``torch.compile`` (extra results with ``compiled=True``).
+        optimized: the pre-engine way to choose: ``False`` eager, ``True`` optimized (ignored when ``engines``).
+        compile: with ``optimized``, also measure ``"compiled"`` (ignored when ``engines`` is given).
+        engines: among ``"eager"``, ``"optimized"`` (``zoo.optimize``: ONNX Runtime / OpenVINO on CPU fp32, BN
+            folded elsewhere), ``"compiled"`` (``torch.compile`` of the BN-folded model), ``"onnxruntime"``,
+            ``"openvino"`` (CPU fp32 only). An engine whose package is missing gives skipped results saying so.
+        threads: intra-op threads for every engine alike (torch's are restored afterwards); default: torch's.
         warmup: untimed calls before timing.
         iters: timed calls.
         max_time: stop timing a configuration after this many seconds (at least 2 calls are timed).
@@ -342,7 +360,7 @@ def benchmark(
         progress: show a tqdm progress bar.
 
     Returns:
-        One ``BenchResult`` per model, mode, dtype and batch size, in that nesting order.
+        One ``BenchResult`` per model, engine, dtype and batch size, in that nesting order.
 
     Raises:
         UnknownModelError: a name that is not registered; ZooError: a pattern with no match, a bad device or dtype.
@@ -355,27 +373,56 @@ def benchmark(
         raise ZooError(f"batch sizes must be positive integers, not {tuple(batch_sizes)!r}")
     if iters < 1 or warmup < 0:
         raise ZooError("iters must be >= 1 and warmup >= 0")
+    if engines is None:
+        engines = ["optimized" if o else "eager" for o in dict.fromkeys(optimized)] + (["compiled"] if compile else [])
+    engines = list(dict.fromkeys(engines))
+    bad = [e for e in engines if e not in ENGINES]
+    if bad or not engines:
+        raise ZooError(f"unknown engine {bad[0] if bad else None!r}; choose from {', '.join(ENGINES)}")
+    if threads is not None and threads < 1:
+        raise ZooError(f"threads must be >= 1, not {threads}")
     items = _expand(name_or_model)
-    modes = [(bool(o), c) for o in dict.fromkeys(optimized) for c in ((False, True) if compile else (False,))]
-    total = len(items) * len(modes) * len(dtypes) * len(batch_sizes)
+    total = len(items) * len(engines) * len(dtypes) * len(batch_sizes)
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, desc="benchmark", unit="run", disable=not progress, leave=False)
+    torch_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
     base_env = environment(dev)
     sync = _synchronizer(dev)
     out: list[BenchResult] = []
     try:
         for item in items:
-            out += _bench_one(item, dev, base_env, sync, batch_sizes=batch_sizes, dtypes=dtypes, modes=modes,
+            out += _bench_one(item, dev, base_env, sync, batch_sizes=batch_sizes, dtypes=dtypes, engines=engines,
                               warmup=warmup, iters=iters, max_time=max_time, weights=weights,
                               input_size=input_size, memory=memory, bar=bar)
     finally:
         bar.close()
+        torch.set_num_threads(torch_threads)
     return out
 
 
+def _prepare(engine: str, model: nn.Module, dev: torch.device, dtype: str, shape: tuple[int, ...],
+             onnx: Callable[[], Any]) -> Callable[[torch.Tensor], Any]:
+    """The callable that runs ``model`` with ``engine`` (raises with the reason when it cannot)."""
+    if engine in ("onnxruntime", "openvino"):
+        missing = engine_missing(engine)
+        if missing:
+            raise ZooError(missing)
+        if dev.type != "cpu" or dtype != "fp32":
+            raise ZooError(f"{engine} runs the fp32 ONNX export on CPU")
+        return EngineModule(onnx(), (engine,), threads=torch.get_num_threads())
+    m = copy.deepcopy(model).to(device=dev, dtype=DTYPES[dtype])
+    if engine == "eager":
+        return m
+    if engine == "compiled":
+        return torch.compile(optimize(m, engine="torch"))
+    return optimize(m, input_size=(1, *shape))
+
+
 def _bench_one(item: str | nn.Module, dev: torch.device, base_env: dict[str, Any], sync: Callable[[], None], *,
-               batch_sizes: Sequence[int], dtypes: Sequence[str], modes: list[tuple[bool, bool]], warmup: int,
+               batch_sizes: Sequence[int], dtypes: Sequence[str], engines: Sequence[str], warmup: int,
                iters: int, max_time: float | None, weights: Any, input_size: Any, memory: bool,
                bar: Any) -> list[BenchResult]:
     if isinstance(item, nn.Module):
@@ -391,47 +438,53 @@ def _bench_one(item: str | nn.Module, dev: torch.device, base_env: dict[str, Any
     model = model.eval()
     bar.set_postfix_str(name, refresh=False)
     out = []
-    for opt, compiled in modes:
-        # prepared once per mode, on its device, in fp32 (oneDNN prepacking is for CPU fp32 at this input size);
-        # each dtype then gets a cast copy
-        on_device = copy.deepcopy(model).to(device=dev)
-        prepared = optimize(on_device, input_size=(1, *shape)) if opt else on_device
-        for dtype in dtypes:
-            fields = dict(model=name, weights=tag, device=str(dev), dtype=dtype, input_size=shape, optimized=opt,
-                          compiled=compiled, params=counts.params, macs=counts.macs)
-            reason = _dtype_unsupported(dev, dtype)
-            runner: Callable[[torch.Tensor], Any] | None = None
-            if reason is None:
-                try:
-                    m = (prepared if dtype == "fp32" else copy.deepcopy(prepared)).to(dtype=DTYPES[dtype])
-                    runner = torch.compile(m) if compiled else m
-                except Exception as e:  # compile setup failures vary by platform
-                    reason = _first_line(e)
-            for batch in batch_sizes:
-                env = {**base_env, "dtype": dtype, "batch": int(batch), "input_size": list(shape),
-                       "optimized": opt, "compiled": compiled}
-                if reason is None and runner is not None:
-                    result, reason_b = _measure(runner, fields, env, dev, sync, int(batch), opt, warmup, iters,
-                                                max_time, memory)
-                    if result is not None:
-                        out.append(result)
+    with tempfile.TemporaryDirectory(prefix="zoo-bench-") as tmp:
+        exported: list[Any] = []
+
+        def onnx() -> Any:  # one export per model, shared by the ONNX engines
+            if not exported:
+                exported.append(export(model, Path(tmp) / "model.onnx", input_size=(1, *shape)))
+            return exported[0]
+
+        for engine in engines:
+            version = engine_version(engine)
+            for dtype in dtypes:
+                fields: dict[str, Any] = dict(
+                    model=name, weights=tag, device=str(dev), dtype=dtype, input_size=shape, optimized=engine != "eager",
+                    compiled=engine == "compiled", params=counts.params, macs=counts.macs, engine=engine)
+                reason = _dtype_unsupported(dev, dtype)
+                runner: Callable[[torch.Tensor], Any] | None = None
+                if reason is None:
+                    try:
+                        runner = _prepare(engine, model, dev, dtype, shape, onnx)
+                    except Exception as e:  # a missing package, an export or compile failure: a skipped row
+                        reason = str(e) if isinstance(e, ZooError) else _first_line(e)
+                for batch in batch_sizes:
+                    env = {**base_env, "dtype": dtype, "batch": int(batch), "input_size": list(shape),
+                           "optimized": engine != "eager", "compiled": engine == "compiled", "engine": engine,
+                           "engine_version": version}
+                    if reason is None and runner is not None:
+                        result, reason_b = _measure(runner, fields, env, dev, sync, int(batch), warmup, iters,
+                                                    max_time, memory)
+                        if result is not None:
+                            out.append(result)
+                        else:
+                            # an error at one batch size (e.g. fp16 convolution not implemented) fails them all
+                            reason = reason_b
+                            out.append(BenchResult(**fields, batch=int(batch), env=env, skipped=reason))
                     else:
-                        # an error at one batch size (e.g. fp16 convolution not implemented) fails them all
-                        reason = reason_b
                         out.append(BenchResult(**fields, batch=int(batch), env=env, skipped=reason))
-                else:
-                    out.append(BenchResult(**fields, batch=int(batch), env=env, skipped=reason))
-                bar.update(1)
-        del on_device, prepared
+                    bar.update(1)
+                del runner
     return out
 
 
 def _measure(runner: Callable[[torch.Tensor], Any], fields: dict[str, Any], env: dict[str, Any], dev: torch.device,
-             sync: Callable[[], None], batch: int, opt: bool, warmup: int, iters: int, max_time: float | None,
+             sync: Callable[[], None], batch: int, warmup: int, iters: int, max_time: float | None,
              memory: bool) -> tuple[BenchResult | None, str | None]:
     x = torch.randn(batch, *fields["input_size"], device=dev).to(DTYPES[fields["dtype"]])
-    if opt and x.dim() == 4:
-        x = x.contiguous(memory_format=torch.channels_last)  # what zoo.optimize's layout expects
+    if fields["engine"] != "eager" and not isinstance(runner, EngineModule) and x.dim() == 4:
+        x = x.contiguous(memory_format=torch.channels_last)  # what the BN-folded torch path's layout expects
     try:
         with torch.inference_mode():
             times = _timed(runner, x, warmup=max(warmup, 1), iters=iters, sync=sync, max_time=max_time)
@@ -439,6 +492,11 @@ def _measure(runner: Callable[[torch.Tensor], Any], fields: dict[str, Any], env:
     except Exception as e:  # "not implemented for 'Half'", compile backends' own errors: reported, not fatal
         return None, _first_line(e)
     median = statistics.median(times)
+    if isinstance(runner, EngineModule):
+        picked = runner.choices.get(tuple(x.shape), runner.engines[0])
+        env = {**env, "engine_picked": picked, "engine_version": runner.versions[picked]}
+    elif fields["engine"] == "optimized":
+        env = {**env, "engine_picked": "torch"}
     return BenchResult(
         **fields, batch=batch, iters=len(times), latency_ms=median * 1e3, latency_p90_ms=_p90(times) * 1e3,
         latency_min_ms=min(times) * 1e3,
@@ -450,7 +508,7 @@ def _measure(runner: Callable[[torch.Tensor], Any], fields: dict[str, Any], env:
 # output
 
 
-_COLUMNS = ("model", "weights", "device", "dtype", "mode", "batch", "input", "params_M", "MACs_G", "median_ms",
+_COLUMNS = ("model", "weights", "device", "dtype", "engine", "batch", "input", "params_M", "MACs_G", "median_ms",
             "p90_ms", "img_per_s", "peak_MiB", "note")
 
 
@@ -459,7 +517,7 @@ def _row(r: BenchResult) -> dict[str, str]:
         return "-" if v is None else format(v, fmt)
 
     return {
-        "model": r.model, "weights": r.weights or "-", "device": r.device, "dtype": r.dtype, "mode": r.mode,
+        "model": r.model, "weights": r.weights or "-", "device": r.device, "dtype": r.dtype, "engine": r.engine,
         "batch": str(r.batch), "input": "x".join(map(str, r.input_size)), "params_M": f"{r.params / 1e6:.2f}",
         "MACs_G": f"{r.macs / 1e9:.3f}", "median_ms": num(r.latency_ms, ".2f"), "p90_ms": num(r.latency_p90_ms, ".2f"),
         "img_per_s": num(r.throughput_ips, ".1f"), "peak_MiB": num(r.peak_memory_mb, ".1f"),

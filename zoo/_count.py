@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode, conv_flop_count, register_flop_formula
+from torch.utils.flop_counter import FlopCounterMode
 
 __all__ = ["Counts", "count"]
 
@@ -38,24 +38,7 @@ class Counts:
         return f"{self.params / 1e6:.3f} M params, {self.macs / 1e6:.1f} M MACs"
 
 
-def _fused_conv_flop(x_shape: torch.Size, *rest: Any, out_shape: torch.Size, **_: Any) -> int:
-    """FLOPs of ``mkldnn::_convolution_pointwise`` (what ``zoo.optimize``'s fused convolutions run on CPU):
-    ``(X, W, B, ...)`` or, for the ``.binary`` overload, ``(X, other, W, B, ...)``."""
-    binary = isinstance(rest[1], torch.Size) and len(rest[1]) == len(x_shape)
-    return conv_flop_count(list(x_shape), list(rest[1] if binary else rest[0]), list(out_shape), transposed=False)
-
-
-def _register_fused_conv() -> None:
-    """Teach FlopCounterMode the fused oneDNN convolution, once, on first count (not at import)."""
-    op = getattr(getattr(torch.ops, "mkldnn", None), "_convolution_pointwise", None)
-    if op is None or op in _COUNTED:
-        return
-    register_flop_formula(op)(_fused_conv_flop)
-    _COUNTED.add(op)
-
-
 def _macs(model: nn.Module, x: torch.Tensor) -> int:
-    _register_fused_conv()
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         model(x)

@@ -1,17 +1,25 @@
-"""Inference helpers: fold BatchNorm into the preceding convolution, channels_last memory format, oneDNN fusion on
-CPU, eval mode."""
+"""``zoo.optimize``: the one fast path for inference. On CPU in float32 the model is exported to ONNX and run by
+ONNX Runtime and OpenVINO (whichever is faster per input shape); elsewhere BatchNorm is folded into the preceding
+convolution and the model runs channels_last in eager PyTorch."""
 from __future__ import annotations
 
 import copy
+import tempfile
 import warnings
+from pathlib import Path
+from typing import Sequence
 
 import torch
 from torch import fx, nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from ._onednn import fuse_onednn, onednn_available
+from ._engines import ONNX_ENGINES, EngineModule, engine_missing
+from ._registry import ZooError
 
-__all__ = ["fold_bn", "optimize"]
+__all__ = ["OPTIMIZE_ENGINES", "fold_bn", "optimize"]
+
+#: What ``zoo.optimize(model, engine=...)`` accepts.
+OPTIMIZE_ENGINES = ("auto", "torch", *ONNX_ENGINES)
 
 
 def _fold_fx(model: nn.Module) -> nn.Module:
@@ -52,64 +60,77 @@ def fold_bn(model: nn.Module) -> nn.Module:
     return folded.eval()
 
 
-def _probe_onednn(model: nn.Module, input_size: tuple[int, ...], required: bool) -> nn.Module:
-    """``model`` with its convolutions fused for oneDNN, if that works and gives the same outputs; else ``model``."""
-    def skip(why: str) -> nn.Module:
-        if required:
-            warnings.warn(f"zoo.optimize: oneDNN fusion skipped: {why}", UserWarning, stacklevel=4)
-        return model
-
-    if not onednn_available():
-        return skip("this torch build has no oneDNN")
-    if not isinstance(model, fx.GraphModule):
-        return skip(f"{type(model).__name__} is not traceable")
-    if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in model.parameters()):
-        return skip("only CPU float32 models are fused")
-    fused = copy.deepcopy(model)
-    example = torch.randn(input_size, generator=torch.Generator().manual_seed(0))
-    try:
-        with torch.no_grad():
-            if fuse_onednn(fused, example) == 0:
-                return skip("no fusable convolution")
-            ref, got = model(example), fused(example)
-    except Exception as e:  # a model that needs another input shape, or an op oneDNN rejects
-        return skip(f"probe at {tuple(input_size)} failed ({type(e).__name__}: {e})".splitlines()[0])
-    if not (isinstance(ref, torch.Tensor) and isinstance(got, torch.Tensor) and got.shape == ref.shape):
-        return skip("the probe's output is not a single tensor")
-    err, scale = (got - ref).abs().max().item(), max(1.0, ref.abs().max().item())
-    if err > 1e-4 * scale:
-        return skip(f"fused outputs differ by {err:.1e}")
-    return fused
-
-
-def optimize(model: nn.Module, *, channels_last: bool | None = None, onednn: bool | None = None,
-             input_size: tuple[int, ...] = (1, 3, 224, 224)) -> nn.Module:
-    """An inference copy of ``model``: BN folded into conv, channels_last memory format, eval mode, and on CPU
-    convolutions fused with their ReLU / residual add over weights prepacked for oneDNN.
-
-    The original model is not changed. Attributes the zoo sets (``weights``) are carried over. The copy gives the
-    same outputs (to ~1e-6 relative) for any input size, batch size, device or dtype it is later moved to; it is
-    fastest for the ``input_size`` it was optimised for and on the device it was on. Optimise after moving a model
-    to its device and dtype.
-
-    Args:
-        model: any module; zoo models trace with ``torch.fx``.
-        channels_last: force the memory format; ``None`` uses it when the model has 2-d convolutions (faster with
-            oneDNN on CPU and with cuDNN on GPU, where NHWC kernels avoid layout reorders).
-        onednn: fuse convolutions for oneDNN; ``None`` does it for traceable CPU float32 models after checking on
-            one random input of ``input_size`` that the fused model runs and agrees with the folded one (it falls
-            back silently otherwise); ``True`` also warns when it cannot; ``False`` never fuses.
-        input_size: the input shape (batch first) the prepacked weights are laid out for and the check runs at.
-    """
-    weights = getattr(model, "weights", None)
+def _torch_path(model: nn.Module, channels_last: bool | None) -> nn.Module:
     out = fold_bn(model)
     if channels_last is None:
         channels_last = any(isinstance(m, nn.Conv2d) for m in out.modules())
     if channels_last:
         out = out.to(memory_format=torch.channels_last)
-    if onednn is not False:
-        out = _probe_onednn(out, tuple(input_size), required=onednn is True)
-    out.weights = weights  # type: ignore[assignment]
     for p in out.parameters():
         p.requires_grad_(False)
+    return out
+
+
+def _cpu_float32(model: nn.Module) -> bool:
+    tensors = [t for t in (*model.parameters(), *model.buffers()) if t.is_floating_point()]
+    return all(t.device.type == "cpu" and t.dtype == torch.float32 for t in tensors)
+
+
+def _engine_path(model: nn.Module, engines: tuple[str, ...], input_size: tuple[int, ...],
+                 threads: int | None) -> EngineModule:
+    from ._export import export
+
+    with tempfile.TemporaryDirectory(prefix="zoo-optimize-") as tmp:  # the engines read the file while loading
+        path = export(model, Path(tmp) / "model.onnx", input_size=input_size, dynamic_batch=True)
+        return EngineModule(path, engines, threads=threads)
+
+
+def optimize(model: nn.Module, *, engine: str = "auto", threads: int | None = None,
+             input_size: Sequence[int] = (1, 3, 224, 224), channels_last: bool | None = None) -> nn.Module:
+    """The fastest inference version of ``model`` this machine has: a module taking and returning torch tensors.
+
+    ``engine="auto"`` (the default) on a CPU float32 model exports it to ONNX (checked against eager to 1e-4
+    relative) and returns an :class:`~zoo._engines.EngineModule` over ONNX Runtime and OpenVINO (those installed):
+    the first call at each input shape times both and keeps the faster. On other devices or dtypes, or when no ONNX
+    engine is installed or the export fails (with a warning), it returns the ``"torch"`` path: a copy with
+    BatchNorm folded into the convolutions, channels_last, in eval mode, without gradients.
+
+    The original model is not changed; its ``weights`` attribute is carried over. Optimise after moving a model to
+    its device and dtype. An ONNX-engine module runs only CPU float32 inputs of the traced height and width (any
+    batch size) and cannot be trained or moved; the torch path can go anywhere.
+
+    Args:
+        model: any module; zoo models export and trace.
+        engine: ``"auto"``, ``"torch"``, ``"onnxruntime"`` or ``"openvino"`` (the last two: that engine only;
+            raises if it is not installed or the export fails).
+        threads: intra-op threads of the ONNX engines (default: ``torch.get_num_threads()``).
+        input_size: the input shape (batch first) the model is exported at; height and width are fixed by it.
+        channels_last: the torch path's memory format; ``None`` uses it when the model has 2-d convolutions.
+
+    Raises:
+        ZooError: an unknown engine; for an explicit ONNX engine, a missing package, a model on another device or
+            dtype, or a failed export.
+    """
+    if engine not in OPTIMIZE_ENGINES:
+        raise ZooError(f"unknown engine {engine!r}; choose from {', '.join(OPTIMIZE_ENGINES)}")
+    weights = getattr(model, "weights", None)
+    out: nn.Module | None = None
+    if engine in ONNX_ENGINES:
+        missing = engine_missing(engine)
+        if missing:
+            raise ZooError(missing)
+        if not _cpu_float32(model):
+            raise ZooError(f"{engine} runs CPU float32 models; move the model with .to('cpu', torch.float32) first")
+        out = _engine_path(model, (engine,), tuple(input_size), threads)
+    elif engine == "auto" and _cpu_float32(model):
+        engines = tuple(e for e in ONNX_ENGINES if engine_missing(e) is None)
+        if engines:
+            try:
+                out = _engine_path(model, engines, tuple(input_size), threads)
+            except ZooError as e:
+                warnings.warn(f"zoo.optimize: ONNX engines skipped, running in torch: {e}", UserWarning,
+                              stacklevel=2)
+    if out is None:
+        out = _torch_path(model, channels_last)
+    out.weights = weights  # type: ignore[assignment]
     return out
