@@ -5,7 +5,7 @@
     >>> log.add("1512.03385", tags=["resnet"]).paper["title"]   # doctest: +SKIP
     'Deep Residual Learning for Image Recognition'
 
-Importing this package is light: arxiv, bibtexparser and sqlite_utils are imported inside the functions that need
+Importing this package is light: arxiv, bibtexparser and pypdfium2 are imported inside the functions that need
 them; nothing heavy (torch, sentence-transformers, faiss) is ever imported here.
 """
 from ._config import ENV_VAR, default_db_path

@@ -1,8 +1,8 @@
 """All SQL of the reading log: schema, migrations and queries.
 
-The hot paths (``reading add/list/show``) talk to SQLite through the standard library: importing ``sqlite_utils``
-pulls in pandas and numpy when they are installed (about half a second), which the CLI cannot afford on every
-call. ``sqlite_utils`` wraps the same connection for bulk work (imports, exports) and is exposed as ``Log.db``.
+Everything, bulk imports and exports included, talks to SQLite through the standard library's ``sqlite3``: the hot
+paths (``reading add/list/show``) cannot afford a heavier wrapper's import on every call (``sqlite_utils`` pulls in
+pandas and numpy when they are installed, about half a second).
 
 Connections run in autocommit mode; every write goes through :func:`write`, a ``BEGIN IMMEDIATE`` transaction,
 so a check-then-insert cannot race another writer. WAL and a busy timeout let the CLI and the app write at once.

@@ -4,9 +4,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import InvalidInput
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._types import Paper
 
 STATUSES = ("to-read", "reading", "read")
 # fields a user may type by hand; those typed are remembered so a later refresh never overwrites them
@@ -17,7 +20,7 @@ MANUAL_FIELDS = ("title", "authors", "year", "venue", "abstract", "doi")
 class AddResult:
     """What :meth:`Log.add` did: the paper as now stored, whether it is new, and a one-line warning if any."""
 
-    paper: dict[str, Any]
+    paper: Paper
     created: bool
     message: str | None = None
 

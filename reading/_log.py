@@ -7,7 +7,7 @@ import math
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from . import _db
 from ._bulk import BulkMixin
@@ -32,9 +32,6 @@ from ._inbox import InboxMixin
 from ._types import Paper
 from ._zoo_links import ZooLinksMixin
 
-if TYPE_CHECKING:
-    import sqlite_utils
-
 __all__ = ["STATUSES", "AddResult", "Log", "open_log"]
 
 
@@ -48,19 +45,9 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
         self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
         self.conn = _db.connect(path)
         self._lock = threading.RLock()
-        self._db: sqlite_utils.Database | None = None
         self._intact = False  # checked before the first write
 
     # --- plumbing -------------------------------------------------------------------------------------------------
-
-    @property
-    def db(self) -> sqlite_utils.Database:
-        """The ``sqlite_utils.Database`` over this log's connection (imported on first use: it is not light)."""
-        if self._db is None:
-            import sqlite_utils
-
-            self._db = sqlite_utils.Database(self.conn)
-        return self._db
 
     def close(self) -> None:
         self.conn.close()
