@@ -5,7 +5,9 @@ Commands are collected by walking the click groups, so the check grows as engine
 from __future__ import annotations
 
 import importlib
+import json
 import re
+import shlex
 from pathlib import Path
 
 import click
@@ -56,3 +58,81 @@ def test_command_appears_in_readme(program, path, command):
     if program == "zoo":
         forms.append(rf"python\s+-m\s+zoo\s+{words}(?![\w-])")
     assert any(re.search(f, README) for f in forms), f"README.md shows no `{program} {' '.join(path)}` example"
+
+
+# --- the README's `reading` examples, run in order against a starter log (offline) ----------------------------------
+
+
+def _readme_commands(program: str) -> list[list[str]]:
+    """Every ``program …`` line of the README's ```bash blocks, in order, as its words (shell quoting and the
+    trailing comment removed)."""
+    return [shlex.split(line, comments=True) for block in re.findall(r"```bash\n(.*?)```", README, re.S)
+            for line in block.splitlines() if line.startswith(program + " ")]
+
+
+READING_EXAMPLES = _readme_commands("reading")
+
+#: Examples that need arXiv: offline they must end in one line that says so, nothing else.
+NEEDS_NETWORK = ("reading inbox fetch",)
+#: Examples that act on what an earlier example would have fetched (inbox candidates): offline there is none, and
+#: the one line must say which id is unknown.
+NEEDS_FETCHED = ("reading inbox keep", "reading inbox skip")
+#: What a sensible answer contains, for the examples whose output we can predict on the starter set.
+EXPECT = {
+    "reading search channel shuffle -k 5 --mode keyword --tag efficient --json": "ShuffleNet",
+    "reading show 1512.03385": "Deep Residual Learning for Image Recognition",
+    "reading related 1707.01083 -k 5": "ShuffleNet V2",
+    "reading import --starter": "merged 23",
+    "reading stats --window 7": "papers in the log",
+}
+
+
+def test_the_readme_shows_the_reading_examples():
+    assert len(READING_EXAMPLES) > 30 and ["reading", "import", "--starter"] in READING_EXAMPLES
+
+
+def test_every_readme_reading_example_runs_on_a_starter_log(tmp_path, monkeypatch, arxiv_replay):
+    """The README's `reading` lines, in order, on a log holding the starter set, with arXiv unreachable: each exits
+    0 with non-empty output, or (needing the network) fails with one line saying why."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from reading import open_log
+
+    cli = importlib.import_module("paperzoo.reading_cli").cli
+    arxiv_replay.mode = "offline"
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")  # a tiny embedder: this checks the commands, not the model
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(Path(__file__).parent / "fixtures" / "bibtex" / "zotero_export.bib", tmp_path / "refs.bib")
+    snapshot = {"id": "1605.08386", "title": "Heat-bath random walks with Markov bases", "authors": "C. Stanley",
+                "abstract": "Graphs on lattice points.", "categories": "math.CO", "versions": []}
+    (tmp_path / "arxiv-metadata-oai-snapshot.jsonl").write_text(json.dumps(snapshot) + "\n", encoding="utf-8")
+    db = tmp_path / "reading.db"
+    with open_log(db) as log:
+        log.import_starter()
+
+    runner = CliRunner()
+    last_note = None
+    for words in READING_EXAMPLES:
+        command, args = " ".join(words), words[1:]
+        if last_note is not None and ("--edit" in args or "--delete" in args):
+            flag = "--edit" if "--edit" in args else "--delete"
+            args[args.index(flag) + 1] = last_note  # the README: "the id `reading note` printed"
+        result = runner.invoke(cli, ["--db", str(db), *args])
+        out = (result.output or "").strip()
+        if command.startswith(NEEDS_NETWORK) or command.startswith(NEEDS_FETCHED):
+            assert result.exit_code == 1 and len(out.splitlines()) == 1, (command, out)
+            assert re.search(r"arXiv|offline|reach|network|connect" if command.startswith(NEEDS_NETWORK)
+                             else r"\b1[234]\b", out, re.I), (command, out)
+            continue
+        assert result.exit_code == 0, (command, out, result.exception)
+        assert out, f"`{command}` printed nothing"
+        assert "Traceback" not in out
+        if command in EXPECT:
+            assert EXPECT[command] in out, (command, out)
+        found = re.search(r"noted \(note (\d+)\)", out)
+        if found:
+            last_note = found.group(1)
+    assert last_note is not None
+    assert (tmp_path / "library.bib").read_text(encoding="utf-8").count("@") >= 20
