@@ -79,7 +79,8 @@ def _offline(log: reading.Log, papers: list[dict[str, Any]]) -> None:
     from .log_paper import refresh_button
 
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
-    c1.warning(f"{len(waiting)} paper{'s' if len(waiting) != 1 else ''} logged offline await arXiv's metadata: "
+    c1.warning(f"{len(waiting)} paper{'s' if len(waiting) != 1 else ''} logged offline "
+               f"{'await' if len(waiting) != 1 else 'awaits'} arXiv's metadata: "
                + ", ".join(p["title"] for p in waiting[:3]) + (" …" if len(waiting) > 3 else ""))
     with c2:
         refresh_button(log, None, key="lib_refresh", label="Refresh from arXiv")
@@ -117,7 +118,7 @@ def render() -> None:
                           min_rating=int(min_rating))
     st.caption(f"{len(shown)} of {len(papers)} papers · log: `{log.path}`")
     _offline(log, papers)
-    rows = [{**row, "year": str(row["year"]) if row.get("year") else None,
+    rows = [{**row, "year": str(row["year"]) if row.get("year") else None, "authors": row["authors"] or None,
              "rating": "★" * row["rating"] if row.get("rating") else None} for row in paper_rows(shown)]
     event = st.dataframe(
         table(rows, columns=COLUMNS), hide_index=True, on_select="rerun", selection_mode="single-row",
@@ -315,4 +316,4 @@ def render_paper() -> None:
                 log.remove(paper["id"])
                 st.query_params.clear()
                 st.session_state["flash"] = f"Removed “{paper['title']}”."
-                st.switch_page("ui/pages/library.py")
+                st.switch_page(PAGE_FILES["library"])
