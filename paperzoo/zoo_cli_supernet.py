@@ -1,11 +1,14 @@
 """``zoo supernet ...``: train, search, measure and extract SPOS supernets (thin veneers over ``zoo.spos``)."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import click
+
+import zoo
 
 from ._echo import echo
 
@@ -166,9 +169,7 @@ def search_cmd(ckpt: str, data: str, max_macs: str | None, max_latency_ms: float
                                  state_path=state or f"{out}.state", device=device, progress=not quiet)
     except (ValueError, FileNotFoundError) as e:
         raise _fail(e) from None
-    from zoo.spos.search import _save_json
-
-    _save_json(result.to_dict(), Path(out))
+    zoo.atomic_write_text(Path(out), json.dumps(result.to_dict()))
     for i, c in enumerate(result.top, 1):
         lat = f"  {c.latency_ms:.2f} ms" if c.latency_ms is not None else ""
         echo(f"{i:>2}. {c.arch}  {c.macs / 1e6:.2f} M MACs{lat}  score {c.score:.2f}")
@@ -220,10 +221,9 @@ def extract_cmd(ckpt: str, arch: str, out: str, data: str | None, calib_batches:
 
     Example: zoo supernet extract --supernet supernet.pt --arch 21012020202300003233 --data tiny --batch-size 16 --out subnet.pth
     """
-    from zoo.spos import extract_subnet, load_supernet, read_checkpoint, recalibrate_bn
+    from zoo.spos import calibration_batches, extract_subnet, load_supernet, read_checkpoint, recalibrate_bn
     from zoo.spos.checkpoint import save_atomic
-    from zoo.spos.data import open_dataset, split_indices
-    from zoo.spos.search import _batches
+    from zoo.spos.data import open_dataset
 
     try:
         ckpt_d = read_checkpoint(ckpt)
@@ -232,8 +232,7 @@ def extract_cmd(ckpt: str, arch: str, out: str, data: str | None, calib_batches:
         if data is not None:
             size = int(ckpt_d.get("config", {}).get("input_size", 224))
             ds = open_dataset(data, size=size, train=True)
-            recalibrate_bn(net, _batches(ds, split_indices(len(ds), calib_batches * batch_size, 0), batch_size, 0),
-                           arch=a)
+            recalibrate_bn(net, calibration_batches(ds, calib_batches, batch_size), arch=a)
         sub = extract_subnet(net, a)
     except (ValueError, FileNotFoundError) as e:
         raise _fail(e) from None

@@ -1,10 +1,13 @@
-"""The import table of DESIGN.md, enforced on the source tree.
+"""The import rules of the README's Layout section, enforced on the source tree (ast, no imports run).
 
-| package  | may import (of ours)                                              |
-| zoo/     | nothing; zoo/__main__.py is a shim over paperzoo.zoo_cli            |
-| reading/ | nothing; reading/__main__.py is a shim over paperzoo.reading_cli    |
-| index/   | reading (its public surface)                                      |
-| ui/, app.py | the public surfaces of reading, index and zoo                  |
+| package            | may import (of ours)                                                                   |
+| reading/, index/, zoo/ | nothing: they are leaves; only their ``__main__.py`` shims import ``paperzoo``    |
+| paperzoo/          | the public surfaces of reading, index and zoo (no ``_private`` module or name)         |
+| ui/, app.py        | paperzoo and the public surfaces of reading, index and zoo                             |
+| bench/, tests/     | anything                                                                               |
+
+And within each package the modules import each other without a cycle (module-level imports; imports inside
+functions are how a heavy dependency is deferred, not how a loop is hidden: there are none between our modules).
 """
 from __future__ import annotations
 
@@ -14,38 +17,58 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"reading", "index", "zoo", "ui", "paperzoo"}
+LIBRARIES = ("reading", "index", "zoo")
+OURS = {*LIBRARIES, "paperzoo", "ui"}
 HEAVY = {"torch", "sentence_transformers", "transformers", "faiss"}
 
 
-def _imports(path: Path) -> list[tuple[str, bool]]:
-    """(module name, at module level) for every import in a file; relative imports resolved to the package."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    pkg = path.relative_to(ROOT).parts[0] if path.parent != ROOT else ""
-    toplevel = {id(n) for n in tree.body}
-    # statements guarded by `if TYPE_CHECKING:` at module level do not run
-    for node in tree.body:
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            toplevel.discard(id(node))
-        elif isinstance(node, (ast.If, ast.Try)):
-            for sub in ast.walk(node):
-                if isinstance(sub, (ast.Import, ast.ImportFrom)):
-                    toplevel.add(id(sub))
-    out = []
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve(path: Path, node: ast.ImportFrom) -> str:
+    """The absolute module an ImportFrom reads from."""
+    if not node.level:
+        return node.module or ""
+    package = _module_name(path).split(".")
+    if path.name != "__init__.py":
+        package.pop()
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _guarded(tree: ast.Module) -> set[int]:
+    """ids of the nodes under ``if TYPE_CHECKING:`` (they never run)."""
+    out: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            out += [(a.name, id(node) in toplevel) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = pkg
-                out.append((f"{base}.{node.module}" if node.module else base, id(node) in toplevel))
-            else:
-                out.append((node.module or "", id(node) in toplevel))
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            out |= {id(n) for n in ast.walk(node)}
     return out
 
 
-def _files(pkg: str) -> list[Path]:
-    return sorted((ROOT / pkg).rglob("*.py"))
+def imports(path: Path) -> list[tuple[str, list[str], bool]]:
+    """(module, names imported from it, at module level) for every import that runs, relative ones resolved."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    guarded = _guarded(tree)
+    functions = {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 for n in ast.walk(f)}
+    out = []
+    for node in ast.walk(tree):
+        if id(node) in guarded:
+            continue
+        top = id(node) not in functions
+        if isinstance(node, ast.Import):
+            out += [(a.name, [], top) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            out.append((_resolve(path, node), [a.name for a in node.names], top))
+    return out
+
+
+def _files(*packages: str) -> list[Path]:
+    return sorted(p for pkg in packages for p in (ROOT / pkg).rglob("*.py"))
 
 
 def _ours(name: str) -> str | None:
@@ -53,42 +76,112 @@ def _ours(name: str) -> str | None:
     return top if top in OURS else None
 
 
-@pytest.mark.parametrize("path", _files("zoo"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_zoo_imports_nothing_of_ours(path):
-    for name, top in _imports(path):
-        other = _ours(name)
-        if other in (None, "zoo"):
-            continue
-        assert path.name == "__main__.py" and other == "paperzoo", f"{path.name} imports {name}"
+def _private(module: str, names: list[str]) -> str | None:
+    """The first private part of ``from module import names`` (``_x`` module or name; dunders are fine)."""
+    for part in [*module.split(".")[1:], *names]:
+        if part.startswith("_") and not (part.startswith("__") and part.endswith("__")):
+            return part
+    return None
 
 
-@pytest.mark.parametrize("path", _files("reading"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_reading_imports_nothing_of_ours_and_nothing_heavy(path):
-    for name, top in _imports(path):
+def _id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+@pytest.mark.parametrize("path", _files(*LIBRARIES), ids=_id)
+def test_libraries_are_leaves(path):
+    pkg = path.relative_to(ROOT).parts[0]
+    for name, _, _ in imports(path):
         other = _ours(name)
-        if other == "paperzoo" and path.name == "__main__.py":
+        if other in (None, pkg):
             continue
-        assert other in (None, "reading"), f"{path.name} imports {name}"
+        shim = path.name == "__main__.py" and path.parent == ROOT / pkg
+        assert shim and other == "paperzoo", f"{_id(path)} imports {name}: {pkg} must not import other packages of ours"
+
+
+@pytest.mark.parametrize("pkg, shim", [("reading", "paperzoo.reading_cli"), ("zoo", "paperzoo.zoo_cli")])
+def test_python_dash_m_shims_only_forward_to_the_cli(pkg, shim):
+    found = [(name, names) for name, names, _ in imports(ROOT / pkg / "__main__.py")]
+    assert found == [(shim, ["cli", "main"])]
+
+
+@pytest.mark.parametrize("path", _files("reading"), ids=_id)
+def test_reading_imports_nothing_heavy_at_module_level(path):
+    for name, _, top in imports(path):
         if top:
-            assert name.split(".")[0] not in HEAVY, f"{path.name} imports {name} at module level"
+            assert name.split(".")[0] not in HEAVY, f"{_id(path)} imports {name} at module level"
 
 
-@pytest.mark.parametrize("path", _files("index"), ids=lambda p: str(p.relative_to(ROOT)))
-def test_index_imports_only_reading_public_surface(path):
-    for name, _ in _imports(path):
+@pytest.mark.parametrize("path", _files("paperzoo", "ui") + [ROOT / "app.py"], ids=_id)
+def test_the_application_layer_and_the_ui_use_public_surfaces(path):
+    for name, names, _ in imports(path):
         other = _ours(name)
-        assert other in (None, "index", "reading"), f"{path.name} imports {name}"
-        if other == "reading":
-            assert not any(part.startswith("_") for part in name.split(".")[1:]), f"{path.name} imports private {name}"
-
-
-@pytest.mark.parametrize("path", [ROOT / "app.py", *_files("ui")], ids=lambda p: str(p.relative_to(ROOT)))
-def test_ui_uses_public_surfaces(path):
-    for name, _ in _imports(path):
-        other = _ours(name)
-        if other in (None, "ui"):
+        if other is None or other == path.relative_to(ROOT).parts[0] or (other == "ui" and path.name == "app.py"):
             continue
-        assert not any(part.startswith("_") for part in name.split(".")[1:]), f"{path.name} imports private {name}"
+        if other == "ui":
+            pytest.fail(f"{_id(path)} imports {name}: only the ui and app.py import ui")
+        private = _private(name, names)
+        assert private is None, f"{_id(path)} imports {private} from {name}: use the public surface"
+
+
+@pytest.mark.parametrize("path", _files("paperzoo"), ids=_id)
+def test_the_application_layer_defers_heavy_packages(path):
+    """`reading add/list/show` load paperzoo: only the zoo CLI's modules may import zoo (torch) at module level,
+    and nothing imports index (faiss, the embedder) at module level."""
+    for name, _, top in imports(path):
+        if not top:
+            continue
+        root = name.split(".")[0]
+        assert root not in HEAVY and root != "index", f"{_id(path)} imports {name} at module level"
+        if root == "zoo":
+            assert path.name.startswith("zoo_cli"), f"{_id(path)} imports {name} at module level"
+
+
+def _graph(pkg: str) -> dict[str, set[str]]:
+    files = {_module_name(p): p for p in _files(pkg)}
+    graph: dict[str, set[str]] = {m: set() for m in files}
+    for module, path in files.items():
+        for name, names, top in imports(path):
+            if not top or name.split(".")[0] != pkg:
+                continue
+            targets = [f"{name}.{n}" for n in names if f"{name}.{n}" in files] or [name]
+            graph[module] |= {t for t in targets if t in files and t != module}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+@pytest.mark.parametrize("pkg", [*LIBRARIES, "paperzoo", "ui"])
+def test_no_import_cycles_between_the_modules_of_a_package(pkg):
+    graph = _graph(pkg)
+    # a package's __init__ re-exports its modules; a module importing its own package back would close a loop
+    cycle = _cycle(graph)
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
 
 
 def test_no_package_reaches_outside_the_repo():
@@ -98,3 +191,13 @@ def test_no_package_reaches_outside_the_repo():
         text = path.read_text(encoding="utf-8")
         assert "sys.path.insert" not in text and "sys.path.append" not in text, path
         assert "../shared" not in text, path
+
+
+def test_the_pages_are_listed_once():
+    from ui._pages import PAGE_FILES, PAGES
+
+    scripts = sorted(_id(p) for p in (ROOT / "ui" / "pages").glob("*.py"))
+    assert sorted(PAGE_FILES.values()) == scripts and len(PAGES) == len(scripts)
+    for path in [ROOT / "app.py", *_files("ui")]:
+        if path.name != "_pages.py":
+            assert "ui/pages/" not in path.read_text(encoding="utf-8"), f"{_id(path)} names a page script"

@@ -6,12 +6,12 @@ from typing import Any
 
 import streamlit as st
 
-import index
 import paperzoo
 import reading
 
 from . import _fulltext, resources
 from ._display import table
+from ._pages import PAGE_FILES
 from ._markdown import safe_markdown
 from .common import (
     flash,
