@@ -44,8 +44,11 @@ def _input_size(text: str | None) -> tuple[int, ...] | None:
               help="Batch size; repeat for several (default: 1 and 32).")
 @click.option("--dtype", "dtypes", type=click.Choice(["fp32", "fp16", "bf16"]), multiple=True,
               help="Precision; repeat for several (default: fp32). Unsupported ones are reported as skipped.")
+@click.option("--engine", "engines", type=click.Choice(list(zoo.ENGINES)), multiple=True,
+              help="eager, optimized (zoo.optimize: ONNX Runtime / OpenVINO on CPU fp32), compiled (torch.compile), "
+                   "onnxruntime, openvino; repeat for several (default: eager and optimized; overrides --mode).")
 @click.option("--mode", type=click.Choice(["eager", "optimized", "both"]), default="both", show_default=True,
-              help="Eager model, zoo.optimize'd (BN folded, channels_last, oneDNN-fused on CPU), or both.")
+              help="Shorthand: eager, optimized (zoo.optimize), or both.")
 @click.option("--compile", "use_compile", is_flag=True, help="Also measure under torch.compile.")
 @click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True, help="Untimed calls.")
 @click.option("--iters", type=click.IntRange(min=1), default=20, show_default=True, help="Timed calls.")
@@ -57,12 +60,13 @@ def _input_size(text: str | None) -> tuple[int, ...] | None:
               help="Write the output to this file instead of printing it.")
 @click.option("--store", is_flag=True, help="Store the results in the reading log.")
 @_DB
-def bench_cmd(names: tuple[str, ...], device: str, batches: tuple[int, ...], dtypes: tuple[str, ...], mode: str,
+def bench_cmd(names: tuple[str, ...], device: str, batches: tuple[int, ...], dtypes: tuple[str, ...],
+              engines: tuple[str, ...], mode: str,
               use_compile: bool, warmup: int, iters: int, max_time: float | None, weights: str | None,
               input_size: str | None, fmt: str, output: Path | None, store: bool, db: Path | None) -> None:
     """Measure latency, throughput and peak memory of models (names, aliases or patterns).
 
-    Every row records torch version, device name, threads, dtype, batch and input size.
+    Every row records torch version, device name, threads, dtype, batch, input size, engine and its version.
 
     Example: zoo bench "shufflenet_v2*" --batch 1 --batch 32 --dtype fp32 --dtype bf16 --store
     """
@@ -71,7 +75,7 @@ def bench_cmd(names: tuple[str, ...], device: str, batches: tuple[int, ...], dty
         check_writable(output, protect=log_files(db or default_db_path()))
     results = zoo.benchmark(list(names), device=device, batch_sizes=batches or (1, 32), dtypes=dtypes or ("fp32",),
                             optimized=optimized, compile=use_compile, warmup=warmup, iters=iters, max_time=max_time,
-                            weights=weights, input_size=_input_size(input_size))
+                            weights=weights, input_size=_input_size(input_size), engines=engines or None)
     text = zoo.format_results(results, fmt)
     if output is not None:
         write_atomic(output, text if text.endswith("\n") else text + "\n", protect=log_files(db or default_db_path()))
