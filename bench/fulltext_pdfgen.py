@@ -81,9 +81,10 @@ def make_paper_pdf(path: str | Path, *, title: str, authors: Sequence[str] = (),
     if header:
         draw(MARGIN, y, header, font, 8)
         y -= 20
-    for tline in _wrap(title.split(), PAGE_W - 2 * MARGIN, "Times-Bold", 20):
-        draw(MARGIN, y - 20, tline, "Times-Bold", 20)
-        y -= 26
+    title_size = max(20.0, 1.4 * size)  # a title is set larger than the body, as papers do
+    for tline in _wrap(title.split(), PAGE_W - 2 * MARGIN, "Times-Bold", title_size):
+        draw(MARGIN, y - title_size, tline, "Times-Bold", title_size)
+        y -= title_size * 1.3
     if authors:
         draw(MARGIN, y - 16, ", ".join(authors), font, 12)
         y -= 26

@@ -87,10 +87,12 @@ class PdfAddResult:
 
 @dataclass
 class ImportReport:
-    """What :meth:`FulltextMixin.import_pdfs` did: ids added, ids of papers whose PDF was already in the log,
-    (file, one-line reason) for each PDF that could not be read, and notes (PDFs with no text layer)."""
+    """What :meth:`FulltextMixin.import_pdfs` did: ids of papers added, ids of papers already in the log that got
+    this PDF (same arXiv id, DOI or title), ids of papers whose very file was already stored, (file, one-line
+    reason) for each PDF that could not be read, and notes (PDFs with no text layer)."""
 
     added: list[int] = field(default_factory=list)
+    joined: list[int] = field(default_factory=list)
     already: list[int] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
@@ -98,6 +100,8 @@ class ImportReport:
 
     def summary(self) -> str:
         line = f"imported {len(self.added)} PDFs, {len(self.already)} already in the log, {len(self.failed)} failed"
+        if self.joined:
+            line += f"; {len(self.joined)} attached to papers already in the log"
         if self.needs_refresh:
             line += f"; {self.needs_refresh} arXiv papers logged from their PDFs: run `reading refresh` to complete them"
         return line
@@ -343,7 +347,7 @@ class FulltextMixin(LogCore):
                 report.failed.append((shown, f"cannot read it: {err.strerror or err}"))
                 continue
             pid = int(result.paper["id"])
-            (report.already if result.duplicate or not result.created else report.added).append(pid)
+            (report.already if result.duplicate else report.added if result.created else report.joined).append(pid)
             if result.created and result.paper.get("needs_refresh"):
                 report.needs_refresh += 1
             if not result.pdf["has_text"]:

@@ -35,6 +35,8 @@ _HYPHENS = "-\u00ad\u2010\u2011" + _SOFT
 _WORD_SPAN = re.compile(r"[^\s\ufffe]+\ufffe?|\ufffe")
 #: A page with fewer characters than this (after whitespace is dropped) counts as having no text layer.
 MIN_TEXT_CHARS = 20
+#: How much of the first page's text, at its start and at its end, may name the paper's own arXiv id.
+HEADER_CHARS = 400
 
 _ARXIV_IN_TEXT = re.compile(
     r"arXiv:\s*(\d{4}\.\d{4,5}(?:v\d+)?|[a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)", re.IGNORECASE)
@@ -418,8 +420,10 @@ def extract(path: str | os.PathLike[str], *, password: str | None = None, name: 
     first = pages[0] if pages else ""
     margin = " ".join(w.text for w in first_words if w.rotated)
     meta_text = " ".join(str(meta.get(k, "")) for k in ("Title", "Subject", "Keywords"))
+    # in the body of the first page an "arXiv:" is as likely a citation as the paper's own id: only its header
+    # and footer count (arXiv's own stamp sits in the margin)
     arxiv_id = (_arxiv_from(margin) or arxiv_id_from_filename(name) or _arxiv_from(meta_text)
-                or _arxiv_from(first))
+                or _arxiv_from(first[:HEADER_CHARS] + " " + first[-HEADER_CHARS:]))
     doi = _doi_from(first) or _doi_from(meta_text)
     title = _plausible_meta_title(meta.get("Title"))
     authors = [a.strip() for a in re.split(r";|,|\band\b", meta.get("Author", ""))

@@ -174,6 +174,12 @@ def test_import_folder_names_broken_files_and_imports_the_rest(log, tmp_path):
     assert "imported 2 PDFs, 0 already in the log, 1 failed" in report.summary()
     again = log.import_pdfs(root)  # resumable: what is in the log is skipped
     assert again.added == [] and sorted(again.already) == sorted(report.added) and log.count() == 2
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    make_paper_pdf(other / "x.pdf", title="Reading Order of Scientific Documents", body="another copy " * 40)
+    joined = log.import_pdfs(other)  # another file of a paper in the log (same title): attached to it
+    assert joined.joined == [2] and joined.added == [] and log.count() == 2 and len(log.pdfs(2)) == 2
+    assert "1 attached to papers already in the log" in joined.summary()
 
 
 def test_in_memory_log_refuses_pdfs():

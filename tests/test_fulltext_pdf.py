@@ -168,3 +168,10 @@ def test_render_page(tmp_path):
     assert image.size == (306, 396)
     with pytest.raises(PdfError, match="no page 3"):
         render_page(TWO, 3)
+
+
+def test_an_arxiv_id_cited_in_the_body_is_not_the_papers_own(tmp_path):
+    body = "filler words " * 60 + "as in prior work arXiv:1512.03385 we use residual blocks " + "more words " * 60
+    doc = extract(make_paper_pdf(tmp_path / "cites.pdf", title="A Paper That Cites Another", body=body))
+    assert doc.arxiv_id is None
+    assert "arXiv:1512.03385" in doc.pages[0]
