@@ -105,6 +105,13 @@ def test_every_readme_reading_example_runs_on_a_starter_log(tmp_path, monkeypatc
     monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")  # a tiny embedder: this checks the commands, not the model
     monkeypatch.chdir(tmp_path)
     shutil.copy(Path(__file__).parent / "fixtures" / "bibtex" / "zotero_export.bib", tmp_path / "refs.bib")
+    pdfs = Path(__file__).parent / "fixtures" / "pdf"  # the "Full text" examples' files
+    shutil.copy(pdfs / "twocolumn.pdf", tmp_path / "1807.11164v2.pdf")
+    (tmp_path / "papers").mkdir()
+    shutil.copy(pdfs / "onecolumn.pdf", tmp_path / "papers" / "onecolumn.pdf")
+    from bench.fulltext_pdfgen import make_paper_pdf
+
+    make_paper_pdf(tmp_path / "resnet.pdf", title="Deep Residual Learning", body="residual shortcuts " * 80)
     snapshot = {"id": "1605.08386", "title": "Heat-bath random walks with Markov bases", "authors": "C. Stanley",
                 "abstract": "Graphs on lattice points.", "categories": "math.CO", "versions": []}
     (tmp_path / "arxiv-metadata-oai-snapshot.jsonl").write_text(json.dumps(snapshot) + "\n", encoding="utf-8")
