@@ -184,14 +184,16 @@ def search_cmd(ckpt: str, data: str, max_macs: str | None, max_latency_ms: float
 @click.option("--batch-size", type=int, default=1, show_default=True)
 @click.option("--repeats", type=int, default=20, show_default=True)
 @click.option("--device", help="cpu or cuda (default: cpu).")
+@click.option("--engine", type=click.Choice(["eager", "onnxruntime", "openvino"]), default="eager", show_default=True,
+              help="What runs the parts: eager PyTorch, or the engine the model will be deployed with (CPU).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_with_layout
 def latency_table_cmd(out: str, ckpt: str | None, input_size: int, batch_size: int, repeats: int,
-                      device: str | None, quiet: bool, channel_search: bool, stem_channels: int | None,
+                      device: str | None, engine: str, quiet: bool, channel_search: bool, stem_channels: int | None,
                       stage_channels: str | None, last_channels: int | None, stage_strides: str | None) -> None:
-    """Measure per-block latency on this device and save it with the device's description.
+    """Measure per-block latency with an engine on this device; save it with both described.
 
-    Example: zoo supernet latency-table --out latency.json --input-size 32 --repeats 3
+    Example: zoo supernet latency-table --out latency.json --engine onnxruntime --input-size 32 --repeats 3
     """
     from zoo.spos import Layout, measure_latency_table, read_checkpoint
 
@@ -201,12 +203,12 @@ def latency_table_cmd(out: str, ckpt: str | None, input_size: int, batch_size: i
         else:
             layout = Layout(**_layout(stem_channels, stage_channels, last_channels, channel_search, stage_strides))
         table = measure_latency_table(layout, input_size=input_size, batch_size=batch_size, device=device,
-                                      repeats=repeats, progress=not quiet)
+                                      repeats=repeats, progress=not quiet, engine=engine)
     except (ValueError, RuntimeError) as e:
         raise _fail(e) from None
     table.save(out)
     echo(f"{len(table.blocks)} blocks measured on {table.device['name']} ({table.device['type']}, "
-               f"{table.device['threads']} threads); saved {out}")
+               f"{table.device['threads']} threads, {engine} {table.device['engine_version']}); saved {out}")
 
 
 @supernet.command("extract")

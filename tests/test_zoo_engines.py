@@ -148,3 +148,36 @@ def test_import_zoo_does_not_import_the_engines():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('onnxruntime', 'openvino', 'onnx')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+TINY_SPOS = dict(stem_channels=4, stage_channels=(8, 16, 24, 32), last_channels=32, num_classes=3)
+
+
+@pytest.mark.slow
+def test_spos_latency_table_in_a_deployment_engine_records_it(tmp_path):
+    engine = "openvino"  # onnxruntime: through the CLI below
+    _installed(engine)
+    from zoo.spos import SPOS_A, LatencyTable, measure_latency_table
+
+    table = measure_latency_table(input_size=32, repeats=1, warmup=0, progress=False, engine=engine, **TINY_SPOS)
+    assert table.device["engine"] == engine and table.device["engine_version"] == zoo.engine_version(engine)
+    assert table.latency_ms(SPOS_A) > 0 and all(v > 0 for row in table.blocks for cell in row for v in cell if v)
+    back = LatencyTable.load(table.save(tmp_path / "t.json"))
+    assert back.device["engine"] == engine and back.latency_ms(SPOS_A) == pytest.approx(table.latency_ms(SPOS_A))
+
+
+@pytest.mark.slow
+def test_spos_latency_table_engine_errors_and_cli(tmp_path):
+    from zoo.spos import LatencyTable, measure_latency_table
+
+    with pytest.raises(zoo.ZooError, match="unknown engine"):
+        measure_latency_table(input_size=32, repeats=1, progress=False, engine="tvm", **TINY_SPOS)
+    eager = measure_latency_table(input_size=32, repeats=1, warmup=0, progress=False, **TINY_SPOS)
+    assert eager.device["engine"] == "eager" and eager.device["engine_version"] == torch.__version__
+    out = tmp_path / "t.json"
+    r = CliRunner().invoke(cli, ["supernet", "latency-table", "--out", str(out), "--input-size", "32", "--repeats",
+                                 "1", "--stem-channels", "4", "--stage-channels", "8,16,24,32", "--last-channels",
+                                 "32", "--engine", "onnxruntime", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert f"onnxruntime {zoo.engine_version('onnxruntime')}" in r.output
+    assert LatencyTable.load(out).device["engine"] == "onnxruntime"

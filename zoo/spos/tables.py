@@ -3,7 +3,9 @@
 A path's cost is the stem's, plus one entry per block (position, choice, width), plus the head's. For MACs the
 sum is exact: every conv and linear layer belongs to exactly one of those parts, so the table's total equals
 ``zoo.count`` of the extracted subnet. Latency is a sum of separately timed parts, the usual lookup-table
-approximation (FBNet, ProxylessNAS); the table records the device it was measured on.
+approximation (FBNet, ProxylessNAS); the table records the device it was measured on and the engine that ran the
+parts (eager PyTorch, or each part exported to ONNX and run by ONNX Runtime or OpenVINO, so that a latency budget is
+set in the latency of the engine the model will be deployed with).
 """
 from __future__ import annotations
 
@@ -108,7 +110,8 @@ class LatencyTable:
 
     Attributes:
         input_size, batch_size: the measured input.
-        device: ``device_description()`` of where it was measured.
+        device: ``device_description()`` of where it was measured, plus ``engine`` and ``engine_version``
+            (tables from before engines lack both: they were measured in eager PyTorch).
         stem, head: milliseconds of the stem and of the head (last conv, pool, classifier).
         blocks: ``blocks[i][choice][scale_id]`` in milliseconds.
     """
@@ -207,16 +210,32 @@ def measure_latency_table(
     repeats: int = 20,
     warmup: int = 3,
     progress: bool = True,
+    engine: str = "eager",
     **options: Any,
 ) -> LatencyTable:
     """Time every part of the supernet's search space on ``device`` (standalone eval-mode blocks, no grad).
 
     Widths are measured for all eight scales when ``layout.channel_search``, else at the default width only.
+    ``engine``: ``"eager"`` (PyTorch), ``"onnxruntime"`` or ``"openvino"`` (CPU only: each part is exported to ONNX
+    at its input shape, checked against eager, and timed through the engine with torch's thread count).
+
+    Raises:
+        ZooError: an unknown or missing engine, or an ONNX engine on another device.
     """
     from tqdm.auto import tqdm
 
+    from .._engines import ONNX_ENGINES, engine_version
+    from .._registry import ZooError
+
+    if engine != "eager" and engine not in ONNX_ENGINES:
+        raise ZooError(f"unknown engine {engine!r}; choose from eager, {', '.join(ONNX_ENGINES)}")
+    version = engine_version(engine)
+    if version is None:
+        raise ZooError(f"{engine} is not installed (pip install {engine})")
     lay = layout if layout is not None else Layout(**options)
     device = torch.device(device or "cpu")
+    if engine != "eager" and device.type != "cpu":
+        raise ZooError(f"{engine} runs on CPU, not {device.type}")
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (lambda: None)
     h, w = _hw(input_size)
     scales = list(range(len(SCALES))) if lay.channel_search else [4]
@@ -225,7 +244,8 @@ def measure_latency_table(
 
     def timed(module: nn.Module, x: torch.Tensor) -> tuple[float, torch.Tensor]:
         module = module.to(device).eval()
-        ms = _time_ms(lambda: module(x), repeats, warmup, sync)
+        run = module if engine == "eager" else _through(engine, module, x)
+        ms = _time_ms(lambda: run(x), repeats, warmup, sync)
         bar.update(1)
         return ms, module(x)
 
@@ -244,4 +264,17 @@ def measure_latency_table(
         x = out
     head_ms, _ = timed(_Head(lay), x)
     bar.close()
-    return LatencyTable((h, w), batch_size, device_description(device), stem_ms, head_ms, blocks, lay.to_dict())
+    described = {**device_description(device), "engine": engine, "engine_version": version}
+    return LatencyTable((h, w), batch_size, described, stem_ms, head_ms, blocks, lay.to_dict())
+
+
+def _through(engine: str, module: nn.Module, x: torch.Tensor) -> nn.Module:
+    """``module`` exported at ``x``'s shape and loaded into ``engine`` with torch's thread count."""
+    import tempfile
+
+    from .._engines import EngineModule
+    from .._export import export
+
+    with tempfile.TemporaryDirectory(prefix="zoo-latency-") as tmp:
+        path = export(module, Path(tmp) / "part.onnx", input_size=tuple(x.shape), dynamic_batch=False)
+        return EngineModule(path, (engine,), threads=torch.get_num_threads())
