@@ -9,7 +9,7 @@ evolutionary search and subnet extraction.
 from .arch import BLOCK_NAMES, NUM_BLOCKS, SCALES, SPOS_A, SPOS_AC, Arch, ArchError
 from .checkpoint import CheckpointError, load_supernet, read_checkpoint
 from .search import Candidate, SearchConfig, SearchError, SearchResult, evolution_search, make_scorer, pareto_front
-from .search import search_supernet
+from .search import calibration_batches, search_supernet
 from .subnet import SPOSNet, extract_subnet, recalibrate_bn
 from .supernet import Layout, SuperNet
 from .tables import FlopsTable, LatencyTable, device_description, flops_table, measure_latency_table
@@ -37,6 +37,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "UniformSampler",
+    "calibration_batches",
     "device_description",
     "evolution_search",
     "extract_subnet",

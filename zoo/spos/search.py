@@ -26,8 +26,8 @@ from .supernet import SuperNet
 from .tables import FlopsTable, LatencyTable
 
 __all__ = [
-    "Candidate", "SearchConfig", "SearchError", "SearchResult", "evolution_search", "make_scorer", "pareto_front",
-    "search_supernet",
+    "Candidate", "SearchConfig", "SearchError", "SearchResult", "calibration_batches", "evolution_search", "make_scorer",
+    "pareto_front", "search_supernet",
 ]
 
 _FORMAT = "spos-search/1"
@@ -278,6 +278,14 @@ def _batches(ds: Any, indices: list[int], batch_size: int, workers: int) -> Any:
 
     chunks = [[(i, i) for i in indices[k : k + batch_size]] for k in range(0, len(indices), batch_size)]
     return DataLoader(_Keyed(ds), batch_sampler=chunks, num_workers=workers)
+
+
+def calibration_batches(ds: Any, count: int, batch_size: int, *, seed: int = 0, workers: int = 0) -> Any:
+    """``count`` fixed batches of ``ds`` (the same images, and augmentations, on every pass): what
+    :func:`recalibrate_bn` takes to reset a path's BN statistics before it is scored or extracted."""
+    from .data import split_indices
+
+    return _batches(ds, split_indices(len(ds), count * batch_size, seed), batch_size, workers)
 
 
 def search_supernet(
