@@ -84,8 +84,9 @@ def is_fresh(log: PaperLog, embedder: Embedder) -> bool:
         manifest = _store.read_manifest(folder)
     except _store.CorruptIndex:
         return False
-    return bool(manifest) and manifest.get("model") == embedder.name \
-        and manifest.get("data_version") == log.data_version()
+    if not manifest:
+        return False
+    return manifest.get("model") == embedder.name and manifest.get("data_version") == log.data_version()
 
 
 def sync(log: PaperLog, *, embedder: Embedder | None = None, full: bool = False, wait: bool = True,
@@ -109,7 +110,7 @@ def sync(log: PaperLog, *, embedder: Embedder | None = None, full: bool = False,
     papers_fresh = not full and not verify and is_fresh(log, embedder)
     candidates = None if full else _candidates.checked(log, folder, embedder)
     if papers_fresh and candidates is not None:
-        report.total = int(_store.read_manifest(folder)["count"])
+        report.total = int((_store.read_manifest(folder) or {})["count"])  # fresh: the manifest exists
         report.candidates = candidates
         return report
     with _store.writer_lock(folder, blocking=wait) as locked:
@@ -118,7 +119,7 @@ def sync(log: PaperLog, *, embedder: Embedder | None = None, full: bool = False,
             _note(report, "the index is being updated by another process; using the last saved index")
             return report
         if papers_fresh:
-            report.total = int(_store.read_manifest(folder)["count"])
+            report.total = int((_store.read_manifest(folder) or {})["count"])
         else:
             _sync_locked(log, folder, embedder, full, progress, chunk_size, batch_size, approx_threshold, report)
         _candidates.sync_locked(log, folder, embedder, report, full=full, progress=progress, chunk_size=chunk_size,
@@ -150,7 +151,8 @@ def _current(folder: Any, embedder: Embedder, full: bool, report: SyncReport) ->
 
 def _sync_locked(log: PaperLog, folder: Any, embedder: Embedder, full: bool, progress: bool | None, chunk_size: int,
                  batch_size: int, approx_threshold: int, report: SyncReport) -> SyncReport:
-    index, manifest = _current(folder, embedder, full, report)
+    index, current = _current(folder, embedder, full, report)
+    manifest = current or {}  # {} when there is no index yet
     version = log.data_version()  # read before the texts: a write after this makes the next sync look again
     if index is not None and manifest.get("data_version") == version:
         report.total = index.ntotal

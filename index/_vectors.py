@@ -37,6 +37,7 @@ def build(ids: np.ndarray, vecs: np.ndarray, dim: int, kind: str) -> Any:
     """A new `IndexIDMap2` over `vecs` with external ids `ids`."""
     import faiss
 
+    inner: Any
     if kind == "hnsw":
         inner = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         inner.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -84,7 +85,8 @@ def search(index: Any, queries: np.ndarray, k: int, allowed: Iterable[int] | Non
     hnsw = kind_of(index) == "hnsw"
     params: Any = None
     if allowed is not None or hnsw:
-        params = faiss.SearchParametersHNSW() if hnsw else faiss.SearchParameters()
+        # SearchParametersHNSW is missing from faiss' generated type information
+        params = getattr(faiss, "SearchParametersHNSW")() if hnsw else faiss.SearchParameters()
         if hnsw:
             params.efSearch = max(HNSW_EF_SEARCH, k)
         if allowed is not None:

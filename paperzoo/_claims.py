@@ -125,8 +125,9 @@ def compare(name: str, results: Iterable[Mapping[str, Any]] = (), *, unclaimed: 
 
     card = zoo.info(name)
     mine = [r for r in results if r.get("model") == card.name]
-    claims = [(c.metric, c.value, c.unit, f"{'arXiv:' + c.paper + ' ' if c.paper else ''}{c.source}".strip(), None)
-              for c in card.claims]
+    claims: list[tuple[str, float, str, str, str | None]] = [
+        (c.metric, c.value, c.unit, f"{'arXiv:' + c.paper + ' ' if c.paper else ''}{c.source}".strip(), None)
+        for c in card.claims]
     for w in card.weights:
         claims += [(m, v, "%" if m.startswith("top") else "", f"weights {w.tag} ({w.source})", w.tag)
                    for m, v in w.metrics.items()]
@@ -135,13 +136,13 @@ def compare(name: str, results: Iterable[Mapping[str, Any]] = (), *, unclaimed: 
         base = metric.removesuffix("_err")
         scale = zoo.UNIT_SCALE.get(unit, 1.0) if base in COUNTS else 1.0
         if base in COUNTS:
-            found = [latest(mine, base)]
+            picked = [latest(mine, base)]
         elif tag is not None:
-            found = [latest(mine, base, weights=tag)]
+            picked = [latest(mine, base, weights=tag)]
         else:
             tags = dict.fromkeys(r.get("weights") for r in mine if r.get("metric") == base)
-            found = [latest(mine, base, weights=t) for t in tags]
-        found = [r for r in found if r is not None]
+            picked = [latest(mine, base, weights=t) for t in tags]
+        found = [r for r in picked if r is not None]
         if found:
             for r in found:
                 v = float(r["value"])
@@ -155,10 +156,10 @@ def compare(name: str, results: Iterable[Mapping[str, Any]] = (), *, unclaimed: 
     if unclaimed:
         covered = {c.metric.removesuffix("_err") for c in rows}
         for metric in sorted({str(r["metric"]) for r in mine} - covered):
-            r = latest(mine, metric)
-            if r is not None:
-                rows.append(Comparison(metric, None, "", "", r.get("weights"), float(r["value"]), "measured",
-                                       r.get("measured_at")))
+            last = latest(mine, metric)
+            if last is not None:
+                rows.append(Comparison(metric, None, "", "", last.get("weights"), float(last["value"]), "measured",
+                                       last.get("measured_at")))
         for metric in COUNTS:
             if metric not in covered and metric not in {c.metric for c in rows} and getattr(card, metric):
                 rows.append(Comparison(metric, None, "", "", None, float(getattr(card, metric)), "counted"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,11 @@ def cli(ctx: click.Context, db: Path | None) -> None:
 # --- output helpers ---------------------------------------------------------------------------------------------
 
 
-def _ref(paper: dict[str, Any]) -> str:
+def _ref(paper: Mapping[str, Any]) -> str:
     return f"arXiv:{paper['arxiv_id']}" if paper["arxiv_id"] else (f"doi:{paper['doi']}" if paper["doi"] else "-")
 
 
-def _line(paper: dict[str, Any]) -> str:
+def _line(paper: Mapping[str, Any]) -> str:
     year = paper["year"] or "    "
     tags = f"  [{', '.join(paper['tags'])}]" if paper["tags"] else ""
     flag = " *" if paper["needs_refresh"] else ""
@@ -188,7 +189,8 @@ def note(ctx: click.Context, ref: str, text: str | None, edit_id: int | None, de
     if delete_id is None and text is None:
         raise click.UsageError("missing TEXT")
     log = log_of(ctx)
-    if delete_id is not None:
+    if text is None:  # --delete (the checks above leave no other case)
+        assert delete_id is not None
         gone = log.delete_note(delete_id, paper=ref)
         first = gone["text"].strip().splitlines()[0] if gone["text"].strip() else ""
         echo(f"deleted note {gone['id']} ({first[:60]}{'…' if len(first) > 60 else ''}): {_line(log.get(ref))}")

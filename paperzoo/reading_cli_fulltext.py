@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class _PageBar:
             self.bar.close()
 
 
-def _line(paper: dict[str, Any], pdf: dict[str, Any]) -> str:
+def _line(paper: Mapping[str, Any], pdf: dict[str, Any]) -> str:
     ref = f"arXiv:{paper['arxiv_id']}" if paper.get("arxiv_id") else (f"doi:{paper['doi']}" if paper.get("doi")
                                                                        else "-")
     pages = f"{pdf['page_count']} page{'s' if pdf['page_count'] != 1 else ''}"

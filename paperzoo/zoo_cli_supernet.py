@@ -111,7 +111,8 @@ def train_cmd(data: str, out: str, steps: int, batch_size: int, lr: float, momen
         parts = flops_bins.split(",")
         if len(parts) != 3:
             raise click.BadParameter("--flops-bins needs LOW,HIGH,STEP, e.g. 290M,360M,10M")
-        bins = tuple(_macs(p) for p in parts)
+        low, high, step = (_macs(p) or 0.0 for p in parts)  # a part is never None: _macs returns a number
+        bins = (low, high, step)
     if steps < 1 or batch_size < 1 or checkpoint_every < 1:
         raise click.BadParameter("--steps, --batch-size and --checkpoint-every must be positive")
     config = TrainConfig(out=out, data=data, steps=steps, batch_size=batch_size, lr=lr, momentum=momentum,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from . import _db
 from ._base import LogCore
@@ -21,6 +21,8 @@ from ._fields import (
 )
 from ._ids import parse_arxiv_id, parse_doi
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ._log import Log
 
 _Self = TypeVar("_Self", bound="BulkMixin")
 
@@ -60,7 +62,7 @@ class BulkMixin(LogCore):
             for start in range(0, len(todo), BATCH):
                 chunk = todo[start:start + BATCH]
                 try:
-                    found = fetch([aid for _, aid in chunk], client=client)
+                    found = fetch([str(aid) for _, aid in chunk], client=client)  # all set: filtered above
                 except FetchError as err:
                     report["error"] = str(err)
                     break
@@ -83,19 +85,19 @@ class BulkMixin(LogCore):
         unless ``fmt`` is given. Returns ``{"added", "merged", "links", "errors"}``; see ``reading import``."""
         from ._intake import import_file
 
-        return import_file(self, path, fmt=fmt, progress=progress)
+        return import_file(cast("Log", self), path, fmt=fmt, progress=progress)  # mixed into Log only
 
     def import_starter(self) -> dict[str, Any]:
         """Load the bundled starter set (the papers behind the zoo, linked to its model names); idempotent."""
         from ._intake import import_starter
 
-        return import_starter(self)
+        return import_starter(cast("Log", self))
 
     def export(self, fmt: str, *, tag: str | None = None) -> str:
         """The log (or papers with ``tag``) as ``bibtex``, ``json`` or ``csv`` text; re-imports to the same library."""
         from ._export import export_text
 
-        return export_text(self, fmt, tag=tag)
+        return export_text(cast("Log", self), fmt, tag=tag)
 
     @contextlib.contextmanager
     def transaction(self: _Self) -> Iterator[_Self]:
@@ -164,12 +166,12 @@ class BulkMixin(LogCore):
             raise InvalidInput("no title and no arXiv id")
         status = _check_status(record.get("status") or None)
         rating = _check_rating(record.get("rating") or None)
-        reads = [parse_read_date(d) for d in record.get("reads") or []]
+        reads = [day for day in (parse_read_date(d) for d in record.get("reads") or []) if day]
         added_at = parse_timestamp(record.get("added_at"))
         tags = _clean_tags(record.get("tags") or [])
         pid = self._match(aid, doi, fields.get("title"))
         created = pid is None
-        if created:
+        if pid is None:
             if added_at:
                 fields["added_at"] = added_at
             complete = source == "starter"  # bundled papers ship complete (our summary), not "logged offline"
@@ -185,8 +187,9 @@ class BulkMixin(LogCore):
         for day in reads:
             _db.insert_read(self.conn, pid, day, now_iso())
         models = [m for m in record.get("models") or [] if m]
-        if models and not aid:
-            raise InvalidInput("zoo model links need an arXiv id")
-        for model in models:
-            _db.upsert_link(self.conn, str(model), aid, "implements", now_iso())
+        if models:
+            if not aid:
+                raise InvalidInput("zoo model links need an arXiv id")
+            for model in models:
+                _db.upsert_link(self.conn, str(model), aid, "implements", now_iso())
         return pid, created, len(models)

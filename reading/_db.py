@@ -294,7 +294,7 @@ def _insert_row(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> in
     """INSERT one encoded row (column names come from this module's column lists, never from users)."""
     cols = list(row)
     cur = conn.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({_placeholders(cols)})", list(row.values()))
-    return cur.lastrowid
+    return int(cur.lastrowid or 0)  # set by every INSERT
 
 
 def _update_row(conn: sqlite3.Connection, table: str, row_id: int, row: dict[str, Any]) -> None:
@@ -405,7 +405,8 @@ def select_paper_ids(
     ``since``/``until`` (inclusive ``YYYY-MM-DD``) match a paper added or read in the range; ``read_since`` /
     ``read_until`` match read dates only.
     """
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     if tag is not None:
         where.append("p.id IN (SELECT paper_id FROM tags WHERE tag = ?)")
         args.append(tag)
@@ -458,7 +459,7 @@ def candidates_version(conn: sqlite3.Connection) -> int:
 
 def insert_note(conn: sqlite3.Connection, paper_id: int, text: str, created_at: str) -> int:
     cur = conn.execute("INSERT INTO notes (paper_id, text, created_at) VALUES (?, ?, ?)", (paper_id, text, created_at))
-    return cur.lastrowid
+    return int(cur.lastrowid or 0)  # set by every INSERT
 
 
 def has_note(conn: sqlite3.Connection, paper_id: int, text: str) -> bool:
@@ -601,7 +602,8 @@ def select_candidates(
 ) -> list[dict[str, Any]]:
     """Candidates matching every filter, newest submission first; ``waiting_only`` leaves out those whose paper
     reached the log by another way (``reading add``) since they were fetched."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     if waiting_only:
         where.append("arxiv_id NOT IN (SELECT arxiv_id FROM papers WHERE arxiv_id IS NOT NULL)")
     if states is not None:
@@ -669,11 +671,12 @@ def insert_result(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
         (row["model"], row["weights"], row["metric"], row["value"], json.dumps(row["env"], ensure_ascii=False),
          row["source"], row["measured_at"]),
     )
-    return cur.lastrowid
+    return int(cur.lastrowid or 0)  # set by every INSERT
 
 
 def select_results(conn: sqlite3.Connection, model: str | None, metric: str | None) -> list[dict[str, Any]]:
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     if model is not None:
         where.append("model = ?")
         args.append(model)
@@ -719,7 +722,8 @@ def insert_pdf(conn: sqlite3.Connection, row: dict[str, Any], pages: Sequence[st
 def select_pdfs(conn: sqlite3.Connection, *, paper_id: int | None = None, sha256: str | None = None
                 ) -> list[dict[str, Any]]:
     """PDFs of one paper (oldest first), or the one with ``sha256``."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     if paper_id is not None:
         where.append("paper_id = ?")
         args.append(paper_id)

@@ -274,7 +274,7 @@ class FulltextMixin(LogCore):
                 if pid is None:
                     pid = self._match(fields.get("arxiv_id"), fields.get("doi"), fields.get("title"))
                     created = pid is None
-                    if created:
+                    if pid is None:
                         pid = self._insert(fields, manual=manual, needs_refresh=needs_refresh,
                                            status=status or "to-read", rating=rating, source="pdf")
                     else:

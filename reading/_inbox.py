@@ -128,7 +128,7 @@ class InboxMixin(LogCore):
                     counts["skipped"] += 1
                 elif (pid := self._match(row["arxiv_id"], row.get("doi"), row.get("title"))) is not None:
                     counts["in_log"] += 1
-                    if state == "new":  # logged by another way since it was fetched
+                    if state == "new" and cid is not None:  # logged by another way since it was fetched
                         _db.update_candidate(self.conn, cid, {"state": "kept", "decided_at": now, "paper_id": pid})
                 elif cid is None:
                     known[row["arxiv_id"]] = (_db.insert_candidate(self.conn, {**row, "fetched_at": now}), "new")

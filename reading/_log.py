@@ -89,15 +89,15 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
                 raise PaperNotFound(f"no paper with id {pid} in the log")
             text = str(ref).strip()
             if is_arxiv_id(text):
-                pid = _db.find_paper_id(self.conn, arxiv_id=parse_arxiv_id(text))
+                found = _db.find_paper_id(self.conn, arxiv_id=parse_arxiv_id(text))
             else:
                 doi = parse_doi(text)
-                pid = _db.find_paper_id(self.conn, doi=doi) if doi else None
+                found = _db.find_paper_id(self.conn, doi=doi) if doi else None
                 if not doi:
                     raise PaperNotFound(f"{text!r} is not a paper id, arXiv id or DOI")
-            if pid is None:
+            if found is None:
                 raise PaperNotFound(f"no paper {text!r} in the log")
-            return pid
+            return found
 
     def _paper(self, pid: int) -> Paper:
         return cast(Paper, _db.paper_rows(self.conn, [pid])[pid])
@@ -139,7 +139,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
         doi_norm = parse_doi(doi)
         if doi and not doi_norm:
             raise InvalidInput(f"bad DOI {doi!r}: expected 10.<registrant>/<suffix>")
-        typed = {
+        typed: dict[str, Any] = {
             "title": title.strip() if title and title.strip() else None,
             "authors": split_authors(authors) or None,
             "year": _check_year(year),
@@ -186,7 +186,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
                     dropped = (f"DOI {fields['doi']} not stored: paper {held} already holds it (a paper has one DOI "
                                "and a DOI one paper)")
                     message = f"{message}; {dropped}" if message else dropped
-                if created:
+                if pid is None:
                     pid = self._insert(fields, manual=list(typed), needs_refresh=needs_refresh,
                                        status=status or "read", rating=rating, source="arxiv" if fetched else "manual")
                 else:
