@@ -320,12 +320,12 @@ def test_an_optimised_benchmark_from_the_zoo_page_is_stored_as_such(db):
     at = _goto(_app(), "zoo", model="shufflenet_v2_x0_5")
     at.multiselect(key="zb_models").set_value(["shufflenet_v2_x0_5"])
     at.number_input(key="zb_iters").set_value(2)
-    at.toggle(key="zb_opt").set_value(True)
+    at.selectbox(key="zb_engine").set_value("optimized")
     _button(at, "Benchmark on this machine").click().run()
     assert not at.exception and not at.error and not at.warning
     with reading.open_log(db) as log:
         (latency,) = log.results("shufflenet_v2_x0_5", metric="latency_ms")
-    assert latency["value"] > 0 and latency["env"]["optimized"] is True
+    assert latency["value"] > 0 and latency["env"]["optimized"] is True and latency["env"]["engine"] == "optimized"
 
 
 def test_evaluating_a_missing_folder_is_one_error_line(db, tmp_path):

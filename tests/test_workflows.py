@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {"torch": "2.13.0", "python": "3.12", "device": "cpu", "device_name": "test cpu", "threads": 2}
 
 
-def _canned(names, *, batch_sizes=(1, 32), optimized=(False, True), **_ignored):
+def _canned(names, *, batch_sizes=(1, 32), optimized=(False, True), engines=None, **_ignored):
     """zoo.benchmark's stand-in: fixed numbers per configuration, so two runs store comparable rows."""
+    optimized = optimized if engines is None else [e != "eager" for e in engines]
     names = [names] if isinstance(names, str) else list(names)
     out = []
     for name in names:
@@ -59,7 +60,7 @@ def test_a_benchmark_stored_from_the_cli_and_from_the_app_gives_identical_rows(t
     at.switch_page("ui/pages/zoo.py").run()
     at.multiselect(key="zb_models").set_value(["resnet18"])
     at.multiselect(key="zb_batches").set_value([1, 8])
-    at.toggle(key="zb_opt").set_value(False)
+    at.selectbox(key="zb_engine").set_value("eager")
     next(b for b in at.button if b.label == "Benchmark on this machine").click().run()
     assert not at.exception, [e.value for e in at.exception]
 

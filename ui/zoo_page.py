@@ -77,7 +77,9 @@ def _benchmark(log: reading.Log, names: list[str], default: str) -> None:
         chosen = st.multiselect("Models", names, key="zb_models")
         c1, c2, c3 = st.columns(3)
         batches = c1.multiselect("Batch sizes", [1, 8, 32], default=[1], key="zb_batches")
-        optimized = c2.toggle("zoo.optimize (BN folded, fused)", value=False, key="zb_opt")
+        engine = c2.selectbox("Engine", list(zoo.ENGINES), key="zb_engine",
+                              help="eager PyTorch; optimized: zoo.optimize (on CPU, ONNX Runtime or OpenVINO, whichever "
+                                   "is faster at the batch size); compiled: torch.compile; or one ONNX engine alone.")
         iters = c3.number_input("Timed iterations", 2, 200, 10, key="zb_iters")
         go = st.form_submit_button("Benchmark on this machine", type="primary")
     done = st.session_state.pop("zb_done", None)
@@ -96,7 +98,7 @@ def _benchmark(log: reading.Log, names: list[str], default: str) -> None:
     for i, (model, batch) in enumerate(jobs):
         bar.progress(i / len(jobs), text=f"{model} at batch {batch} ({i + 1}/{len(jobs)})")
         try:
-            for r in zoo.benchmark(model, batch_sizes=(batch,), optimized=(optimized,), iters=int(iters), warmup=2,
+            for r in zoo.benchmark(model, batch_sizes=(batch,), engines=(engine,), iters=int(iters), warmup=2,
                                    memory=False, progress=False):
                 if r.skipped:
                     problems.append(f"{model}: {r.skipped}")
