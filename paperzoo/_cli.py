@@ -66,6 +66,39 @@ class Group(click.Group):
             raise
 
 
+def protected_files(db: Path | str | None = None) -> list[Path]:
+    """What no command may write over: the reading log (``db``, default the configured one), its WAL and journal
+    files, its PDF folder and its index folder."""
+    from index import index_dir  # a light module of index (no model, no faiss)
+    from reading import default_db_path, log_files
+
+    path = Path(db) if db is not None else default_db_path()
+    return [*log_files(path), index_dir(path)]
+
+
+class OutputFile(click.ParamType):
+    """A file a command will write, checked when the command line is parsed (before minutes of work): refused in
+    one line when it is the log or one of its files (by path, symlink or hard link), a folder, or a place that
+    cannot hold a file. Every output option of both command lines takes this type."""
+
+    name = "file"
+
+    def __init__(self, path_type: type = Path) -> None:
+        self.path_type = path_type
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from reading import InvalidInput, check_writable
+
+        path = Path(value)
+        state = ctx.find_object(LogState) if ctx is not None else None
+        db = state.db_path if state is not None else (ctx.params.get("db") if ctx is not None else None)
+        try:
+            check_writable(path, protect=protected_files(db))
+        except InvalidInput as err:
+            self.fail(str(err), param, ctx)
+        return self.path_type(path)
+
+
 class LogState:
     """The log of one command line invocation, opened on first use and closed when the command ends."""
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from reading import ENV_VAR, STATUSES, import_summary, log_files, write_atomic
+from reading import ENV_VAR, STATUSES, import_summary, write_atomic
 
 from . import reading_cli_fulltext, reading_cli_inbox, reading_cli_search
-from ._cli import Group, LogState, log_of
+from ._cli import Group, LogState, OutputFile, log_of, protected_files
 from ._echo import echo, echo_data
 from ._links import load_starter
 
@@ -337,7 +337,7 @@ def import_(ctx: click.Context, file: Path | None, fmt: str | None, starter: boo
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@click.option("--output", "-o", type=OutputFile(), help="File (default: stdout).")
 @click.option("--tag", "-t", help="Only papers with this tag.")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: Path | None, tag: str | None) -> None:
@@ -350,9 +350,7 @@ def export(ctx: click.Context, fmt: str, output: Path | None, tag: str | None) -
     if output is None:
         echo_data(text)
     else:
-        from index import index_dir  # only here: the log's derived files are never an export target
-
-        write_atomic(output, text, protect=[*log_files(log), index_dir(log.path)])
+        write_atomic(output, text, protect=protected_files(log.path))
         echo(f"wrote {output}", err=True)
 
 

@@ -10,10 +10,11 @@ from typing import Iterator
 import click
 
 import zoo
-from reading import check_writable, default_db_path, log_files, open_log, write_atomic
+from reading import open_log, write_atomic
 
 from ._bench_results import store_bench, store_eval
 from ._claims import Comparison, compare
+from ._cli import OutputFile, protected_files
 from ._echo import echo
 from ._links import sync_model_links
 
@@ -56,7 +57,7 @@ def _input_size(text: str | None) -> tuple[int, ...] | None:
 @click.option("--weights", default=None, help="Weights tag, DEFAULT or a checkpoint path (default: random init).")
 @click.option("--input-size", default=None, help="224, 224x224 or 3x224x224 (default: the card's).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--output", "-o", type=OutputFile(), default=None,
               help="Write the output to this file instead of printing it.")
 @click.option("--store", is_flag=True, help="Store the results in the reading log.")
 @_DB
@@ -71,14 +72,12 @@ def bench_cmd(names: tuple[str, ...], device: str, batches: tuple[int, ...], dty
     Example: zoo bench "shufflenet_v2*" --batch 1 --batch 32 --dtype fp32 --dtype bf16 --store
     """
     optimized = {"eager": (False,), "optimized": (True,), "both": (False, True)}[mode]
-    if output is not None:  # before minutes of benchmarking, not after
-        check_writable(output, protect=log_files(db or default_db_path()))
     results = zoo.benchmark(list(names), device=device, batch_sizes=batches or (1, 32), dtypes=dtypes or ("fp32",),
                             optimized=optimized, compile=use_compile, warmup=warmup, iters=iters, max_time=max_time,
                             weights=weights, input_size=_input_size(input_size), engines=engines or None)
     text = zoo.format_results(results, fmt)
     if output is not None:
-        write_atomic(output, text if text.endswith("\n") else text + "\n", protect=log_files(db or default_db_path()))
+        write_atomic(output, text if text.endswith("\n") else text + "\n", protect=protected_files(db))
         echo(f"wrote {len(results)} results to {output}", err=True)
     else:
         echo(text)
@@ -97,7 +96,7 @@ def bench_cmd(names: tuple[str, ...], device: str, batches: tuple[int, ...], dty
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--workers", type=click.IntRange(min=0), default=None, help="DataLoader workers (default: up to 4).")
 @click.option("--device", default="cpu", show_default=True)
-@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--state", "state_file", type=OutputFile(), default=None,
               help="Save progress here after every batch; rerun the same command to resume.")
 @click.option("--store", is_flag=True, help="Store top-1 / top-5 in the reading log.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

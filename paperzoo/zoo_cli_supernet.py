@@ -10,6 +10,7 @@ import click
 
 import zoo
 
+from ._cli import OutputFile
 from ._echo import echo
 
 
@@ -72,7 +73,7 @@ def _with_layout(f: Any) -> Any:
 
 @supernet.command("train")
 @click.option("--data", default="tiny", show_default=True, help="'tiny', 'tiny:CLASSES:LENGTH' or an ImageFolder dir.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Checkpoint file (resumed if present).")
+@click.option("--out", required=True, type=OutputFile(str), help="Checkpoint file (resumed if present).")
 @click.option("--steps", type=int, default=120_000, show_default=True)
 @click.option("--batch-size", type=int, default=1024, show_default=True, help="Global, over all processes.")
 @click.option("--lr", type=float, default=0.5, show_default=True)
@@ -146,8 +147,8 @@ def train_cmd(data: str, out: str, steps: int, batch_size: int, lr: float, momen
 @click.option("--calib-batches", type=int, default=20, show_default=True, help="BN recalibration batches.")
 @click.option("--val-batches", type=int, default=10, show_default=True, help="Scoring batches.")
 @click.option("--input-size", type=int, help="Default: the training size.")
-@click.option("--state", type=click.Path(dir_okay=False), help="Search state, saved each iteration (default: OUT.state).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Result JSON: top-k and Pareto front.")
+@click.option("--state", type=OutputFile(str), help="Search state, saved each iteration (default: OUT.state).")
+@click.option("--out", required=True, type=OutputFile(str), help="Result JSON: top-k and Pareto front.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", help="cpu or cuda.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -179,7 +180,7 @@ def search_cmd(ckpt: str, data: str, max_macs: str | None, max_latency_ms: float
 
 
 @supernet.command("latency-table")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="JSON file to write.")
+@click.option("--out", required=True, type=OutputFile(str), help="JSON file to write.")
 @click.option("--supernet", "ckpt", type=click.Path(dir_okay=False), help="Take the layout from this checkpoint.")
 @click.option("--input-size", type=int, default=224, show_default=True)
 @click.option("--batch-size", type=int, default=1, show_default=True)
@@ -215,7 +216,7 @@ def latency_table_cmd(out: str, ckpt: str | None, input_size: int, batch_size: i
 @supernet.command("extract")
 @click.option("--supernet", "ckpt", required=True, type=click.Path(dir_okay=False), help="Supernet checkpoint.")
 @click.option("--arch", required=True, help="Architecture string, e.g. 21012020202300003233.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Subnet state_dict file (.pth).")
+@click.option("--out", required=True, type=OutputFile(str), help="Subnet state_dict file (.pth).")
 @click.option("--data", help="Recalibrate BN on this data first (as in train).")
 @click.option("--calib-batches", type=int, default=20, show_default=True)
 @click.option("--batch-size", type=int, default=64, show_default=True)

@@ -59,9 +59,11 @@ def check_target(path: Path, protect: Iterable[Path | str] = ()) -> None:
             g_st = os.stat(guarded)
         except OSError:
             g_st = None
+        if g_resolved in resolved.parents:  # a folder of the log's (whether it exists yet or not)
+            raise InvalidInput(f"refusing to write {path}: it is inside {guarded}, which this program maintains")
         if g_st is not None and stat.S_ISDIR(g_st.st_mode):
-            if resolved == g_resolved or g_resolved in resolved.parents:
-                raise InvalidInput(f"refusing to write {path}: it is inside {guarded}, which this program maintains")
+            if resolved == g_resolved:
+                raise InvalidInput(f"refusing to write {path}: it is {guarded}, which this program maintains")
             continue
         if resolved == g_resolved or (target_st is not None and g_st is not None and _same_file(target_st, g_st)):
             raise InvalidInput(f"refusing to write {path}: it is the log file {guarded} itself; choose another file")
@@ -87,9 +89,13 @@ def check_writable(path: Path, *, protect: Iterable[Path | str] = ()) -> None:
         raise InvalidInput(f"cannot write {path}: it is a folder")
     if real.exists() and not real.is_file():
         return  # a pipe or a device: written through
+    folder = real.parent
+    while not folder.exists() and folder != folder.parent:  # write_atomic would create the missing folders here
+        folder = folder.parent
     try:
-        real.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
+        if not folder.is_dir():
+            raise NotADirectoryError(20, "Not a directory")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{real.name}.", suffix=".tmp")
         os.close(fd)
         os.unlink(tmp)
     except OSError as err:

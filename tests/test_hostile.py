@@ -92,16 +92,19 @@ class Case:
 
 CATALOGUE = [
     # export targets: the log itself, however it is reached, and the files it maintains
-    Case("export-onto-the-log", ["export", "--format", "json", "-o", "{db}"], 1, "refusing to write"),
-    Case("export-onto-a-symlink-to-the-log", ["export", "--format", "json", "-o", "{tmp}/link.db"], 1,
+    # (checked when the command line is parsed: a usage error, exit status 2, before any work)
+    Case("export-onto-the-log", ["export", "--format", "json", "-o", "{db}"], 2, "refusing to write"),
+    Case("export-onto-a-symlink-to-the-log", ["export", "--format", "json", "-o", "{tmp}/link.db"], 2,
          "refusing to write"),
-    Case("export-onto-a-hard-link-to-the-log", ["export", "--format", "csv", "-o", "{tmp}/hard.db"], 1,
+    Case("export-onto-a-hard-link-to-the-log", ["export", "--format", "csv", "-o", "{tmp}/hard.db"], 2,
          "refusing to write"),
-    Case("export-onto-the-wal", ["export", "--format", "bibtex", "-o", "{db}-wal"], 1, "refusing to write"),
-    Case("export-into-the-index-folder", ["export", "--format", "json", "-o", "{index}/manifest.json"], 1,
+    Case("export-onto-the-wal", ["export", "--format", "bibtex", "-o", "{db}-wal"], 2, "refusing to write"),
+    Case("export-into-the-index-folder", ["export", "--format", "json", "-o", "{index}/manifest.json"], 2,
          "refusing to write"),
-    Case("export-into-proc", ["export", "--format", "csv", "-o", "/proc/x.csv"], 1, "cannot write /proc/x.csv"),
-    Case("export-onto-a-folder", ["export", "--format", "csv", "-o", "{tmp}/folder"], 2, "is a directory"),
+    Case("export-into-the-pdf-folder-not-made-yet", ["export", "--format", "json", "-o", "{tmp}/log.pdfs/a/x.json"],
+         2, "refusing to write"),
+    Case("export-into-proc", ["export", "--format", "csv", "-o", "/proc/x.csv"], 2, "cannot write /proc/x.csv"),
+    Case("export-onto-a-folder", ["export", "--format", "csv", "-o", "{tmp}/folder"], 2, "it is a folder"),
     # identifiers
     Case("fullwidth-digits", ["add", "１５１２.０３３８５", "--no-fetch"], 1, "not an arXiv id"),
     Case("arabic-indic-digits", ["add", "\u0661\u0665\u0661\u0662.03385", "--no-fetch"], 1, "not an arXiv id"),
@@ -329,10 +332,17 @@ ZOO_CATALOGUE = [
     ("text-file-as-weights", ["bench", "shufflenet_v2_x0_5", "--weights", "{tmp}/notes.pth", "--iters", "1",
                               "--warmup", "0", "--mode", "eager", "--input-size", "32"], 1, "it is a text file"),
     ("bench-output-into-proc", ["bench", "shufflenet_v2_x0_5", "--iters", "1", "--warmup", "0", "--mode", "eager",
-                                "--input-size", "32", "--format", "csv", "-o", "/proc/x.csv"], 1,
+                                "--input-size", "32", "--format", "csv", "-o", "/proc/x.csv"], 2,
      "cannot write /proc/x.csv"),
     ("bench-output-onto-the-log", ["bench", "shufflenet_v2_x0_5", "--iters", "1", "--warmup", "0", "--mode", "eager",
-                                   "--input-size", "32", "--format", "csv", "-o", "{db}"], 1, "refusing to write"),
+                                   "--input-size", "32", "--format", "csv", "-o", "{db}"], 2, "refusing to write"),
+    ("bench-output-into-the-index", ["bench", "shufflenet_v2_x0_5", "--iters", "1", "--warmup", "0", "--mode",
+                                     "eager", "--input-size", "32", "-o", "{index}/x.csv"], 2, "refusing to write"),
+    ("eval-state-onto-the-log", ["eval", "shufflenet_v2_x0_5", "--data", "{tmp}/folder", "--state", "{db}"], 2,
+     "refusing to write"),
+    ("supernet-checkpoint-onto-the-log", ["supernet", "train", "--data", "tiny", "--out", "{tmp}/link.db",
+                                          "--steps", "1"], 2, "refusing to write"),
+    ("latency-table-onto-the-wal", ["supernet", "latency-table", "--out", "{db}-wal"], 2, "refusing to write"),
     ("non-utf8-model-name", ["info", "x\udcff"], 2, "(x\\xff) is not valid UTF-8 text"),
 ]
 
