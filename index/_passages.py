@@ -15,12 +15,13 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from . import _fusion, _store, _vectors
 from ._embed import Embedder, get_embedder
+from ._protocol import PaperLog
 from ._sync import SyncReport, _current, _note, content_hash, logger
 
 SUBDIR = "passages"
@@ -35,21 +36,6 @@ _LOCK = threading.Lock()
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-class PassageLog(Protocol):
-    """What the passage index needs from a log (`reading.Log` has it)."""
-
-    path: Path
-
-    def pages_version(self) -> int: ...
-    def data_version(self) -> int: ...
-    def page_refs(self) -> dict[int, int]: ...
-    def paper_titles(self, ids: Iterable[int]) -> dict[int, str]: ...
-    def passage_texts(self, page_ids: Iterable[int] | None = None) -> list[tuple[int, int, str, int, str]]: ...
-    def fulltext_search(self, query: str, *, k: int = 10, ids: Iterable[int] | None = None
-                        ) -> list[dict[str, Any]]: ...
-    def papers(self, *, ids: Iterable[int] | None = None) -> list[dict[str, Any]]: ...
-
-
 def passages_dir(db_path: Any) -> Path:
     """The passage index folder: `/x/reading.db` -> `/x/reading.index/passages/`."""
     return _store.index_dir(db_path) / SUBDIR
@@ -59,18 +45,18 @@ def _embed_text(title: str, passage: str) -> str:
     return f"{title}\n\n{passage}" if title else passage
 
 
-def is_fresh(log: PassageLog, embedder: Embedder) -> bool:
+def is_fresh(log: PaperLog, embedder: Embedder) -> bool:
     """Cheap check (no lock, no model load): does the committed passage index match the log and the model?"""
     try:
         manifest = _store.read_manifest(passages_dir(log.path))
     except _store.CorruptIndex:
         return False
-    return bool(manifest) and manifest.get("model") == embedder.name \
+    return manifest is not None and manifest.get("model") == embedder.name \
         and manifest.get("pages_version") == log.pages_version() \
         and manifest.get("data_version") == log.data_version()
 
 
-def sync_passages(log: PassageLog, *, embedder: Embedder | None = None, full: bool = False, wait: bool = True,
+def sync_passages(log: PaperLog, *, embedder: Embedder | None = None, full: bool = False, wait: bool = True,
                   verify: bool = False, progress: bool | None = None, chunk_size: int = CHUNK_SIZE,
                   batch_size: int = 32, approx_threshold: int = _vectors.APPROX_THRESHOLD) -> SyncReport:
     """Bring the passage index up to date with the log's pages (`added`/`removed` count passages).
@@ -81,7 +67,8 @@ def sync_passages(log: PassageLog, *, embedder: Embedder | None = None, full: bo
     report = SyncReport()
     folder = passages_dir(log.path)
     if not full and not verify and is_fresh(log, embedder):
-        report.total = int(_store.read_manifest(folder)["count"])
+        fresh = _store.read_manifest(folder)
+        report.total = int(fresh["count"]) if fresh else 0
         return report
     with _store.writer_lock(folder, blocking=wait) as locked:
         if not locked:
@@ -92,9 +79,10 @@ def sync_passages(log: PassageLog, *, embedder: Embedder | None = None, full: bo
     return report
 
 
-def _sync_locked(log: PassageLog, folder: Path, embedder: Embedder, full: bool, progress: bool | None,
+def _sync_locked(log: PaperLog, folder: Path, embedder: Embedder, full: bool, progress: bool | None,
                  chunk_size: int, batch_size: int, approx_threshold: int, report: SyncReport) -> None:
-    index, manifest = _current(folder, embedder, full, report)
+    index, current = _current(folder, embedder, full, report)
+    manifest: dict[str, Any] = current if index is not None and current is not None else {}
     versions = {"pages_version": log.pages_version(), "data_version": log.data_version()}  # before reading
     if index is not None and all(manifest.get(k) == v for k, v in versions.items()):
         report.total = index.ntotal
@@ -102,8 +90,8 @@ def _sync_locked(log: PassageLog, folder: Path, embedder: Embedder, full: bool, 
     refs = log.page_refs()
     titles = log.paper_titles(set(refs.values()))
     title_hashes = {str(pid): content_hash(t) for pid, t in titles.items()}
-    old_pages = set(manifest.get("pages", [])) if index is not None else set()
-    old_titles = manifest.get("titles", {}) if index is not None else {}
+    old_pages: set[int] = set(manifest.get("pages", []))
+    old_titles: dict[str, str] = manifest.get("titles", {})
     retitled = {int(p) for p, h in title_hashes.items() if p in old_titles and old_titles[p] != h}
     todo_pages = sorted(g for g, pid in refs.items() if g not in old_pages or pid in retitled)
     drop_pages = (old_pages - set(refs)) | {g for g in old_pages if refs.get(g) in retitled}
@@ -119,24 +107,23 @@ def _sync_locked(log: PassageLog, folder: Path, embedder: Embedder, full: bool, 
     dim = int(new_vecs.shape[1]) if len(new_ids) else (index.d if index is not None else int(embedder.dim))
     new_vecs = new_vecs.reshape(-1, dim)
     old_count = index.ntotal if index is not None else 0
-    kept_count = old_count
-    ids = vecs = None
+    kept: tuple[np.ndarray, np.ndarray] | None = None  # what stays of the old index, when it must be rebuilt
     if index is not None and drop_pages:
         ids, vecs = _vectors.extract(index)
         keep = ~np.isin(ids // SLOTS, np.fromiter(drop_pages, dtype=np.int64))
-        ids, vecs = ids[keep], vecs[keep]
-        kept_count = len(ids)
+        kept = (ids[keep], vecs[keep])
+    kept_count = old_count if kept is None else len(kept[0])
     report.removed = old_count - kept_count
     report.added = len(new_ids)
     kind = _vectors.kind_for(kept_count + len(new_ids), approx_threshold)
-    if index is not None and not drop_pages and kind == _vectors.kind_of(index):
+    if index is not None and kept is None and kind == _vectors.kind_of(index):
         _vectors.add(index, new_ids, new_vecs)  # both kinds grow in place; removals need a rebuild
     else:
-        if ids is None:
-            ids, vecs = _vectors.extract(index) if index is not None else (np.zeros(0, np.int64),
-                                                                         np.zeros((0, dim), np.float32))
-        index = _vectors.build(np.concatenate([ids, new_ids]), np.concatenate([vecs.reshape(-1, dim), new_vecs]),
-                               dim, kind)
+        if kept is None:
+            kept = _vectors.extract(index) if index is not None else (np.zeros(0, np.int64),
+                                                                      np.zeros((0, dim), np.float32))
+        index = _vectors.build(np.concatenate([kept[0], new_ids]),
+                               np.concatenate([kept[1].reshape(-1, dim), new_vecs]), dim, kind)
     _store.write_generation(folder, index, {
         "model": embedder.name, "dim": dim, "count": int(index.ntotal), "kind": _vectors.kind_of(index),
         **versions, "pages": sorted(refs), "titles": title_hashes,
@@ -191,7 +178,7 @@ def _loaded(folder: Path) -> tuple[Any, dict[str, Any]] | None:
         return cached[1], cached[2]
 
 
-def _synced(log: PassageLog, embedder: Embedder) -> Any | None:
+def _synced(log: PaperLog, embedder: Embedder) -> Any | None:
     """Sync (without waiting for another writer), then the committed passage index; rebuilt once if corrupt."""
     sync_passages(log, embedder=embedder, wait=False)
     folder = passages_dir(log.path)
@@ -208,14 +195,14 @@ def _synced(log: PassageLog, embedder: Embedder) -> Any | None:
     return None if loaded is None else loaded[0]
 
 
-def _allowed_passages(index: Any, log: PassageLog, allowed: set[int]) -> set[int]:
+def _allowed_passages(index: Any, log: PaperLog, allowed: set[int]) -> set[int]:
     refs = log.page_refs()
     pages = np.fromiter((g for g, pid in refs.items() if pid in allowed), dtype=np.int64)
     ids, _ = _vectors.extract(index) if index.ntotal else (np.zeros(0, np.int64), None)
     return set(ids[np.isin(ids // SLOTS, pages)].tolist())
 
 
-def _dense(log: PassageLog, embedder: Embedder, query: str, depth: int, allowed: set[int] | None
+def _dense(log: PaperLog, embedder: Embedder, query: str, depth: int, allowed: set[int] | None
            ) -> list[tuple[int, float]]:
     index = _synced(log, embedder)
     if index is None or index.ntotal == 0:
@@ -228,7 +215,7 @@ def _dense(log: PassageLog, embedder: Embedder, query: str, depth: int, allowed:
     return [(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i >= 0]
 
 
-def _keyword(log: PassageLog, query: str, depth: int, allowed: set[int] | None) -> list[tuple[int, float]]:
+def _keyword(log: PaperLog, query: str, depth: int, allowed: set[int] | None) -> list[tuple[int, float]]:
     """BM25 pages, each stood for by its passage sharing most query words."""
     hits = log.fulltext_search(query, k=depth, ids=allowed)
     if not hits:
@@ -260,7 +247,7 @@ def mark_matches(text: str, query: str, left: str = "**", right: str = "**") -> 
     return _WORD.sub(mark, text)
 
 
-def search_passages(log: PassageLog, query: str, k: int = 10, *, mode: str = "hybrid",
+def search_passages(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybrid",
                     embedder: Embedder | None = None, allowed: set[int] | None = None,
                     fusion: tuple[str, float] | None = None) -> list[dict[str, Any]]:
     """Passages of the stored PDFs best matching ``query``: dicts with the paper's id, arxiv_id and title, the
@@ -279,7 +266,7 @@ def search_passages(log: PassageLog, query: str, k: int = 10, *, mode: str = "hy
     return _rows(log, ranked)
 
 
-def _rows(log: PassageLog, ranked: Sequence[tuple[int, float]]) -> list[dict[str, Any]]:
+def _rows(log: PaperLog, ranked: Sequence[tuple[int, float]]) -> list[dict[str, Any]]:
     if not ranked:
         return []
     texts = {pid: (paper, sha, page, text)
