@@ -275,13 +275,33 @@ def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
     decoder = None if ours else _latex_decoder()
     stack = [mw.NormalizeFieldKeys(), mw.SeparateCoAuthors(), mw.SplitNameParts()]
     stack += [] if decoder is None else [decoder]
+    import logging
+
+    quiet = logging.getLogger("bibtexparser")  # it logs each broken entry; they are reported in the summary instead
+    was = quiet.level
+    quiet.setLevel(logging.CRITICAL)
     try:
         library = bibtexparser.parse_string(text, append_middleware=stack)
     except RecursionError:
         raise InvalidInput("the BibTeX is nested too deeply to read") from None
-    if not library.entries and text.strip():
+    finally:
+        quiet.setLevel(was)
+    if not library.entries and not library.failed_blocks and text.strip():
         raise InvalidInput("no BibTeX entries found (is it a .bib file?)")
-    for entry in library.entries:
+    entries = list(library.entries)
+    for n, block in enumerate(library.failed_blocks, start=1):
+        where = f"line {block.start_line + 1}"
+        if type(block).__name__ == "DuplicateBlockKeyBlock":
+            # two entries with one key (Zotero exports have them): both are papers; read the second on its own
+            raw = re.sub(r"^(\s*@\w+\s*[{(]\s*)([^,\s]*)", lambda m: f"{m.group(1)}{m.group(2)}~{n}", block.raw, 1)
+            again = bibtexparser.parse_string(raw, append_middleware=stack)
+            if again.entries:
+                entries += again.entries
+                continue
+        err = getattr(block, "error", None)
+        why = str(err or "") or str(getattr(err, "abort_reason", "") or "") or "not a BibTeX entry"
+        yield {"_where": where, "_error": " ".join(why.split())[:160]}
+    for entry in entries:
         try:
             yield _bib_record(entry, ours, decoder)
         except (ValueError, TypeError, KeyError, AttributeError, ReadingError) as err:
@@ -511,6 +531,8 @@ def _member(item: Any, key: str, what: str) -> str:
 def csv_records(text: str) -> Iterator[dict[str, Any]]:
     """Records from ``reading export --format csv``: lists are ``; ``-separated (``\\;`` inside an item), notes by a
     rule line, and cells that a spreadsheet would run as formulas carry a leading ``'`` (removed here)."""
+    # a long abstract or notes cell is data, not an attack: lift the csv module's 128 KiB cell limit
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 28))
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         fieldnames = reader.fieldnames

@@ -515,3 +515,27 @@ def test_a_huge_stats_window_is_every_day(log):
     log.add(None, title="Read once", fetch=False, read_on="2026-01-01")
     data = log.stats(window_days=100_000_000, today="2026-11-30")
     assert data["reads_in_window"] == 1 and data["avg_per_day"] == 1 / 100_000_000
+
+
+def test_no_bibtex_entry_is_dropped_silently(log, tmp_path):
+    """A second entry under an existing key is still a paper; a broken entry is named with its line."""
+    bib = tmp_path / "dup.bib"
+    bib.write_text("@article{a, title={One}}\n@article{a, title={Two}, author={M{\\\"u}ller, J.}}\n"
+                   "@article{b, title={Three\n@article{c, title={Four}}\n", encoding="utf-8")
+    report = _intake.import_file(log, bib)
+    assert report["added"] == 3 and len(report["errors"]) == 1
+    assert report["errors"][0].startswith("line 3: ") and "closing" in report["errors"][0]
+    assert sorted(p["title"] for p in log.papers()) == ["Four", "One", "Two"]
+    assert log.papers(sort="title")[2]["authors"] == ["J. Müller"]
+
+
+def test_a_long_abstract_survives_the_csv_round_trip(tmp_path):
+    with open_log(tmp_path / "a.db") as log:
+        log.add(None, title="Long", abstract="word " * 60_000, fetch=False)  # 300 KB, over csv's 128 KiB cell limit
+        text = log.export("csv")
+    path = tmp_path / "long.csv"
+    path.write_text(text, encoding="utf-8")
+    with open_log(tmp_path / "b.db") as log:
+        report = _intake.import_file(log, path)
+        assert report["added"] == 1 and report["errors"] == []
+        assert log.papers()[0]["abstract"] == ("word " * 60_000).strip()
