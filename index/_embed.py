@@ -238,6 +238,7 @@ class OnnxEmbedder:
         self._cache = cache
         self._backend: Any = None
         self._gpu: SentenceTransformerEmbedder | None = None
+        self._prefetching = False
         self._lock = threading.Lock()
 
     @property
@@ -252,6 +253,14 @@ class OnnxEmbedder:
             if self._backend is None:
                 self._backend = self._prepare()
             return self._backend
+
+    def prefetch(self) -> None:
+        """Start loading the encoder in a background thread (once); `encode` then waits for it, not twice."""
+        with self._lock:
+            if self._backend is not None or self._prefetching:
+                return
+            self._prefetching = True
+        threading.Thread(target=lambda: self.backend, name="index-encoder-load", daemon=True).start()
 
     def _fallback(self, why: str | None) -> SentenceTransformerEmbedder:
         if why:

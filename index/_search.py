@@ -187,6 +187,11 @@ def search(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybrid", tag:
         page (1-based), passage, score and sha256 (of the PDF).
     """
     _check(query, k, mode)
+    if mode != "keyword":
+        embedder = embedder or get_embedder(log=log)
+        prefetch = getattr(embedder, "prefetch", None)
+        if prefetch is not None:  # load the query encoder while the sync check and FAISS load run
+            prefetch()
     allowed = _allowed(log, {"tag": tag, "status": status, "year_min": year_min, "year_max": year_max,
                              "read_since": read_since, "read_until": read_until})
     if fulltext:
