@@ -32,7 +32,7 @@ def _wrap(words: list[str], width: float, font: str, size: float) -> list[str]:
 def make_paper_pdf(path: str | Path, *, title: str, authors: Sequence[str] = (), body: str | Sequence[str] = "",
                    columns: int = 1, interleave: bool = False, size: float = 10.0, meta_title: str | None = None,
                    meta_author: str | None = None, header: str | None = None, password: str | None = None,
-                   text: bool = True, min_pages: int = 1) -> Path:
+                   text: bool = True, min_pages: int = 1, stamp: str | None = None) -> Path:
     """Write a paper: a large-font title, an author line, then ``body`` (one string per paragraph) flowed over as
     many pages as it needs (at least ``min_pages``), in ``columns`` columns.
 
@@ -42,6 +42,7 @@ def make_paper_pdf(path: str | Path, *, title: str, authors: Sequence[str] = (),
         header: a small line above the title (an arXiv stamp, a DOI ...).
         password: encrypt the file (RC4 128, user password).
         text: False draws grey boxes instead of words: a "scanned" PDF with no text layer.
+        stamp: a line set vertically in the left margin of the first page, as arXiv stamps its id.
     """
     from reportlab.lib.pagesizes import letter
     from reportlab.pdfgen import canvas
@@ -77,6 +78,13 @@ def make_paper_pdf(path: str | Path, *, title: str, authors: Sequence[str] = (),
             c.rect(x, y, stringWidth(s, f, fs), fs * 0.7, stroke=0, fill=1)
             c.setFillGray(0)
 
+    if stamp:
+        c.saveState()
+        c.translate(MARGIN / 2, PAGE_H / 3)
+        c.rotate(90)
+        c.setFont("Times-Roman", 16)
+        c.drawString(0, 0, stamp)
+        c.restoreState()
     y = PAGE_H - MARGIN
     if header:
         draw(MARGIN, y, header, font, 8)

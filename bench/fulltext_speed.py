@@ -130,20 +130,28 @@ class _AroundReal:
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
-def bench_search(corpus: list[dict], work: Path, passages: int) -> None:
+def bench_search(corpus: list[dict], work: Path, passages: int, time_it: bool = True) -> None:
     real = data.CachedEmbedder(index.get_embedder())
     n_papers = 1000
     seeds = real.encode([f"{p['title']}\n\n{p['abstract']}" for p in corpus[:n_papers]], batch_size=32)
     pages_per_paper = passages // (2 * n_papers)
     t0 = time.perf_counter()
-    log = _pdf_log(work / "search.db", corpus, n_papers=n_papers, words_per_page=400,
-                   pages_per_paper=pages_per_paper)
+    if (work / "search.db").exists():  # --work DIR of an earlier run: the log and its passage index are reused
+        log = open_log(work / "search.db")
+    else:
+        log = _pdf_log(work / "search.db", corpus, n_papers=n_papers, words_per_page=400,
+                       pages_per_paper=pages_per_paper)
     titles = log.paper_titles(range(1, n_papers + 1))
     fake = _AroundReal(real.name, seeds, {t: pid - 1 for pid, t in titles.items()})
-    print(f"# wrote {n_papers} papers x {pages_per_paper} pages in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    print(f"# {n_papers} papers x {pages_per_paper} pages in the log ({time.perf_counter() - t0:.0f} s)",
+          file=sys.stderr)
     t0 = time.perf_counter()
     report = index.sync_passages(log, embedder=fake, progress=True)
     build = time.perf_counter() - t0
+    if not time_it:
+        print(f"# passage index of {report.total} built in {build:.0f} s", file=sys.stderr)
+        log.close()
+        return
     folder = _passages.passages_dir(log.path)
     manifest = _store.read_manifest(folder)
     hnsw, _ = _store.read_index(folder, manifest)
@@ -179,6 +187,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("extract", "ingest", "search"), action="append")
     parser.add_argument("--passages", type=int, default=100_000)
+    parser.add_argument("--work", type=Path, help="Keep the logs and indexes here (a rerun reuses them).")
+    parser.add_argument("--no-time", action="store_true", help="Build the 100,000-passage index only.")
     args = parser.parse_args()
     if not data.DATA.exists():
         sys.exit(f"CSFCube not found at {data.DATA}")
@@ -192,7 +202,9 @@ def main() -> None:
         if "ingest" in parts:
             bench_ingest(corpus, work)
         if "search" in parts:
-            bench_search(corpus, work, args.passages)
+            if args.work:
+                args.work.mkdir(parents=True, exist_ok=True)
+            bench_search(corpus, args.work or work, args.passages, time_it=not args.no_time)
 
 
 if __name__ == "__main__":

@@ -336,10 +336,15 @@ class FulltextMixin(LogCore):
         report = ImportReport()
         from tqdm import tqdm
 
+        from ._pdf import EncryptedPdf
+
         for path in tqdm(files, unit="pdf", desc="import", disable=not progress or not files):
             shown = str(path.relative_to(root))
             try:
                 result = self.add_pdf(path, tags=tags, fetch=fetch, client=client)
+            except EncryptedPdf as err:
+                report.failed.append((shown, f"{err}; add it by itself: reading add FILE --password ..."))
+                continue
             except ReadingError as err:
                 report.failed.append((shown, str(err)))
                 continue

@@ -201,3 +201,11 @@ def test_schema_migrates_an_older_log(tmp_path):
         assert log.count() == 1 and log.pages_version() == 0
         log.attach_pdf(1, ONE)
         assert log.pdfs(1)[0]["page_count"] == 2
+
+
+def test_import_names_an_encrypted_pdf_and_how_to_add_it(log, tmp_path):
+    make_paper_pdf(tmp_path / "locked.pdf", title="Locked Paper Title", body="x " * 40, password="pw")
+    shutil.copy(ONE, tmp_path / "open.pdf")
+    report = log.import_pdfs(tmp_path)
+    assert len(report.added) == 1 and [name for name, _ in report.failed] == ["locked.pdf"]
+    assert "encrypted" in report.failed[0][1] and "--password" in report.failed[0][1]

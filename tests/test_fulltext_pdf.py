@@ -175,3 +175,12 @@ def test_an_arxiv_id_cited_in_the_body_is_not_the_papers_own(tmp_path):
     doc = extract(make_paper_pdf(tmp_path / "cites.pdf", title="A Paper That Cites Another", body=body))
     assert doc.arxiv_id is None
     assert "arXiv:1512.03385" in doc.pages[0]
+
+
+def test_arxiv_margin_stamp_names_the_paper_and_stays_out_of_the_text(tmp_path):
+    body = "as in prior work arXiv:1512.03385 we use residual blocks " * 3
+    pdf = make_paper_pdf(tmp_path / "p.pdf", title="A Stamped Preprint", body=body,
+                         stamp="arXiv:1807.11164v2 [cs.CV] 30 Jul 2018")
+    doc = extract(pdf)
+    assert doc.arxiv_id == "1807.11164"  # the stamp, not the id cited near the top of the body
+    assert "30 Jul 2018" not in doc.pages[0] and doc.pages[0].startswith("A Stamped Preprint")
