@@ -35,7 +35,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", *, encoding: str
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, mode, encoding=encoding, **({} if "b" in mode else {"newline": ""})) as fh:
+        with os.fdopen(fd, mode, encoding=encoding, newline=None if "b" in mode else "") as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

@@ -271,7 +271,8 @@ def evaluate(
     env = {"torch": torch.__version__, "python": platform.python_version(), "device": dev.type,
            "batch_size": batch_size, "data_dir": str(root), "images": state["images"], "skipped": state["skipped"],
            "limit": limit, "categories": getattr(w, "categories", None) if categories is None else "custom",
-           "preprocessing": dataclasses.asdict(pre) if dataclasses.is_dataclass(pre) else None}
+           "preprocessing": dataclasses.asdict(pre) if dataclasses.is_dataclass(pre) and not isinstance(pre, type)
+           else None}
     return EvalResult(
         model=name, weights=getattr(w, "tag", None), data_dir=str(root), images=state["images"],
         skipped=state["skipped"], correct1=state["correct1"], correct5=state["correct5"],

@@ -65,7 +65,7 @@ def _torch_path(model: nn.Module, channels_last: bool | None) -> nn.Module:
     if channels_last is None:
         channels_last = any(isinstance(m, nn.Conv2d) for m in out.modules())
     if channels_last:
-        out = out.to(memory_format=torch.channels_last)
+        out = out.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # missing from torch's stubs
     for p in out.parameters():
         p.requires_grad_(False)
     return out

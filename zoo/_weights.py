@@ -137,7 +137,8 @@ class Transform:
             raise ValueError(f"opencv resampling restates INTER_LINEAR only, not {self.p.interpolation!r}")
         if x.dtype != torch.uint8:  # floats in [0, 1] become the uint8 image OpenCV would have been given
             x = (x.float() * 255.0).round().clamp(0, 255).to(torch.uint8)
-        oh, ow = megvii_resize_size(*x.shape[-2:], self.p.resize)
+        height, width = x.shape[-2:]
+        oh, ow = megvii_resize_size(height, width, self.p.resize)
         if min(oh, ow) < self.p.crop:
             raise ValueError(f"resize {self.p.resize} is smaller than the {self.p.crop} crop")
         x = resize_linear_u8(x, oh, ow)
@@ -233,7 +234,7 @@ def _category_names(label_set: str) -> list[str]:
 
     if label_set not in _LABEL_SETS:
         raise WeightsError(f"unknown label set {label_set!r}; known: {', '.join(_LABEL_SETS)}")
-    text = files("zoo").joinpath("data", _LABEL_SETS[label_set]).read_text(encoding="utf-8")
+    text = files("zoo").joinpath("data").joinpath(_LABEL_SETS[label_set]).read_text(encoding="utf-8")
     return text.splitlines()
 
 

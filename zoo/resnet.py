@@ -7,7 +7,7 @@ counterparts.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 from torch import nn
@@ -95,7 +95,7 @@ class ResNet(nn.Module):
     def __init__(self, block: type[BasicBlock | Bottleneck], layers: Sequence[int], *, num_classes: int = 1000,
                  act: str = "relu", stride_on_1x1: bool = False, zero_init_residual: bool = False) -> None:
         super().__init__()
-        self._block_kw = {"act": act, "stride_on_1x1": stride_on_1x1}
+        self._block_kw: dict[str, Any] = {"act": act, "stride_on_1x1": stride_on_1x1}
         self.inplanes = 64
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)

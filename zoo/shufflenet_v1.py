@@ -87,6 +87,10 @@ class ShuffleV1Unit(nn.Module):
 class ShuffleNetV1(nn.Module):
     """The paper's ShuffleNet (keys ``conv1``, ``stage2``-``stage4``, ``fc``)."""
 
+    stage2: nn.Sequential  # set in a loop below: declared for readers and the type checker
+    stage3: nn.Sequential
+    stage4: nn.Sequential
+
     def __init__(self, groups: int, width: float = 1.0, *, num_classes: int = 1000, act: str = "relu") -> None:
         super().__init__()
         c1, *stages = stage_channels(groups, width)

@@ -68,6 +68,10 @@ class InvertedResidual(nn.Module):
 class ShuffleNetV2(nn.Module):
     """ShuffleNet V2 with torchvision's state_dict keys (``conv1``, ``stage2``-``stage4``, ``conv5``, ``fc``)."""
 
+    stage2: nn.Sequential  # set in a loop below: declared for readers and the type checker
+    stage3: nn.Sequential
+    stage4: nn.Sequential
+
     def __init__(self, channels: Sequence[int], *, num_classes: int = 1000, act: str = "relu") -> None:
         super().__init__()
         c1, s2, s3, s4, c5 = channels

@@ -14,9 +14,9 @@ without brackets.
 """
 from __future__ import annotations
 
-import random
 import re
 from dataclasses import dataclass
+from random import Random
 from typing import Any, Sequence
 
 from .._registry import ZooError
@@ -132,13 +132,13 @@ class Arch:
 
     # -- sampling and evolution --------------------------------------------------------------------------------
     @classmethod
-    def random(cls, rng: random.Random, *, channel_search: bool = False) -> "Arch":
+    def random(cls, rng: Random, *, channel_search: bool = False) -> "Arch":
         """A uniformly random architecture (widths too when ``channel_search``)."""
         blocks = tuple(rng.randrange(NUM_CHOICES) for _ in range(NUM_BLOCKS))
         scales = tuple(rng.randrange(len(SCALES)) for _ in range(NUM_BLOCKS)) if channel_search else None
         return cls(blocks, scales)
 
-    def mutate(self, rng: random.Random, prob: float = 0.1, *, channel_search: bool = False) -> "Arch":
+    def mutate(self, rng: Random, prob: float = 0.1, *, channel_search: bool = False) -> "Arch":
         """Each block choice (and width, with ``channel_search``) is redrawn uniformly with probability ``prob``."""
         blocks = tuple(rng.randrange(NUM_CHOICES) if rng.random() < prob else b for b in self.blocks)
         scales = None
@@ -146,7 +146,7 @@ class Arch:
             scales = tuple(rng.randrange(len(SCALES)) if rng.random() < prob else s for s in self.scale_ids)
         return Arch(blocks, scales)
 
-    def crossover(self, other: "Arch", rng: random.Random, *, channel_search: bool = False) -> "Arch":
+    def crossover(self, other: "Arch", rng: Random, *, channel_search: bool = False) -> "Arch":
         """Each gene taken from ``self`` or ``other`` with equal probability (block and width genes apart)."""
         blocks = tuple(rng.choice(pair) for pair in zip(self.blocks, other.blocks))
         scales = None

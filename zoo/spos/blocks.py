@@ -7,6 +7,9 @@ classes serve both, so extracting a subnet is a matter of copying tensor slices.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import cast
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -80,8 +83,10 @@ def _sliced_bn(bn: nn.BatchNorm2d, x: torch.Tensor, c: int) -> torch.Tensor:
     training = bn.training or bn.running_mean is None
     factor = 0.0
     if bn.training and bn.track_running_stats:
-        bn.num_batches_tracked.add_(1)
-        factor = 1.0 / float(bn.num_batches_tracked) if bn.momentum is None else bn.momentum
+        tracked = bn.num_batches_tracked
+        assert tracked is not None  # track_running_stats keeps the counter
+        tracked.add_(1)
+        factor = 1.0 / float(tracked) if bn.momentum is None else bn.momentum
     weight = bn.weight[:c] if bn.weight is not None else None
     bias = bn.bias[:c] if bn.bias is not None else None
     # slices of the 1-D buffers are contiguous views: batch_norm updates them in place
@@ -109,7 +114,7 @@ class _Unit(nn.Module):
             keep, x = channel_split(x)
         else:
             keep = x
-            for op in self.proj:
+            for op in self.proj or ():
                 keep = op(keep)
         for op in self.main:
             x = op(x, mid)
@@ -123,7 +128,7 @@ class _Unit(nn.Module):
         total, out_hw = 0, hw
         for branch in (self.proj or (), self.main):
             size = hw
-            for op in branch:
+            for op in cast("Iterable[ConvBN]", branch):
                 m, size = op.macs(mid, size)
                 total += m
             out_hw = size

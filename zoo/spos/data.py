@@ -95,7 +95,8 @@ class ImageFolder(Dataset):
                 short = round(self.size / 0.875)
                 w, h = im.size
                 s = short / min(w, h)
-                im = im.resize((max(self.size, round(w * s)), max(self.size, round(h * s))), Image.BILINEAR)
+                im = im.resize((max(self.size, round(w * s)), max(self.size, round(h * s))),
+                               Image.Resampling.BILINEAR)
                 w, h = im.size
                 left, top = (w - self.size) // 2, (h - self.size) // 2
                 im = im.crop((left, top, left + self.size, top + self.size))
@@ -121,9 +122,9 @@ def _random_resized_crop(im: Any, size: int, rng: random.Random) -> Any:
     else:
         cw = ch = min(w, h)
         left, top = (w - cw) // 2, (h - ch) // 2
-    im = im.resize((size, size), Image.BILINEAR, box=(left, top, left + cw, top + ch))
+    im = im.resize((size, size), Image.Resampling.BILINEAR, box=(left, top, left + cw, top + ch))
     if rng.random() < 0.5:
-        im = im.transpose(Image.FLIP_LEFT_RIGHT)
+        im = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return im
 
 

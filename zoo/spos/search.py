@@ -210,7 +210,7 @@ def evolution_search(
         macs = flops.macs(arch)
         lat = latency.latency_ms(arch) if latency is not None else None
         legal = (config.max_macs is None or macs <= config.max_macs) and (
-            config.max_latency_ms is None or lat <= config.max_latency_ms)
+            config.max_latency_ms is None or (lat is not None and lat <= config.max_latency_ms))
         seen[name] = {"macs": macs, "latency_ms": lat, "score": float(score_fn(arch)) if legal else None}
         if legal:
             population.append(name)
@@ -316,7 +316,7 @@ def search_supernet(
             latency budget.
     """
     from .checkpoint import load_supernet, read_checkpoint
-    from .data import open_dataset, split_indices
+    from .data import open_dataset
     from .tables import flops_table
 
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -334,8 +334,8 @@ def search_supernet(
         raise SearchError(f"latency table was measured at {tuple(table.input_size)}, the search runs at {input_size}")
     train_ds = open_dataset(data, size=input_size, train=True, seed=0)
     val_ds = open_dataset(data, size=input_size, train=False, seed=0)
-    calib = _batches(train_ds, split_indices(len(train_ds), calib_batches * batch_size, config.seed), batch_size, workers)
-    val = _batches(val_ds, split_indices(len(val_ds), val_batches * batch_size, config.seed + 1), batch_size, workers)
+    calib = calibration_batches(train_ds, calib_batches, batch_size, seed=config.seed, workers=workers)
+    val = calibration_batches(val_ds, val_batches, batch_size, seed=config.seed + 1, workers=workers)
     return evolution_search(
         make_scorer(net, calib, val, device=dev), flops_table(net.layout, input_size), config,
         channel_search=net.layout.channel_search, latency=table, state_path=state_path, progress=progress,

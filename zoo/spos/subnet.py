@@ -1,13 +1,13 @@
 """Standalone subnets: one architecture, no choice machinery, weights inherited from a supernet."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 import torch
 from torch import nn
 
 from .arch import Arch
-from .blocks import ConvBN, make_block
+from .blocks import ChoiceBlock, ConvBN, ShuffleBlock, XceptionBlock, make_block
 from .supernet import Layout, SuperNet, init_weights
 
 __all__ = ["SPOSNet", "extract_subnet", "recalibrate_bn"]
@@ -50,9 +50,9 @@ def _copy_convbn(dst: ConvBN, src: ConvBN, mid: int | None) -> None:
     cin, cout = src.widths(mid)
     w = src.conv.weight[:cout] if src.depthwise else src.conv.weight[:cout, :cin]
     dst.conv.weight.copy_(w)
-    dst.bn.running_mean.copy_(src.bn.running_mean[:cout])
-    dst.bn.running_var.copy_(src.bn.running_var[:cout])
-    dst.bn.num_batches_tracked.copy_(src.bn.num_batches_tracked)
+    for name in ("running_mean", "running_var", "num_batches_tracked"):  # BN buffers (track_running_stats on both)
+        theirs = getattr(src.bn, name)
+        getattr(dst.bn, name).copy_(theirs if name == "num_batches_tracked" else theirs[:cout])
     if dst.bn.affine:
         if src.bn.affine:
             dst.bn.weight.copy_(src.bn.weight[:cout])
@@ -73,8 +73,10 @@ def extract_subnet(supernet: SuperNet, arch: Arch | str | Any) -> SPOSNet:
     device = next(supernet.parameters()).device
     sub = SPOSNet(arch, supernet.layout).to(device)
     _copy_convbn(sub.stem, supernet.stem, None)
-    for dst, choice_block, choice, mid in zip(sub.blocks, supernet.blocks, arch.blocks, supernet.layout.mids(arch)):
-        src = choice_block.choices[choice]
+    blocks = cast("Iterable[ChoiceBlock]", supernet.blocks)  # an nn.Sequential of ChoiceBlocks
+    units = cast("Iterable[ShuffleBlock | XceptionBlock]", sub.blocks)  # what make_block built
+    for dst, choice_block, choice, mid in zip(units, blocks, arch.blocks, supernet.layout.mids(arch)):
+        src = cast("ShuffleBlock | XceptionBlock", choice_block.choices[choice])
         mid_or_none = None if mid == choice_block.max_mid else mid
         for d, s in zip(dst.ops(), src.ops()):
             _copy_convbn(d, s, mid_or_none)

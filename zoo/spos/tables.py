@@ -261,6 +261,7 @@ def measure_latency_table(
                 cells[s], out = timed(make_block(choice, cin, cout, scaled_width(base, s), stride), x)
             row.append(cells)
         blocks.append(row)
+        assert out is not None  # NUM_CHOICES blocks were timed
         x = out
     head_ms, _ = timed(_Head(lay), x)
     bar.close()
