@@ -158,6 +158,8 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         ("tags", ", ".join(paper["tags"])),
         ("zoo models", ", ".join(paper["models"])),
         ("pending", "metadata incomplete: run `reading refresh`" if paper["needs_refresh"] else None),
+        ("PDF", "; ".join(f"{p['file_name']} ({p['page_count']} pages; reading pages {paper['id']})"
+                          for p in log_of(ctx).pdfs(paper["id"]))),
     ]
     for key, value in rows:
         if value not in (None, ""):

@@ -229,3 +229,9 @@ def test_passage_vectors_are_unit_length(pdf_log):
 
     _, vecs = _vectors.extract(loaded)
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+
+
+def test_cli_show_names_the_pdf(run):
+    run("add", str(ONE))
+    shown = run("show", "1")
+    assert "PDF: onecolumn.pdf (2 pages; reading pages 1)" in shown.output
