@@ -313,16 +313,26 @@ def test_the_paper_page_fetches_no_remote_image(tmp_path, monkeypatch):
     monkeypatch.setenv("READING_DB", str(db))
     monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
     with open_log(db) as log:
-        log.add(None, title="Pictures", abstract="Abstract ![a](http://evil.example/a.png)",
-                note="Note ![n](http://evil.example/n.png) and ![r][1]\n\n[1]: http://evil.example/r.png", fetch=False)
+        log.add(None, title="Pictures ![t](http://evil.example/t.png)", abstract="Abstract ![a](http://evil.example/a.png)",
+                note="Note ![n](http://evil.example/n.png) and ![r][1]\n\n[1]: http://evil.example/r.png", fetch=False,
+                authors="![au](http://evil.example/au.png)")
+        log.add(None, title="Neighbour ![x](http://evil.example/x.png)", abstract="Abstract pictures", fetch=False)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     at.query_params.update({"id": "1"})
     at.switch_page("ui/pages/paper.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    bodies = [m.value for m in at.markdown]
+    bodies = [m.value for m in at.markdown] + [t.value for t in at.title] + [e.proto.label for e in at.get("page_link")]
+    bodies += [e.value for e in at.get("alert")] if at.get("alert") else []
     assert any("evil.example/a.png" in b for b in bodies) and any("evil.example/n.png" in b for b in bodies)
+    assert any("evil.example/t.png" in b for b in bodies) and any("evil.example/au.png" in b for b in bodies)
     assert not any("![" in b and "evil.example" in b for b in bodies), bodies
+    # and the library, where titles are links
+    at.query_params.clear()
+    at.switch_page("ui/pages/library.py").run()
+    assert not at.exception
+    labels = [e.proto.label for e in at.get("page_link")] + [m.value for m in at.markdown]
+    assert not any("![" in b and "evil.example" in b for b in labels), labels
 
 
 # --- the zoo command line: the same policy ----------------------------------------------------------------------

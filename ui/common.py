@@ -9,17 +9,18 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from . import resources
+from ._markdown import safe_markdown
 from ._pages import PAGE_FILES
 
 def link(key: str, label: str, **query: Any) -> None:
     """A link to page ``key`` (see ``PAGE_FILES``) with query parameters, e.g. ``link("paper", "ResNet", id=3)``."""
-    st.page_link(PAGE_FILES[key], label=label, query_params={k: str(v) for k, v in query.items()})
+    st.page_link(PAGE_FILES[key], label=safe_markdown(label), query_params={k: str(v) for k, v in query.items()})
 
 
 def one_line(err: BaseException) -> str:
-    """The first line of an error's message (its type name when it has none)."""
+    """The first line of an error's message (its type name when it has none), safe to render as Markdown."""
     text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
+    return safe_markdown(text.splitlines()[0]) if text else type(err).__name__
 
 
 @contextlib.contextmanager
@@ -74,7 +75,7 @@ def flash() -> None:
     """Show (once) the message a previous run left before it reran."""
     message = st.session_state.pop("flash", None)
     if message:
-        st.success(message)
+        st.success(safe_markdown(message))
 
 
 def paper_rows(papers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

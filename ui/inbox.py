@@ -76,7 +76,7 @@ def _hit(log: reading.Log, rank: int, hit: dict[str, Any], cand: dict[str, Any],
     with st.container(border=True):
         left, right = st.columns([5, 2])
         with left:
-            st.markdown(f"**{rank}. {hit['title']}**")
+            st.markdown(safe_markdown(f"**{rank}. {hit['title']}**"))
             bits = [f"[arXiv:{hit['arxiv_id']}]({hit.get('url') or 'https://arxiv.org/abs/' + hit['arxiv_id']})"]
             if hit.get("published"):
                 bits.append(f"submitted {hit['published']}")

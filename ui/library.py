@@ -156,13 +156,13 @@ def _pick_paper(log: reading.Log) -> dict[str, Any] | None:
 
 
 def _header(log: reading.Log, paper: dict[str, Any]) -> None:
-    st.title(paper["title"])
+    st.title(safe_markdown(paper["title"]))
     bits = [", ".join(paper.get("authors", [])) or "unknown authors"]
     if paper.get("year"):
         bits.append(str(paper["year"]))
     if paper.get("venue"):
         bits.append(paper["venue"])
-    st.markdown(" · ".join(bits))
+    st.markdown(safe_markdown(" · ".join(bits)))
     refs = []
     if paper.get("arxiv_id"):
         refs.append(f"[arXiv:{paper['arxiv_id']}](https://arxiv.org/abs/{paper['arxiv_id']})")

@@ -9,6 +9,7 @@ import streamlit as st
 import reading
 
 from . import _fulltext
+from ._markdown import safe_markdown
 from .common import flash, guarded, link, log_or_stop, one_line
 
 
@@ -85,11 +86,11 @@ def _last_saved(log: reading.Log) -> None:
         return
     what = "Logged" if saved["created"] else "Updated"
     if paper.get("needs_refresh"):
-        st.warning(f"{what} “{paper['title']}” (id {paper['id']}) without arXiv's metadata: "
-                   f"{saved['message'] or 'not fetched'}. Search finds it only by what you typed until it is "
-                   "refreshed (below, or `reading refresh`).")
+        st.warning(safe_markdown(f"{what} “{paper['title']}” (id {paper['id']}) without arXiv's metadata: "
+                                 f"{saved['message'] or 'not fetched'}. Search finds it only by what you typed "
+                                 "until it is refreshed (below, or `reading refresh`)."))
     else:
-        st.success(f"{what} “{paper['title']}” (id {paper['id']}). It is searchable now.")
+        st.success(safe_markdown(f"{what} “{paper['title']}” (id {paper['id']}). It is searchable now."))
     link("paper", "Open its page", id=paper["id"])
 
 
@@ -117,7 +118,8 @@ def _incomplete(log: reading.Log) -> None:
         st.markdown(f"**{len(waiting)} paper{'s' if len(waiting) != 1 else ''} logged offline** — "
                     "metadata incomplete until refreshed from arXiv")
         for p in waiting[:10]:
-            link("paper", f"{p['title']} · arXiv:{p['arxiv_id']}" if p.get("arxiv_id") else p["title"], id=p["id"])
+            ref = f"arXiv:{p['arxiv_id']}" if p.get("arxiv_id") else ""
+            link("paper", p["title"] if p["title"] == ref or not ref else f"{p['title']} · {ref}", id=p["id"])
         if len(waiting) > 10:
             st.caption(f"… and {len(waiting) - 10} more")
         refresh_button(log, None, key="log_refresh_all", label="Refresh all from arXiv")

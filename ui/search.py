@@ -96,7 +96,7 @@ def render() -> None:
 
     like = st.session_state.get("s_like")
     if like is not None and like in by_id:
-        st.subheader(f"More like “{by_id[like]['title']}”")
+        st.subheader(safe_markdown(f"More like “{by_id[like]['title']}”"))
         if st.button("Back to the search", key="s_unlike"):
             st.session_state.pop("s_like", None)
             st.rerun()
