@@ -32,6 +32,13 @@ PASSAGE_WORDS = 200
 #: Passages per page at most: a passage id is ``page row id * PASSAGE_SLOTS + passage number``.
 PASSAGE_SLOTS = 64
 NO_TEXT = "no text layer: metadata from you, full text not searchable"
+#: English function words left out of a page search (unless the query has nothing else): nearly every page of a
+#: paper holds them, so they rank nothing and make BM25 score every page.
+STOPWORDS = frozenset(
+    "a an and are as at be been but by can do for from has have how in into is it its may more not of on or our "
+    "than that the their these this those to using via was we were what when where which while who why will with "
+    "without you".split()
+)
 
 
 def library_dir(db_path: str | os.PathLike[str]) -> Path:
@@ -395,7 +402,8 @@ class FulltextMixin(LogCore):
         from ._text import fts_query, query_words
 
         words, cjk = query_words(query)
-        words = words + cjk
+        content = [w for w in words if w.casefold() not in STOPWORDS]
+        words = (content or words) + cjk  # a page holds hundreds of words: "the" would match them all
         if not words or k <= 0:
             return []
         with self._lock:

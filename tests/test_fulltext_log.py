@@ -209,3 +209,10 @@ def test_import_names_an_encrypted_pdf_and_how_to_add_it(log, tmp_path):
     report = log.import_pdfs(tmp_path)
     assert len(report.added) == 1 and [name for name, _ in report.failed] == ["locked.pdf"]
     assert "encrypted" in report.failed[0][1] and "--password" in report.failed[0][1]
+
+
+def test_fulltext_search_leaves_out_function_words_unless_nothing_else(log):
+    log.add_pdf(TWO, fetch=False)
+    log.add_pdf(ONE)
+    assert {h["paper_id"] for h in log.fulltext_search("the of with Charlie")} == {1}
+    assert log.fulltext_search("the") != []  # a query of function words only still searches them
