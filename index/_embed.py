@@ -46,8 +46,11 @@ class Embedder(Protocol):
         dim: length of each vector.
     """
 
-    name: str
-    dim: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Embed texts as an (n, dim) float32 array of unit-length rows."""

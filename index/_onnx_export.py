@@ -53,7 +53,7 @@ def _settings(model: Any) -> dict[str, Any]:
     first = model[0]
     tokenizer = getattr(first, "tokenizer", None)
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None:
+    if tokenizer is None or backend is None:
         raise ExportError("its tokenizer has no fast (tokenizers) version")
     names = list(getattr(tokenizer, "model_input_names", ["input_ids", "attention_mask"]))
     inputs = ["input_ids", "attention_mask"] + (["token_type_ids"] if "token_type_ids" in names else [])

@@ -290,10 +290,10 @@ def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
         raise InvalidInput("no BibTeX entries found (is it a .bib file?)")
     entries = list(library.entries)
     for n, block in enumerate(library.failed_blocks, start=1):
-        where = f"line {block.start_line + 1}"
+        where = f"line {(block.start_line or 0) + 1}"
         if type(block).__name__ == "DuplicateBlockKeyBlock":
             # two entries with one key (Zotero exports have them): both are papers; read the second on its own
-            raw = re.sub(r"^(\s*@\w+\s*[{(]\s*)([^,\s]*)", lambda m: f"{m.group(1)}{m.group(2)}~{n}", block.raw, 1)
+            raw = re.sub(r"^(\s*@\w+\s*[{(]\s*)([^,\s]*)", lambda m: f"{m.group(1)}{m.group(2)}~{n}", block.raw or "", 1)
             again = bibtexparser.parse_string(raw, append_middleware=stack)
             if again.entries:
                 entries += again.entries

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, cast
 
 import torch
 from torch import nn
@@ -143,7 +143,8 @@ class SuperNet(nn.Module):
         """``(name, module)`` of the modules ``arch`` runs: stem, the chosen block of each position, head."""
         arch = self.check(arch)
         yield "stem", self.stem
-        for i, (block, choice) in enumerate(zip(self.blocks, arch.blocks)):
+        blocks = cast("Iterable[ChoiceBlock]", self.blocks)  # an nn.Sequential of ChoiceBlocks
+        for i, (block, choice) in enumerate(zip(blocks, arch.blocks)):
             yield f"blocks.{i}.choices.{choice}", block.choices[choice]
         yield "head", self.head
         yield "classifier", self.classifier
