@@ -60,7 +60,7 @@ def entry_dir(name: str, root: Path | None = None) -> Path:
 def _source_files(source: Path) -> list[Path]:
     if source.is_file():
         return [source]
-    out = []
+    out: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(source):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP)
         out.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
