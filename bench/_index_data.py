@@ -70,7 +70,9 @@ class CachedEmbedder:
     def __init__(self, inner, path: Path | None = None) -> None:
         self.inner = inner
         self.name = inner.name
-        self.path = path or CACHE_DIR / f"emb-{text_key(inner.name)[:12]}.npz"
+        # keyed by model and encoder: ONNX Runtime and sentence-transformers vectors are compared, never mixed
+        kind = getattr(inner, "encoder", type(inner).__name__)
+        self.path = path or CACHE_DIR / f"emb-{text_key(f'{inner.name}|{kind}')[:12]}.npz"
         self._cache: dict[str, np.ndarray] = {}
         if self.path.exists():
             with np.load(self.path) as z:
@@ -94,6 +96,6 @@ class CachedEmbedder:
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp.npz")
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp.npz")  # benches running side by side share the cache
         np.savez(tmp, keys=np.asarray(list(self._cache)), vecs=np.stack(list(self._cache.values())))
         os.replace(tmp, self.path)

@@ -1,12 +1,14 @@
 """App speed on a 1,800-paper library: warm page loads, the first search after start (model load included) and
-later searches. Targets (issue 7): warm page < 1 s, first search < 15 s, later searches < 0.3 s.
+later searches. Targets: warm page < 1 s, later searches < 0.3 s (issue 7); first search <= 1.5 s (issue 14: the
+query encoder runs through ONNX Runtime, made by the index build below as a first sync would).
 
     python bench/app_speed.py [--papers 1800]
 
 Builds a temporary log from CSFCube (../shared/data/csfcube, CC BY-NC 4.0) and its index with the real
 all-MiniLM-L6-v2 (vectors cached under /tmp by the index benches), then, in a fresh process as a user would meet
 the app, drives it headless with Streamlit's AppTest. Every line carries a baseline measured in the same run:
-a one-line Streamlit page for page loads, loading the bare model and embedding one query for the first search, and
+a one-line Streamlit page for page loads, loading the bare query encoder and embedding one query for the first
+search (sentence-transformers' load + one query is printed beside it, for scale), and
 `index.search` called directly for later searches.
 """
 from __future__ import annotations
@@ -120,6 +122,9 @@ def bare_model() -> None:
 
     index.get_embedder(index.DEFAULT_MODEL).encode(["one query"])
     print(f"BARE {time.perf_counter() - t:.3f}", flush=True)
+    t = time.perf_counter()
+    index.SentenceTransformerEmbedder(index.DEFAULT_MODEL).encode(["one query"])
+    print(f"TORCH {time.perf_counter() - t:.3f}", flush=True)
 
 
 def _run(*args: str) -> dict[str, float]:
@@ -130,7 +135,7 @@ def _run(*args: str) -> dict[str, float]:
     found = {}
     for line in out.stdout.splitlines():
         key, _, value = line.partition(" ")
-        if key in ("FIRST", "LATER", "DIRECT", "BARE"):
+        if key in ("FIRST", "LATER", "DIRECT", "BARE", "TORCH"):
             found[key] = float(value)
         else:
             print(line, flush=True)
@@ -151,10 +156,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="app-speed-") as tmp:
         db = Path(tmp) / "log.db"
         build(db, args.papers)
-        bare = _run("--bare-model")["BARE"]
+        bare = _run("--bare-model")
         found = _run("--child", str(db), "--repeats", str(args.repeats))
-    print(f"first search after start   {found['FIRST']:.2f} s  baseline bare model load + 1 query: {bare:.2f} s  "
-          f"ratio {found['FIRST'] / bare:.2f}x  target < 15 s")
+    print(f"first search after start   {found['FIRST']:.2f} s  baseline bare query encoder load + 1 query: "
+          f"{bare['BARE']:.2f} s  ratio {found['FIRST'] / bare['BARE']:.2f}x  target <= 1.5 s  "
+          f"(sentence-transformers load + 1 query: {bare['TORCH']:.2f} s; load {os.getloadavg()[0]:.1f})")
     print(f"later search (median)      {found['LATER']:.3f} s  baseline index.search direct: {found['DIRECT']:.3f} s  "
           f"ratio {found['LATER'] / found['DIRECT']:.1f}x  target < 0.3 s")
 
