@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from ._store import atomic_write
+
 logger = logging.getLogger("index")
 
 #: Environment variable naming the cache folder (default: `$XDG_CACHE_HOME/paper-zoo/encoders`).
@@ -93,22 +95,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def read_meta(folder: Path) -> dict[str, Any] | None:

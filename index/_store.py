@@ -70,7 +70,8 @@ def _memory_index_dir() -> Path:
     return _MEMORY_DIR[0]
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
+    """The index's one file writer: temp file in the folder, fsync, rename, folder fsync."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
     try:
@@ -172,7 +173,7 @@ def read_index(folder: Path, manifest: dict[str, Any]) -> tuple[Any, dict[str, A
 def update_manifest(folder: Path, manifest: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """Rewrite the manifest with `changes` (same index file); returns the new manifest."""
     manifest = {**manifest, **changes}
-    _atomic_write(folder / MANIFEST, json.dumps(manifest, sort_keys=True).encode())
+    atomic_write(folder / MANIFEST, json.dumps(manifest, sort_keys=True).encode())
     return manifest
 
 
@@ -185,9 +186,9 @@ def write_generation(folder: Path, index: Any, manifest: dict[str, Any]) -> dict
 
     data = faiss.serialize_index(index).tobytes()
     name = f"faiss-{time.time_ns():x}-{uuid.uuid4().hex[:6]}.index"
-    _atomic_write(folder / name, data)
+    atomic_write(folder / name, data)
     manifest = {**manifest, "format": FORMAT, "index_file": name, "index_sha256": hashlib.sha256(data).hexdigest()}
-    _atomic_write(folder / MANIFEST, json.dumps(manifest, sort_keys=True).encode())
+    atomic_write(folder / MANIFEST, json.dumps(manifest, sort_keys=True).encode())
     for old in folder.glob("faiss-*.index"):
         if old.name != name:
             with contextlib.suppress(OSError):
@@ -209,7 +210,7 @@ def save_chunk(folder: Path, model: str, ids: np.ndarray, hashes: list[str], vec
     np.savez(buf, ids=np.asarray(ids, dtype=np.int64), hashes=np.asarray(hashes, dtype="U64"),
              vecs=np.asarray(vecs, dtype=np.float32), model=np.asarray(model))
     path = folder / CHUNKS / f"{_model_tag(model)}-{time.time_ns():x}-{uuid.uuid4().hex[:6]}.npz"
-    _atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
     return path
 
 
@@ -286,4 +287,4 @@ def write_candidate_vectors(folder: Path, model: str, vectors: CandidateVectors)
     buf = io.BytesIO()
     np.savez(buf, ids=ids, hashes=np.asarray([vectors[int(i)][0] for i in ids], dtype="U64"), vecs=vecs,
              model=np.asarray(model))
-    _atomic_write(folder / CANDIDATES, buf.getvalue())
+    atomic_write(folder / CANDIDATES, buf.getvalue())

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._atomic import atomic_open
 from ._errors import InvalidInput
 from ._intake import CSV_COLUMNS, EXPORT_MARK, join_items, join_notes, neutralise_cell
 from ._log import Log
@@ -102,19 +103,6 @@ def check_writable(path: Path, *, protect: Iterable[Path | str] = ()) -> None:
         raise InvalidInput(f"cannot write {path}: {err.strerror or err}") from None
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_atomic(path: Path, text: str, *, protect: Iterable[Path | str] = ()) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: readers never see half a file.
 
@@ -143,23 +131,11 @@ def write_atomic(path: Path, text: str, *, protect: Iterable[Path | str] = ()) -
                 fh.write(text)
             return
         real.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
-    except OSError as err:
-        raise InvalidInput(f"cannot write {path}: {err.strerror or err}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+        with atomic_open(real, "w", encoding="utf-8", permissions=mode) as fh:
             fh.write(text)
-            fh.flush()
-            os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
-            os.fsync(fh.fileno())
-        os.replace(tmp, real)
-        _fsync_dir(real.parent)  # the rename itself survives a crash
     except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
         raise InvalidInput(f"cannot write {path}: {err.strerror or err}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export_text(log: Log, fmt: str, *, tag: str | None = None) -> str:

@@ -12,17 +12,17 @@ import datetime as dt
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _db
+from ._atomic import atomic_open
 from ._base import LogCore
-from ._types import Paper
 from ._errors import InvalidInput, PaperNotFound, ReadingError
 from ._fields import _check_rating, _check_status, _check_year, _clean_tags, now_iso, split_authors
+from ._types import Paper
 
 if TYPE_CHECKING:
     from ._pdf import PdfText
@@ -135,17 +135,8 @@ class FulltextMixin(LogCore):
         if target.exists() and target.stat().st_size == src.stat().st_size:
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".incoming-", suffix=".pdf", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out, open(src, "rb") as fh:
-                shutil.copyfileobj(fh, out, 1 << 20)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with atomic_open(target, "wb", prefix=".incoming-", suffix=".pdf") as out, open(src, "rb") as fh:
+            shutil.copyfileobj(fh, out, 1 << 20)
         return True
 
     def _forget_files(self, shas: Iterable[str]) -> None:

@@ -201,3 +201,16 @@ def test_the_pages_are_listed_once():
     for path in [ROOT / "app.py", *_files("ui")]:
         if path.name != "_pages.py":
             assert "ui/pages/" not in path.read_text(encoding="utf-8"), f"{_id(path)} names a page script"
+
+
+WRITERS = {"reading": "reading/_atomic.py", "index": "index/_store.py", "zoo": "zoo/_atomic.py"}
+
+
+@pytest.mark.parametrize("pkg", [*LIBRARIES, "paperzoo"])
+def test_one_atomic_writer_per_package(pkg):
+    """Temp file + fsync + rename + folder fsync lives in one module per library (paperzoo uses theirs)."""
+    for path in _files(pkg):
+        calls = [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Call)
+                 and ast.unparse(n.func) in ("os.replace", "os.rename", "shutil.move")]
+        if calls:
+            assert _id(path) == WRITERS.get(pkg), f"{_id(path)} renames files itself: use {WRITERS.get(pkg)}"

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_open", "atomic_write_bytes", "atomic_write_text", "fsync_dir"]
+__all__ = ["atomic_open", "atomic_path", "atomic_write_bytes", "atomic_write_text", "fsync_dir"]
 
 
 def fsync_dir(folder: str | os.PathLike[str]) -> None:
@@ -22,6 +22,31 @@ def fsync_dir(folder: str | os.PathLike[str]) -> None:
             os.close(fd)
 
 
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], *, suffix: str = ".tmp") -> Iterator[Path]:
+    """A temporary path beside ``path`` for writers that take a file name (``torch.onnx.export``, ``torch.save``
+    to a name): on a normal exit the file written there is fsynced and replaces ``path`` atomically; on an
+    exception it is deleted and ``path`` is untouched."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike[str], mode: str = "wb", *, encoding: str | None = None,
                 suffix: str = ".tmp") -> Iterator[IO[Any]]:
@@ -31,20 +56,9 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", *, encoding: str
         with atomic_open(path, "w", encoding="utf-8") as fh:
             fh.write(text)
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, encoding=encoding, newline=None if "b" in mode else "") as fh:
+    with atomic_path(path, suffix=suffix) as tmp:
+        with open(tmp, mode, encoding=encoding, newline=None if "b" in mode else "") as fh:
             yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

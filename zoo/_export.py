@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,6 +18,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
+from ._atomic import atomic_path
 from ._engines import engine_missing
 from ._registry import ZooError
 
@@ -124,19 +124,12 @@ def export(model_or_name: nn.Module | str, path: str | os.PathLike[str], *,
     if len(shape) < 2 or any(v < 1 for v in shape):
         raise ExportError(f"input_size must be a positive shape with the batch first, not {tuple(input_size)!r}")
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     gen = torch.Generator().manual_seed(0)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(target) as tmp:  # the file replaces target only once traced and checked
         _trace(model, torch.randn(shape, generator=gen), tmp, dynamic_batch, label)
         if check:
             batch = shape[0] + 1 if dynamic_batch else shape[0]
             check_onnx(model, tmp, torch.randn((batch, *shape[1:]), generator=gen), rtol=rtol, label=label)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 
