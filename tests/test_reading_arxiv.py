@@ -55,9 +55,9 @@ def test_offline_or_api_error_still_logs_what_was_typed(log, arxiv_replay, mode)
 
 
 def test_unknown_id_is_logged_and_flagged(log, arxiv_replay):
-    result = log.add("0000.0000")
+    result = log.add("2501.99999")  # well-formed (month 01-12), unknown to arXiv: an empty feed
     assert "no paper" in result.message and result.paper["needs_refresh"]
-    assert result.paper["title"] == "arXiv:0000.0000"
+    assert result.paper["title"] == "arXiv:2501.99999"
 
 
 def test_refresh_completes_pending_papers_and_keeps_typed_fields(log, arxiv_replay):
