@@ -1,4 +1,5 @@
-"""Inference speed of zoo models: eager vs ``zoo.optimize`` (BN folded, channels_last, oneDNN-fused), same run.
+"""Inference speed of zoo models: eager vs ``zoo.optimize`` (on CPU fp32: ONNX Runtime or OpenVINO, the faster per
+batch; elsewhere BN folded and channels_last), same run. ``bench/engines_speed.py`` puts it beside each engine.
 
     python bench/zoo_speed.py [--models resnet50,...] [--reps 10] [--batches 1,32]
 
