@@ -104,6 +104,31 @@ def resolve_model(model: str | None = None, log: PaperLog | None = None) -> str:
 
 
 @contextlib.contextmanager
+def hub_offline() -> Iterator[None]:
+    """``HF_HUB_OFFLINE=1`` while a model loads or exports (a bundled or local model must never trigger a hub
+    lookup), then as before, so the process's other users of ``huggingface_hub`` keep their setting. A value the
+    user set is left alone. huggingface_hub reads the variable once, at import, so its constant is set too."""
+    if "HF_HUB_OFFLINE" in os.environ:
+        yield
+        return
+    import sys
+
+    def constants() -> Any:
+        return sys.modules.get("huggingface_hub.constants")
+
+    before = getattr(constants(), "HF_HUB_OFFLINE", False)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    if constants() is not None:
+        constants().HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        os.environ.pop("HF_HUB_OFFLINE", None)
+        if constants() is not None:  # imported before, or during the load (then it read "1"): as it was
+            constants().HF_HUB_OFFLINE = before
+
+
+@contextlib.contextmanager
 def _quiet_weight_loading() -> Iterator[None]:
     """Hide transformers' per-tensor "Loading weights" bar (a local load takes well under a second) and restore
     the caller's setting afterwards."""
@@ -140,13 +165,11 @@ class SentenceTransformerEmbedder:
         """The loaded `SentenceTransformer` (loaded on first access)."""
         with self._lock:
             if self._model is None:
-                # set right before loading: the bundled model must never trigger a hub lookup
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                from sentence_transformers import SentenceTransformer
-
                 path = bundled_model_path() if self.name == DEFAULT_MODEL else self.name
                 try:
-                    with _quiet_weight_loading():
+                    with hub_offline(), _quiet_weight_loading():
+                        from sentence_transformers import SentenceTransformer
+
                         self._model = SentenceTransformer(path, device=self._device)
                 except (OSError, ValueError, KeyError, RuntimeError) as err:  # a folder or name that is no model
                     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -299,11 +322,11 @@ class OnnxEmbedder:
         else:
             logger.warning("the fast query encoder for %s is %s; making it again (~10-30 s)", self.name,
                            why if why.startswith("its") or why.startswith("the") else f"unusable: {why}")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from ._onnx_export import ExportError, export
 
         try:
-            meta = export(self.name, source, folder, model_path=load_from)
+            with hub_offline():
+                meta = export(self.name, source, folder, model_path=load_from)
         except ExportError as exc:
             meta = {"model": self.name, "failed": str(exc), "source_hash": _onnx.source_hash(source),
                     "source_signature": _onnx.source_signature(source)}

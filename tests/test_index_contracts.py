@@ -91,3 +91,28 @@ def test_an_in_memory_log_puts_no_index_in_the_working_directory(tmp_path, monke
 @pytest.mark.parametrize("error", [index.SearchError, inbox.InboxError])
 def test_index_errors_share_one_base(error):
     assert issubclass(error, index.SearchIndexError)
+
+
+def test_loading_the_model_leaves_hf_hub_offline_as_it_was(monkeypatch):
+    import sys
+
+    from index._embed import DEFAULT_MODEL, SentenceTransformerEmbedder
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    constants = sys.modules.get("huggingface_hub.constants")
+    before = getattr(constants, "HF_HUB_OFFLINE", False)
+    seen = []
+
+    import index._embed as embed
+
+    real = embed._quiet_weight_loading
+
+    def spy():  # runs inside the load: the hub must be offline then
+        seen.append(os.environ.get("HF_HUB_OFFLINE"))
+        return real()
+
+    monkeypatch.setattr(embed, "_quiet_weight_loading", spy)
+    assert SentenceTransformerEmbedder(DEFAULT_MODEL).dim == 384
+    assert seen == ["1"]
+    assert "HF_HUB_OFFLINE" not in os.environ  # not set for the rest of the process
+    assert sys.modules["huggingface_hub.constants"].HF_HUB_OFFLINE == before
