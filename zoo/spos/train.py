@@ -18,7 +18,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from collections.abc import Iterable, Sized
+from typing import Any, Callable, Iterator, cast
 
 import torch
 import torch.distributed as dist
@@ -26,6 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from .arch import Arch
+from .blocks import ChoiceBlock, ShuffleBlock, XceptionBlock
 from .checkpoint import FORMAT, CheckpointError, read_checkpoint, save_atomic
 from .data import ImageFolder, StepBatches, TinyDataset, open_dataset
 from .supernet import Layout, SuperNet
@@ -117,7 +119,7 @@ class FlopsUniformSampler(UniformSampler):
         if bins is None:
             probe = random.Random(0)
             macs = sorted(table.macs(Arch.random(probe, channel_search=channel_search)) for _ in range(1000))
-            lo, hi = macs[50], macs[949]
+            lo, hi = float(macs[50]), float(macs[949])
             bins = (lo, hi, (hi - lo) / 7)
         lo, hi, step = bins
         if not (hi > lo and step > 0):
@@ -137,7 +139,8 @@ class FlopsUniformSampler(UniformSampler):
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """Weight decay on conv / linear weights; none on BN parameters and biases (as released)."""
-    decay, no_decay = [], []
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
     for name, p in model.named_parameters():
         (decay if p.ndim > 1 and name.endswith("weight") else no_decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -219,10 +222,11 @@ class _KeepUntouched:
 
     def __init__(self, net: SuperNet, arch: Arch, opt: torch.optim.Optimizer) -> None:
         self.items: list[tuple[torch.Tensor, tuple[slice, ...], torch.Tensor, Any, Any]] = []
-        for choice_block, choice, mid in zip(net.blocks, arch.blocks, net.layout.mids(arch)):
+        blocks = cast("Iterable[ChoiceBlock]", net.blocks)  # an nn.Sequential of ChoiceBlocks
+        for choice_block, choice, mid in zip(blocks, arch.blocks, net.layout.mids(arch)):
             if mid == choice_block.max_mid:
                 continue
-            for op in choice_block.choices[choice].ops():
+            for op in cast("ShuffleBlock | XceptionBlock", choice_block.choices[choice]).ops():
                 cin, cout = op.widths(mid)
                 if (cin, cout) == (op.cin, op.cout):
                     continue
@@ -309,7 +313,7 @@ def train_supernet(
         step = int(ckpt["step"])
 
     def save() -> None:
-        states = [None] * world
+        states: list[Any] = [None] * world
         if world > 1:
             for buf in net.buffers():  # BN statistics: every process ends with the first one's, as DDP uses them
                 dist.broadcast(buf, 0)
@@ -328,7 +332,7 @@ def train_supernet(
         model = nn.parallel.DistributedDataParallel(
             net, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=True)
     local_batch = config.batch_size // world
-    batches = StepBatches(len(dataset), local_batch, seed=config.seed, start=step, rank=rank, world=world)
+    batches = StepBatches(len(cast(Sized, dataset)), local_batch, seed=config.seed, start=step, rank=rank, world=world)
     loader = DataLoader(_Keyed(dataset), batch_sampler=batches, num_workers=config.num_workers,
                         pin_memory=device.type == "cuda", generator=torch.Generator())
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
