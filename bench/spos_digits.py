@@ -6,6 +6,7 @@ Trains a (narrowed) supernet for a few minutes on CPU, searches it under a FLOPs
       search never saw);
   (b) supernet training-step throughput as a ratio to training the equivalent standalone subnet, same run.
 Targets: searched > random mean; throughput ratio >= 0.8x.   Run: python bench/spos_digits.py [--steps N]
+[--amp bf16] [--nchw] (bf16 autocast's accuracy effect: run it with and without --amp bf16).
 
 Layout: narrowed widths, and stage strides 1,2,2,1 instead of the paper's 2,2,2,2 (``Layout.stage_strides``), as
 CIFAR versions of this space do. With the paper's strides a 32x32 input ends on 1x1 maps after four stride-2 blocks,
@@ -77,6 +78,8 @@ def main() -> None:
     ap.add_argument("--strides", default=STRIDES, help="stride of each stage's first block (paper: 2,2,2,2)")
     ap.add_argument("--lr", type=float, default=0.1, help="peak LR (linear decay to zero)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--amp", choices=["bf16", "fp16"], help="autocast the supernet training (default fp32)")
+    ap.add_argument("--nchw", action="store_true", help="train in NCHW instead of the default channels_last")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     layout = {**LAYOUT, "stage_strides": tuple(int(s) for s in args.strides.split(","))}
@@ -92,7 +95,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         result = train_supernet(TrainConfig(out=f"{tmp}/supernet.pt", data=train, steps=args.steps, batch_size=64,
                                             lr=args.lr, weight_decay=4e-5, input_size=32, layout=layout,
-                                            checkpoint_every=args.steps, seed=0), progress=True,
+                                            checkpoint_every=args.steps, seed=0, amp=args.amp,
+                                            channels_last=not args.nchw), progress=True,
                                 on_step=lambda step, loss, arch: losses.append(loss))
     net = result.supernet
     train_s = time.perf_counter() - t0
@@ -124,7 +128,8 @@ def main() -> None:
         sup.append(step_time(net, a, xb, yb, 10))
     ms_sup, ms_sub = statistics.median(sup) * 1e3, statistics.median(sub) * 1e3
 
-    print(f"spos digits train     {args.steps} steps in {train_s:.0f} s ({result.images_per_second:.0f} img/s), "
+    print(f"spos digits train     {args.amp or 'fp32'} {'NCHW' if args.nchw else 'channels_last'}, "
+          f"{args.steps} steps in {train_s:.0f} s ({result.images_per_second:.0f} img/s), "
           f"loss (last 100 steps) {statistics.mean(losses[-100:]):.2f}, strides {args.strides}, search {found.evaluated} archs in "
           f"{search_s:.0f} s, budget {budget / 1e6:.2f} M MACs")
     print(f"spos searched subnet  test top-1 {searched:.1f}%  random mean {mean:.1f}%  best {best:.1f}% "

@@ -8,7 +8,7 @@ classes serve both, so extracting a subnet is a matter of copying tensor slices.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -70,12 +70,18 @@ class ConvBN(nn.Module):
     def forward(self, x: torch.Tensor, mid: int | None = None) -> torch.Tensor:
         cin, cout = self.widths(mid)
         if cin == self.cin and cout == self.cout:
-            x = self.bn(self.conv(x))
+            x = self.conv(x)
         else:
             weight = self.conv.weight[:cout] if self.depthwise else self.conv.weight[:cout, :cin]
             x = F.conv2d(x, weight, None, self.stride, self.kernel // 2, 1, cout if self.depthwise else 1)
-            x = _sliced_bn(self.bn, x, cout)
+        # NHWC training on CPU takes the two-pass statistics of _PreciseNHWCBatchNorm
+        x = self.bn(x) if cout == self.cout and not _nhwc_training(self.bn, x) else _sliced_bn(self.bn, x, cout)
         return F.relu(x, inplace=True) if self.relu else x
+
+
+def _nhwc_training(bn: nn.BatchNorm2d, x: torch.Tensor) -> bool:
+    return bn.training and x.device.type == "cpu" and x.dim() == 4 and not x.is_contiguous() and \
+        x.is_contiguous(memory_format=torch.channels_last)
 
 
 def _sliced_bn(bn: nn.BatchNorm2d, x: torch.Tensor, c: int) -> torch.Tensor:
@@ -92,7 +98,50 @@ def _sliced_bn(bn: nn.BatchNorm2d, x: torch.Tensor, c: int) -> torch.Tensor:
     # slices of the 1-D buffers are contiguous views: batch_norm updates them in place
     rm = bn.running_mean[:c] if bn.running_mean is not None else None
     rv = bn.running_var[:c] if bn.running_var is not None else None
+    if training and _nhwc_training(bn, x):
+        return _nhwc_batch_norm(x, rm, rv, weight, bias, factor, bn.eps)
     return F.batch_norm(x, rm, rv, weight, bias, training, factor, bn.eps)
+
+
+class _PreciseNHWCBatchNorm(torch.autograd.Function):
+    """Training-mode BatchNorm of an NHWC tensor on CPU with two-pass batch statistics.
+
+    PyTorch's NHWC kernel accumulates the statistics in one pass in float (its NCHW kernel, in double); after a ReLU,
+    where a channel's mean is large against its spread, that costs ~1e-4 relative in the output and more in the
+    gradients. Here: the mean (a cascade sum), then the variance of the centred values, then the inference kernel with
+    these statistics; backward is PyTorch's own, given the same statistics.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None,
+                eps: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mean = x.mean((0, 2, 3))
+        var = torch.sub(x, mean.view(1, -1, 1, 1)).square_().mean((0, 2, 3))
+        invstd = torch.rsqrt(var + eps)
+        ctx.eps = eps
+        ctx.save_for_backward(x, weight, mean, invstd)
+        ctx.mark_non_differentiable(mean, var)
+        return F.batch_norm(x, mean, var, weight, bias, False, 0.0, eps), mean, var
+
+    @staticmethod
+    def backward(ctx: Any, gy: torch.Tensor, *_: Any) -> tuple[Any, ...]:
+        x, weight, mean, invstd = ctx.saved_tensors
+        mask = [ctx.needs_input_grad[0], weight is not None and ctx.needs_input_grad[1],
+                ctx.needs_input_grad[2]]
+        gx, gw, gb = torch.ops.aten.native_batch_norm_backward(
+            gy.contiguous(memory_format=torch.channels_last), x, weight, None, None, mean, invstd, True, ctx.eps, mask)
+        return gx, gw, gb, None
+
+
+def _nhwc_batch_norm(x: torch.Tensor, rm: torch.Tensor | None, rv: torch.Tensor | None, weight: torch.Tensor | None,
+                     bias: torch.Tensor | None, factor: float, eps: float) -> torch.Tensor:
+    y, mean, var = _PreciseNHWCBatchNorm.apply(x, weight, bias, eps)
+    if rm is not None and rv is not None:
+        n = x.numel() // x.shape[1]
+        with torch.no_grad():  # as PyTorch updates them: the unbiased variance enters the running estimate
+            rm.mul_(1 - factor).add_(mean, alpha=factor)
+            rv.mul_(1 - factor).add_(var, alpha=factor * n / max(1, n - 1))
+    return y
 
 
 class _Unit(nn.Module):

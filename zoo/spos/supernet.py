@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any, Iterable, Iterator, cast
 
 import torch
@@ -52,21 +53,16 @@ class Layout:
 
     def blocks(self) -> list[tuple[int, int, int, int]]:
         """``(in_channels, out_channels, stride, base_mid)`` of the 20 blocks."""
-        out, cin = [], self.stem_channels
-        for repeats, cout, stride in zip(STAGE_REPEATS, self.stage_channels, self.stage_strides):
-            for i in range(repeats):
-                out.append((cin, cout, stride if i == 0 else 1, cout // 2))
-                cin = cout
-        return out
+        return list(_blocks(self))
 
     def max_mids(self) -> list[int]:
         """The widest middle width of each block: 1.6x with channel search, else the default width."""
         top = len(SCALES) - 1 if self.channel_search else 4
-        return [scaled_width(base, top) for *_, base in self.blocks()]
+        return [scaled_width(base, top) for *_, base in _blocks(self)]
 
-    def mids(self, arch: Arch) -> list[int]:
-        """The middle width of each block for ``arch``."""
-        return [scaled_width(b[3], s) for b, s in zip(self.blocks(), arch.scale_ids)]
+    def mids(self, arch: Arch) -> tuple[int, ...]:
+        """The middle width of each block for ``arch`` (cached: a training step asks twice per path)."""
+        return _mids(self, arch.scale_ids)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -78,6 +74,21 @@ class Layout:
     def from_dict(cls, d: dict[str, Any]) -> "Layout":
         """The layout ``to_dict`` wrote (fields added since default to the paper's values)."""
         return cls(**d)
+
+
+@lru_cache(maxsize=16)
+def _blocks(layout: Layout) -> tuple[tuple[int, int, int, int], ...]:
+    out, cin = [], layout.stem_channels
+    for repeats, cout, stride in zip(STAGE_REPEATS, layout.stage_channels, layout.stage_strides):
+        for i in range(repeats):
+            out.append((cin, cout, stride if i == 0 else 1, cout // 2))
+            cin = cout
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _mids(layout: Layout, scale_ids: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(scaled_width(b[3], s) for b, s in zip(_blocks(layout), scale_ids))
 
 
 def init_weights(model: nn.Module) -> None:

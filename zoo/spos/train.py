@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable, Sized
+from collections.abc import Sized
 from typing import Any, Callable, Iterator, cast
 
 import torch
@@ -27,13 +27,13 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from .arch import Arch
-from .blocks import ChoiceBlock, ShuffleBlock, XceptionBlock
 from .checkpoint import FORMAT, CheckpointError, read_checkpoint, save_atomic
 from .data import ImageFolder, StepBatches, TinyDataset, open_dataset
+from .step import AMP_DTYPES, TrainStep, make_sgd, param_groups
 from .supernet import Layout, SuperNet
 from .tables import FlopsTable, flops_table
 
-__all__ = ["FlopsUniformSampler", "TrainConfig", "TrainResult", "UniformSampler", "train_supernet"]
+__all__ = ["FlopsUniformSampler", "TrainConfig", "TrainResult", "UniformSampler", "param_groups", "train_supernet"]
 
 
 @dataclass
@@ -57,6 +57,9 @@ class TrainConfig:
         seed: seeds initialisation, data order, augmentation, dropout and path sampling.
         num_workers: data-loading processes per training process.
         device: ``"cpu"``, ``"cuda"`` or ``None`` (CUDA when available; the local rank's GPU under torchrun).
+        channels_last: the supernet in NHWC (faster convolutions; as accurate as NCHW: see ``zoo.spos.step``).
+        fused_sgd: one fused SGD kernel (same update; see ``zoo.spos.step``).
+        amp: ``None`` (fp32), ``"bf16"`` or ``"fp16"``: opt-in autocast (not numerically equivalent).
     """
 
     out: str | os.PathLike
@@ -75,6 +78,9 @@ class TrainConfig:
     seed: int = 0
     num_workers: int = 0
     device: str | None = None
+    channels_last: bool = True
+    fused_sgd: bool = False
+    amp: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -135,15 +141,6 @@ class FlopsUniformSampler(UniformSampler):
                 break
             arch = super().__call__()
         return arch
-
-
-def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """Weight decay on conv / linear weights; none on BN parameters and biases (as released)."""
-    decay: list[nn.Parameter] = []
-    no_decay: list[nn.Parameter] = []
-    for name, p in model.named_parameters():
-        (decay if p.ndim > 1 and name.endswith("weight") else no_decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
 def _dist_setup(device: str | None) -> tuple[int, int, torch.device]:
@@ -216,38 +213,6 @@ def _stop_requests() -> Iterator[Callable[[], bool]]:
             signal.signal(s, h)
 
 
-class _KeepUntouched:
-    """With channel search a used weight is only partly on the path; put back its unused slice (and momentum)
-    after the optimiser step, so weight decay and momentum never move weights the path did not use."""
-
-    def __init__(self, net: SuperNet, arch: Arch, opt: torch.optim.Optimizer) -> None:
-        self.items: list[tuple[torch.Tensor, tuple[slice, ...], torch.Tensor, Any, Any]] = []
-        blocks = cast("Iterable[ChoiceBlock]", net.blocks)  # an nn.Sequential of ChoiceBlocks
-        for choice_block, choice, mid in zip(blocks, arch.blocks, net.layout.mids(arch)):
-            if mid == choice_block.max_mid:
-                continue
-            for op in cast("ShuffleBlock | XceptionBlock", choice_block.choices[choice]).ops():
-                cin, cout = op.widths(mid)
-                if (cin, cout) == (op.cin, op.cout):
-                    continue
-                w = op.conv.weight
-                used = (slice(0, cout),) if op.depthwise else (slice(0, cout), slice(0, cin))
-                buf = opt.state.get(w, {}).get("momentum_buffer")
-                self.items.append((w, used, w.detach().clone(), buf, None if buf is None else buf.clone()))
-
-    @torch.no_grad()
-    def restore(self, opt: torch.optim.Optimizer) -> None:
-        for w, used, old, _, old_buf in self.items:
-            old[used] = w[used]
-            w.copy_(old)
-            buf = opt.state.get(w, {}).get("momentum_buffer")
-            if buf is not None:
-                if old_buf is None:  # first update of this weight: no momentum outside the used slice
-                    old_buf = torch.zeros_like(buf)
-                old_buf[used] = buf[used]
-                buf.copy_(old_buf)
-
-
 def train_supernet(
     config: TrainConfig,
     *,
@@ -275,6 +240,8 @@ def train_supernet(
         raise ValueError(f"batch size {config.batch_size} is not divisible by {world} processes")
     if config.sampler not in ("uniform", "flops"):
         raise ValueError(f"sampler must be 'uniform' or 'flops', got {config.sampler!r}")
+    if config.amp is not None and config.amp not in AMP_DTYPES:
+        raise ValueError(f"amp must be None, 'bf16' or 'fp16', got {config.amp!r}")
     out = Path(config.out).expanduser()
     dataset = open_dataset(config.data, size=config.input_size, train=True, seed=config.seed)
     layout_opts = dict(config.layout)
@@ -286,7 +253,10 @@ def train_supernet(
 
     torch.manual_seed(config.seed)  # same initial weights on every process
     net = SuperNet(layout).to(device)
-    opt = torch.optim.SGD(param_groups(net, config.weight_decay), lr=config.lr, momentum=config.momentum)
+    if config.channels_last:
+        net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # missing from torch's stubs
+    opt = make_sgd(net, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
+                   fused=config.fused_sgd)
     total = config.steps
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1.0 - s / total))
     arch_rng = random.Random(config.seed)
@@ -296,6 +266,7 @@ def train_supernet(
     torch.manual_seed(config.seed * 1000 + rank)  # dropout differs per process, reproducibly
 
     step = 0
+    ckpt: dict[str, Any] | None = None
     if out.exists():
         ckpt = read_checkpoint(out)
         if "optimizer" not in ckpt:
@@ -307,6 +278,10 @@ def train_supernet(
             raise CheckpointError(f"{out} was written by {len(ckpt['rng'])} processes, this run has {world}")
         net.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
+        if config.fused_sgd:  # a checkpoint of the unfused optimiser has buffers only where paths have been
+            fresh = make_sgd(net, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay, fused=True)
+            for p, st in fresh.state.items():
+                opt.state[p].setdefault("momentum_buffer", st["momentum_buffer"])
         sched.load_state_dict(ckpt["scheduler"])
         arch_rng.setstate(_to_tuple(ckpt["sampler"]))
         _set_rng_state(ckpt["rng"][rank], device)
@@ -325,6 +300,7 @@ def train_supernet(
                 "format": FORMAT, "layout": layout.to_dict(), "model": net.state_dict(),
                 "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "step": step,
                 "rng": states, "sampler": arch_rng.getstate(), "config": config.to_dict(),
+                **({"scaler": train_step.scaler.state_dict()} if train_step.scaler is not None else {}),
             }, out)
 
     model: nn.Module = net
@@ -336,6 +312,9 @@ def train_supernet(
     loader = DataLoader(_Keyed(dataset), batch_sampler=batches, num_workers=config.num_workers,
                         pin_memory=device.type == "cuda", generator=torch.Generator())
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    train_step = TrainStep(model, net, opt, criterion, channels_last=config.channels_last, amp=config.amp)
+    if train_step.scaler is not None and ckpt is not None and "scaler" in ckpt:
+        train_step.scaler.load_state_dict(ckpt["scaler"])
     model.train()
     start_step, t0, loss_value, interrupted = step, time.perf_counter(), math.nan, False
     bar = tqdm(total=total, initial=step, desc="supernet", unit="step", disable=not progress or rank != 0)
@@ -355,13 +334,7 @@ def train_supernet(
             x, y = next(it)
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             arch = sampler()
-            loss = criterion(model(x, arch), y)
-            opt.zero_grad(set_to_none=True)  # paths not taken keep grad None: SGD leaves them untouched
-            loss.backward()
-            keep = _KeepUntouched(net, arch, opt) if layout.channel_search else None
-            opt.step()
-            if keep is not None:
-                keep.restore(opt)
+            loss = train_step(x, y, arch)
             sched.step()
             step += 1
             loss_value = float(loss.detach())
