@@ -89,13 +89,17 @@ def _with_layout(f: Any) -> Any:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--workers", type=int, default=0, show_default=True, help="Data-loading processes per process.")
 @click.option("--device", help="cpu or cuda (default: cuda when available).")
+@click.option("--amp", type=click.Choice(["bf16", "fp16"]), help="Autocast (opt-in; not numerically equivalent).")
+@click.option("--nchw", is_flag=True, help="NCHW instead of the default channels_last.")
+@click.option("--fused-sgd", is_flag=True, help="One fused SGD kernel (same update).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @_with_layout
 def train_cmd(data: str, out: str, steps: int, batch_size: int, lr: float, momentum: float, weight_decay: float,
               label_smoothing: float, input_size: int, num_classes: int | None, sampler: str, flops_bins: str | None,
               checkpoint_every: int, seed: int, workers: int, device: str | None, quiet: bool, channel_search: bool,
               stem_channels: int | None, stage_channels: str | None, last_channels: int | None,
-              stage_strides: str | None) -> None:
+              stage_strides: str | None, amp: str | None = None, nchw: bool = False,
+              fused_sgd: bool = False) -> None:
     """Train a supernet; rerun the same command to resume. Runs under torchrun for DDP.
 
     Example: zoo supernet train --data tiny --out supernet.pt --steps 20 --batch-size 16 --input-size 32
@@ -119,7 +123,8 @@ def train_cmd(data: str, out: str, steps: int, batch_size: int, lr: float, momen
     config = TrainConfig(out=out, data=data, steps=steps, batch_size=batch_size, lr=lr, momentum=momentum,
                          weight_decay=weight_decay, label_smoothing=label_smoothing, input_size=input_size,
                          layout=layout, sampler=sampler, flops_bins=bins, checkpoint_every=checkpoint_every, seed=seed,
-                         num_workers=workers, device=device)
+                         num_workers=workers, device=device, amp=amp, channels_last=not nchw,
+                         fused_sgd=fused_sgd)
     try:
         result = train_supernet(config, progress=not quiet)
     except (ValueError, FileNotFoundError, RuntimeError) as e:

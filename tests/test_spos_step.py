@@ -151,3 +151,22 @@ def test_autocast_changes_the_numbers_and_bad_values_are_refused(tmp_path):
         train_supernet(TrainConfig(out=tmp_path / "x.pt", data="tiny:2:8", steps=1, batch_size=2, input_size=32,
                                    layout=dict(LAYOUT), amp="int8"), progress=False)
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_cli_train_takes_the_speed_options(tmp_path):
+    from click.testing import CliRunner
+
+    from paperzoo.zoo_cli import cli
+
+    out = tmp_path / "s.pt"
+    r = CliRunner().invoke(cli, ["supernet", "train", "--data", "tiny:2:8", "--out", str(out), "--steps", "2",
+                                 "--batch-size", "4", "--input-size", "32", "--stem-channels", "4", "--stage-channels",
+                                 "8,16,24,32", "--last-channels", "32", "--amp", "bf16", "--nchw", "--fused-sgd",
+                                 "--quiet"])
+    assert r.exit_code == 0, r.output
+    config = read_checkpoint(out)["config"]
+    assert (config["amp"], config["channels_last"], config["fused_sgd"]) == ("bf16", False, True)
+    # fused SGD keeps a momentum buffer for every parameter, zeros off the paths taken
+    state = read_checkpoint(out)["optimizer"]["state"]
+    assert len(state) == len(read_checkpoint(out)["model"]) - sum(
+        1 for k in read_checkpoint(out)["model"] if k.endswith(("running_mean", "running_var", "num_batches_tracked")))
