@@ -44,7 +44,9 @@ def _layout(stem: int | None, stages: str | None, last: int | None, channel_sear
     return out
 
 
-def _fail(e: Exception) -> click.ClickException:
+def _torch_failure(e: RuntimeError) -> click.ClickException:
+    """torch's own failures (a device it cannot use, a lost DDP peer) as one line; the zoo's errors (``ZooError``)
+    become one line in ``_cli.Group`` like every library error."""
     return click.ClickException(str(e).splitlines()[0] if str(e) else type(e).__name__)
 
 
@@ -127,8 +129,8 @@ def train_cmd(data: str, out: str, steps: int, batch_size: int, lr: float, momen
                          fused_sgd=fused_sgd)
     try:
         result = train_supernet(config, progress=not quiet)
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
-        raise _fail(e) from None
+    except RuntimeError as e:
+        raise _torch_failure(e) from None
     state = "interrupted" if result.interrupted else "done"
     echo(f"{state} at step {result.step}/{steps}: loss {result.last_loss:.4f}, "
                f"{result.images_per_second:.1f} img/s; checkpoint {result.checkpoint}")
@@ -167,15 +169,12 @@ def search_cmd(ckpt: str, data: str, max_macs: str | None, max_latency_ms: float
     """
     from zoo.spos import SearchConfig, search_supernet
 
-    try:
-        config = SearchConfig(population=population, top_k=top_k, mutations=mutations, mutation_prob=mutation_prob,
-                              crossovers=crossovers, iterations=iterations, max_macs=_macs(max_macs),
-                              max_latency_ms=max_latency_ms, seed=seed)
-        result = search_supernet(ckpt, data, config, input_size=input_size, batch_size=batch_size,
-                                 calib_batches=calib_batches, val_batches=val_batches, latency_table=latency_table,
-                                 state_path=state or f"{out}.state", device=device, progress=not quiet)
-    except (ValueError, FileNotFoundError) as e:
-        raise _fail(e) from None
+    config = SearchConfig(population=population, top_k=top_k, mutations=mutations, mutation_prob=mutation_prob,
+                          crossovers=crossovers, iterations=iterations, max_macs=_macs(max_macs),
+                          max_latency_ms=max_latency_ms, seed=seed)
+    result = search_supernet(ckpt, data, config, input_size=input_size, batch_size=batch_size,
+                             calib_batches=calib_batches, val_batches=val_batches, latency_table=latency_table,
+                             state_path=state or f"{out}.state", device=device, progress=not quiet)
     zoo.atomic_write_text(Path(out), json.dumps(result.to_dict()))
     for i, c in enumerate(result.top, 1):
         lat = f"  {c.latency_ms:.2f} ms" if c.latency_ms is not None else ""
@@ -211,8 +210,8 @@ def latency_table_cmd(out: str, ckpt: str | None, input_size: int, batch_size: i
             layout = Layout(**_layout(stem_channels, stage_channels, last_channels, channel_search, stage_strides))
         table = measure_latency_table(layout, input_size=input_size, batch_size=batch_size, device=device,
                                       repeats=repeats, progress=not quiet, engine=engine)
-    except (ValueError, RuntimeError) as e:
-        raise _fail(e) from None
+    except RuntimeError as e:
+        raise _torch_failure(e) from None
     table.save(out)
     echo(f"{len(table.blocks)} blocks measured on {table.device['name']} ({table.device['type']}, "
                f"{table.device['threads']} threads, {engine} {table.device['engine_version']}); saved {out}")
@@ -234,17 +233,14 @@ def extract_cmd(ckpt: str, arch: str, out: str, data: str | None, calib_batches:
     from zoo.spos.checkpoint import save_atomic
     from zoo.spos.data import open_dataset
 
-    try:
-        ckpt_d = read_checkpoint(ckpt)
-        net = load_supernet(ckpt_d)
-        a = net.check(arch)
-        if data is not None:
-            size = int(ckpt_d.get("config", {}).get("input_size", 224))
-            ds = open_dataset(data, size=size, train=True)
-            recalibrate_bn(net, calibration_batches(ds, calib_batches, batch_size), arch=a)
-        sub = extract_subnet(net, a)
-    except (ValueError, FileNotFoundError) as e:
-        raise _fail(e) from None
+    ckpt_d = read_checkpoint(ckpt)
+    net = load_supernet(ckpt_d)
+    a = net.check(arch)
+    if data is not None:
+        size = int(ckpt_d.get("config", {}).get("input_size", 224))
+        ds = open_dataset(data, size=size, train=True, pixels=ckpt_d.get("pixels", "imagenet"))
+        recalibrate_bn(net, calibration_batches(ds, calib_batches, batch_size), arch=a)
+    sub = extract_subnet(net, a)
     save_atomic(sub.state_dict(), out)
     n = sum(p.numel() for p in sub.parameters())
     echo(f"subnet {a} ({n / 1e6:.3f} M params) saved to {out}; "

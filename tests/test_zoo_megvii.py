@@ -475,3 +475,25 @@ def test_cli_search_and_extract_take_the_official_file(megvii_supernet, tmp_path
     r = runner.invoke(cli, ["supernet", "train", "--out", str(path), "--steps", "1", "--batch-size", "2",
                             "--input-size", "32", "--quiet"])
     assert r.exit_code != 0 and "weights only" in r.output and path.stat().st_mtime_ns == before
+
+
+def test_searching_their_supernet_feeds_it_their_pixels(megvii_supernet, tmp_path):
+    """Their supernet was trained on BGR 0-255: ``read_checkpoint`` says so, and the search's image folders then
+    give megvii's evaluation crops (OpenCV's pixels) and BGR 0-255 training crops."""
+    from zoo.spos import read_checkpoint
+    from zoo.spos.data import open_dataset
+
+    _, path = megvii_supernet
+    assert read_checkpoint(path)["pixels"] == "megvii"
+    case = "landscape_334x500"
+    for split in ("train", "val"):
+        (tmp_path / split / "n01440764").mkdir(parents=True)
+        Image.fromarray(_PHOTOS.synth_photo(*_MANIFEST["cases"][case]["size"])).save(
+            tmp_path / split / "n01440764" / "a.png")
+    val = open_dataset(str(tmp_path), size=224, train=False, pixels="megvii")
+    x, label = val[0]
+    assert label == 0 and torch.equal(x, _expected(case))
+    train = open_dataset(str(tmp_path), size=224, train=True, pixels="megvii")
+    x, _ = train[(0, 3)]
+    assert x.shape == (3, 224, 224) and torch.equal(x, x.round()) and x.max() > 1.5 and x.min() >= 0
+    assert open_dataset(str(tmp_path), size=224, train=False)[0][0].min() < 0  # the default: ImageNet mean/std

@@ -63,7 +63,7 @@ def _from_release(obj: dict[str, Any]) -> dict[str, Any]:
     if head is None or head.dim() != 2:
         raise CheckpointError("megvii supernet checkpoint without its classifier.0.weight")
     layout = Layout(num_classes=int(head.shape[0]))
-    return {"format": FORMAT, "layout": layout.to_dict(), "model": sd, "source": "megvii",
+    return {"format": FORMAT, "layout": layout.to_dict(), "model": sd, "source": "megvii", "pixels": "megvii",
             "config": {"input_size": 224}}
 
 

@@ -15,6 +15,8 @@ from typing import Any, Iterator, Sequence
 import torch
 from torch.utils.data import Dataset
 
+from .._registry import DataNotFound, InvalidOption
+
 __all__ = ["ImageFolder", "TinyDataset", "StepBatches", "open_dataset", "split_indices"]
 
 _MEAN = (0.485, 0.456, 0.406)
@@ -30,7 +32,7 @@ class TinyDataset(Dataset):
 
     def __init__(self, num_classes: int = 2, size: int = 32, length: int = 64, seed: int = 0) -> None:
         if num_classes < 2 or size < 8 or length < 1:
-            raise ValueError("tiny dataset needs num_classes >= 2, size >= 8, length >= 1")
+            raise InvalidOption("tiny dataset needs num_classes >= 2, size >= 8, length >= 1")
         self.num_classes, self.size, self.length, self.seed = num_classes, size, length, seed
         self.classes = [f"angle{k}" for k in range(num_classes)]
 
@@ -61,12 +63,18 @@ class ImageFolder(Dataset):
         size: output side in pixels.
         train: random-resized crop (scale 0.08-1) and horizontal flip, else resize to ``size / 0.875`` and
             centre crop.
+        pixels: ``"imagenet"`` (RGB, ImageNet mean/std) or ``"megvii"`` (BGR 0-255, as megvii's released supernet
+            was trained; evaluation crops through megvii's OpenCV pipeline, ``zoo.Preprocessing(resampling="opencv")``).
     """
 
-    def __init__(self, root: str | os.PathLike, size: int = 224, *, train: bool = True) -> None:
+    def __init__(self, root: str | os.PathLike, size: int = 224, *, train: bool = True,
+                 pixels: str = "imagenet") -> None:
+        if pixels not in ("imagenet", "megvii"):
+            raise InvalidOption(f"pixels must be 'imagenet' or 'megvii', got {pixels!r}")
+        self.pixels = pixels
         self.root = Path(root)
         if not self.root.is_dir():
-            raise FileNotFoundError(f"image folder not found: {self.root}")
+            raise DataNotFound(f"image folder not found: {self.root}")
         self.classes = sorted(d.name for d in self.root.iterdir() if d.is_dir() and not d.name.startswith("."))
         self.samples = [
             (str(p), k)
@@ -75,7 +83,7 @@ class ImageFolder(Dataset):
             if p.suffix in IMAGE_SUFFIXES
         ]
         if not self.samples:
-            raise FileNotFoundError(f"no images in {self.root} (expected {self.root}/<class>/<image>)")
+            raise DataNotFound(f"no images in {self.root} (expected {self.root}/<class>/<image>)")
         self.num_classes = len(self.classes)
         self.size, self.train = size, train
 
@@ -89,6 +97,8 @@ class ImageFolder(Dataset):
         path, label = self.samples[index]
         with Image.open(path) as im:
             im = im.convert("RGB")
+            if self.pixels == "megvii" and not self.train:
+                return _megvii_eval(self.size)(im), label
             if self.train:
                 im = _random_resized_crop(im, self.size, random.Random(seed))
             else:
@@ -101,10 +111,21 @@ class ImageFolder(Dataset):
                 left, top = (w - self.size) // 2, (h - self.size) // 2
                 im = im.crop((left, top, left + self.size, top + self.size))
             x = torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8).view(self.size, self.size, 3)
+        if self.pixels == "megvii":
+            return x.permute(2, 0, 1).flip(0).float(), label
         x = x.permute(2, 0, 1).float().div_(255)
         mean = torch.tensor(_MEAN).view(3, 1, 1)
         std = torch.tensor(_STD).view(3, 1, 1)
         return (x - mean) / std, label
+
+
+def _megvii_eval(size: int) -> Any:
+    """megvii's evaluation pipeline at ``size`` (their OpencvResize(size / 0.875) + CenterCrop + ToBGRTensor)."""
+    import dataclasses
+
+    from .._weights import MEGVII_PREPROCESSING, Transform
+
+    return Transform(dataclasses.replace(MEGVII_PREPROCESSING, resize=round(size / 0.875), crop=size))
 
 
 def _random_resized_crop(im: Any, size: int, rng: random.Random) -> Any:
@@ -128,9 +149,10 @@ def _random_resized_crop(im: Any, size: int, rng: random.Random) -> Any:
     return im
 
 
-def open_dataset(spec: str | Dataset, *, size: int, train: bool = True, seed: int = 0) -> Dataset:
+def open_dataset(spec: str | Dataset, *, size: int, train: bool = True, seed: int = 0,
+                 pixels: str = "imagenet") -> Dataset:
     """A dataset from a spec: ``"tiny"`` / ``"tiny:CLASSES:LENGTH"``, a folder (``DIR/train`` and ``DIR/val``
-    are used when present), or a ``Dataset`` passed through.
+    are used when present; ``pixels`` as in ``ImageFolder``), or a ``Dataset`` passed through.
 
     Raises:
         FileNotFoundError: the folder does not exist or holds no images.
@@ -143,11 +165,11 @@ def open_dataset(spec: str | Dataset, *, size: int, train: bool = True, seed: in
             num_classes = int(parts[0]) if parts else 2
             length = int(parts[1]) if len(parts) > 1 else 64
         except ValueError:
-            raise ValueError(f"bad tiny dataset spec {spec!r}; use tiny or tiny:CLASSES:LENGTH") from None
+            raise InvalidOption(f"bad tiny dataset spec {spec!r}; use tiny or tiny:CLASSES:LENGTH") from None
         return TinyDataset(num_classes, size, length, seed=seed if train else seed + 1)
     root = Path(spec).expanduser()
     sub = root / ("train" if train else "val")
-    return ImageFolder(sub if sub.is_dir() else root, size, train=train)
+    return ImageFolder(sub if sub.is_dir() else root, size, train=train, pixels=pixels)
 
 
 def split_indices(n: int, k: int, seed: int) -> list[int]:
@@ -170,7 +192,7 @@ class StepBatches:
         self.per_rank = len(self.indices) // world
         self.steps_per_epoch = self.per_rank // batch_size
         if self.steps_per_epoch < 1:
-            raise ValueError(f"{len(self.indices)} samples cannot fill one batch of {batch_size} on each of {world} "
+            raise InvalidOption(f"{len(self.indices)} samples cannot fill one batch of {batch_size} on each of {world} "
                              "processes; lower the batch size")
         self.batch_size, self.seed, self.start, self.rank, self.world = batch_size, seed, start, rank, world
 

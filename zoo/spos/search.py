@@ -320,20 +320,22 @@ def search_supernet(
     from .tables import flops_table
 
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    pixels = "imagenet"
     if isinstance(supernet, SuperNet):
         net = supernet.to(dev)
     else:
         ckpt = read_checkpoint(supernet)
         net = load_supernet(ckpt, dev)
         input_size = input_size or int(ckpt.get("config", {}).get("input_size", 224))
+        pixels = ckpt.get("pixels", pixels)  # megvii's released supernet: BGR 0-255 through their pipeline
     input_size = input_size or 224
     table = latency_table
     if table is not None and not isinstance(table, LatencyTable):
         table = LatencyTable.load(table)
     if table is not None and (tuple(table.input_size) != (input_size, input_size) or len(table.blocks) != len(net.blocks)):
         raise SearchError(f"latency table was measured at {tuple(table.input_size)}, the search runs at {input_size}")
-    train_ds = open_dataset(data, size=input_size, train=True, seed=0)
-    val_ds = open_dataset(data, size=input_size, train=False, seed=0)
+    train_ds = open_dataset(data, size=input_size, train=True, seed=0, pixels=pixels)
+    val_ds = open_dataset(data, size=input_size, train=False, seed=0, pixels=pixels)
     calib = calibration_batches(train_ds, calib_batches, batch_size, seed=config.seed, workers=workers)
     val = calibration_batches(val_ds, val_batches, batch_size, seed=config.seed + 1, workers=workers)
     return evolution_search(
