@@ -16,6 +16,8 @@ from ._optimize import optimize
 from ._registry import (
     UNIT_SCALE,
     Claim,
+    DataNotFound,
+    InvalidOption,
     ModelCard,
     UnknownModelError,
     WeightsError,
@@ -39,6 +41,8 @@ __all__ = [
     "UNIT_SCALE",
     "Claim",
     "Counts",
+    "DataNotFound",
+    "InvalidOption",
     "ENGINES",
     "EngineModule",
     "ExportError",

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from torch import nn
 
+from ._registry import InvalidOption
+
 __all__ = ["ACTIVATIONS", "channel_shuffle", "he_init", "make_act"]
 
 ACTIVATIONS = ("relu", "prelu")
@@ -17,7 +19,7 @@ def make_act(act: str, channels: int) -> nn.Module:
         return nn.ReLU(inplace=True)
     if act == "prelu":
         return nn.PReLU(channels, init=_PRELU_INIT)
-    raise ValueError(f"act must be one of {ACTIVATIONS}, not {act!r}")
+    raise InvalidOption(f"act must be one of {ACTIVATIONS}, not {act!r}")
 
 
 def he_init(model: nn.Module, act: str = "relu") -> None:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "UNIT_SCALE",
     "Claim",
+    "DataNotFound",
+    "InvalidOption",
     "ModelCard",
     "UnknownModelError",
     "WeightsError",
@@ -53,6 +55,14 @@ class UnknownModelError(ZooError, KeyError):
 
 class WeightsError(ZooError):
     """Weights that cannot be found, fetched, verified or loaded."""
+
+
+class InvalidOption(ZooError, ValueError):
+    """An option value the zoo cannot use: a layout, a dataset spec, a batch size, a budget, an activation ..."""
+
+
+class DataNotFound(ZooError, FileNotFoundError):
+    """A dataset folder that is missing or holds no images."""
 
 
 #: What a claim's ``unit`` multiplies its value by: counts in base units, accuracies stay in %.

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._registry import InvalidOption
+
 __all__ = ["ConvBN", "ShuffleBlock", "XceptionBlock", "ChoiceBlock", "make_block", "channel_split"]
 
 
@@ -153,7 +155,7 @@ class _Unit(nn.Module):
     def __init__(self, cin: int, cout: int, stride: int) -> None:
         super().__init__()
         if stride not in (1, 2):
-            raise ValueError(f"stride must be 1 or 2, got {stride}")
+            raise InvalidOption(f"stride must be 1 or 2, got {stride}")
         self.cin, self.cout, self.stride = cin, cout, stride
         self.branch_in = cin // 2 if stride == 1 else cin
         self.branch_out = cout - self.branch_in

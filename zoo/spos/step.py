@@ -27,6 +27,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
+from .._registry import InvalidOption
 from .arch import Arch
 from .blocks import ChoiceBlock, ShuffleBlock, XceptionBlock
 from .supernet import SuperNet
@@ -110,7 +111,7 @@ class TrainStep:
     def __init__(self, model: nn.Module, net: SuperNet, opt: torch.optim.Optimizer, criterion: nn.Module, *,
                  channels_last: bool = False, amp: str | None = None) -> None:
         if amp is not None and amp not in AMP_DTYPES:
-            raise ValueError(f"amp must be None, 'bf16' or 'fp16', got {amp!r}")
+            raise InvalidOption(f"amp must be None, 'bf16' or 'fp16', got {amp!r}")
         self.model, self.net, self.opt, self.criterion = model, net, opt, criterion
         self.channels_last, self.amp = channels_last, amp
         device = next(net.parameters()).device

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Iterator, cast
 import torch
 from torch import nn
 
+from .._registry import InvalidOption
 from .arch import NUM_BLOCKS, SCALES, SPOS_A, STAGE_REPEATS, Arch, ArchError, scaled_width
 from .blocks import ChoiceBlock, ConvBN
 
@@ -39,17 +40,17 @@ class Layout:
         object.__setattr__(self, "stage_channels", tuple(int(c) for c in self.stage_channels))
         object.__setattr__(self, "stage_strides", tuple(int(s) for s in self.stage_strides))
         if len(self.stage_channels) != len(STAGE_REPEATS) or any(c % 4 or c <= 0 for c in self.stage_channels):
-            raise ValueError(f"stage_channels must be 4 positive multiples of 4, got {self.stage_channels}")
+            raise InvalidOption(f"stage_channels must be 4 positive multiples of 4, got {self.stage_channels}")
         if len(self.stage_strides) != len(STAGE_REPEATS) or any(s not in (1, 2) for s in self.stage_strides):
-            raise ValueError(f"stage_strides must be 4 values, each 1 or 2, got {self.stage_strides}")
+            raise InvalidOption(f"stage_strides must be 4 values, each 1 or 2, got {self.stage_strides}")
         if self.stage_strides[0] == 1 and self.stem_channels % 2:
-            raise ValueError(f"a stride-1 first stage splits the stem's channels in halves; "
+            raise InvalidOption(f"a stride-1 first stage splits the stem's channels in halves; "
                              f"stem_channels must be even, got {self.stem_channels}")
         widths = (self.stem_channels, *self.stage_channels)
         if any(a >= b for a, b in zip(widths, widths[1:])):
-            raise ValueError(f"channels must grow stage by stage (the stride-2 units concatenate), got {widths}")
+            raise InvalidOption(f"channels must grow stage by stage (the stride-2 units concatenate), got {widths}")
         if self.num_classes < 1:
-            raise ValueError(f"num_classes must be positive, got {self.num_classes}")
+            raise InvalidOption(f"num_classes must be positive, got {self.num_classes}")
 
     def blocks(self) -> list[tuple[int, int, int, int]]:
         """``(in_channels, out_channels, stride, base_mid)`` of the 20 blocks."""

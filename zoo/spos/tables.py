@@ -21,6 +21,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from .._registry import InvalidOption
 from .._atomic import atomic_open
 from .arch import NUM_CHOICES, SCALES, Arch, scaled_width
 from .blocks import ConvBN, make_block
@@ -135,7 +136,7 @@ class LatencyTable:
         for i, (c, s) in enumerate(zip(arch.blocks, arch.scale_ids)):
             v = self.blocks[i][c][s]
             if v is None:
-                raise ValueError(f"latency table has no entry for block {i} choice {c} width {SCALES[s]:.1f}; "
+                raise InvalidOption(f"latency table has no entry for block {i} choice {c} width {SCALES[s]:.1f}; "
                                  "measure it with channel search")
             total += v
         return total
@@ -173,7 +174,7 @@ class LatencyTable:
             return cls(tuple(d["input_size"]), int(d["batch_size"]), d["device"], float(d["stem"]),
                        float(d["head"]), d["blocks"], d.get("layout", {}))
         except (OSError, ValueError, KeyError, TypeError) as e:
-            raise ValueError(f"{path}: not an SPOS latency table ({e})") from None
+            raise InvalidOption(f"{path}: not an SPOS latency table ({e})") from None
 
 
 def _time_ms(fn: Callable[[], Any], repeats: int, warmup: int, sync: Callable[[], None]) -> float:

@@ -26,6 +26,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from .._registry import InvalidOption
 from .arch import Arch
 from .checkpoint import FORMAT, CheckpointError, read_checkpoint, save_atomic
 from .data import ImageFolder, StepBatches, TinyDataset, open_dataset
@@ -129,7 +130,7 @@ class FlopsUniformSampler(UniformSampler):
             bins = (lo, hi, (hi - lo) / 7)
         lo, hi, step = bins
         if not (hi > lo and step > 0):
-            raise ValueError(f"FLOPs bins need low < high and step > 0, got {bins}")
+            raise InvalidOption(f"FLOPs bins need low < high and step > 0, got {bins}")
         n = max(1, math.ceil((hi - lo) / step - 1e-9))
         self.bins = [(lo + i * step, min(hi, lo + (i + 1) * step)) for i in range(n)]
 
@@ -190,7 +191,7 @@ def _num_classes(ds: Dataset) -> int:
     if n is None and hasattr(ds, "classes"):
         n = len(ds.classes)
     if n is None:
-        raise ValueError("cannot tell the number of classes of the dataset; set layout={'num_classes': N}")
+        raise InvalidOption("cannot tell the number of classes of the dataset; set layout={'num_classes': N}")
     return int(n)
 
 
@@ -237,11 +238,11 @@ def train_supernet(
 
     rank, world, device = _dist_setup(config.device)
     if config.batch_size % world:
-        raise ValueError(f"batch size {config.batch_size} is not divisible by {world} processes")
+        raise InvalidOption(f"batch size {config.batch_size} is not divisible by {world} processes")
     if config.sampler not in ("uniform", "flops"):
-        raise ValueError(f"sampler must be 'uniform' or 'flops', got {config.sampler!r}")
+        raise InvalidOption(f"sampler must be 'uniform' or 'flops', got {config.sampler!r}")
     if config.amp is not None and config.amp not in AMP_DTYPES:
-        raise ValueError(f"amp must be None, 'bf16' or 'fp16', got {config.amp!r}")
+        raise InvalidOption(f"amp must be None, 'bf16' or 'fp16', got {config.amp!r}")
     out = Path(config.out).expanduser()
     dataset = open_dataset(config.data, size=config.input_size, train=True, seed=config.seed)
     layout_opts = dict(config.layout)
