@@ -798,3 +798,12 @@ def paper_titles(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, str]
     rows = conn.execute("SELECT id, title FROM papers WHERE id IN (SELECT value FROM json_each(?))",
                         (json.dumps([int(i) for i in ids]),))
     return {r[0]: r[1] for r in rows}
+
+
+def count_pages(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+
+
+def pages_matching(conn: sqlite3.Connection, match: str) -> int:
+    """How many pages an FTS5 expression matches (no ranking: a cheap walk of the term's page list)."""
+    return conn.execute("SELECT count(*) FROM pages_fts WHERE pages_fts MATCH ?", (match,)).fetchone()[0]

@@ -216,3 +216,15 @@ def test_fulltext_search_leaves_out_function_words_unless_nothing_else(log):
     log.add_pdf(ONE)
     assert {h["paper_id"] for h in log.fulltext_search("the of with Charlie")} == {1}
     assert log.fulltext_search("the") != []  # a query of function words only still searches them
+
+
+def test_words_on_most_pages_are_left_out_of_a_large_page_search(log, tmp_path, monkeypatch):
+    from bench.fulltext_pdfgen import make_pages_pdf
+    from reading import _fulltext
+
+    texts = [f"common {w} and some more words on this page" for w in ("filler", "rare", "unique", "again")]
+    log.add_pdf(make_pages_pdf(tmp_path / "p.pdf", texts), title="Four Pages")
+    assert {h["page"] for h in log.fulltext_search("common rare unique")} == {1, 2, 3, 4}  # a small log: all words
+    monkeypatch.setattr(_fulltext, "COMMON_MIN_PAGES", 1)
+    assert {h["page"] for h in log.fulltext_search("common rare unique")} == {2, 3}
+    assert {h["page"] for h in log.fulltext_search("common rare")} == {1, 2, 3, 4}  # the two rarest always stay
