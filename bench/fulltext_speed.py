@@ -160,7 +160,7 @@ def bench_search(corpus: list[dict], work: Path, passages: int, time_it: bool = 
 
     queries = [q["title"] for q in data.load_queries()]
     qvecs = real.inner.encode(queries, batch_size=32)
-    got = _vectors.search(hnsw, qvecs, 10)[1]
+    got = _vectors.search(hnsw, qvecs, _passages.HNSW_BREADTH)[1][:, :10]  # as index.search asks (its breadth)
     truth = _vectors.search(exact, qvecs, 10)[1]
     recall = float(np.mean([len(set(g) & set(t)) / 10 for g, t in zip(got, truth)]))
 
