@@ -181,6 +181,8 @@ class OnnxEncoder:
                 if small:
                     opts.intra_op_num_threads = 1
                     opts.inter_op_num_threads = 1
+                else:  # idle threads sleep instead of spinning: on a busy machine spinning takes cores from the rest
+                    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 self._sessions[small] = ort.InferenceSession(str(self.folder / MODEL_FILE), opts,
                                                              providers=["CPUExecutionProvider"])
             return self._sessions[small]
