@@ -10,7 +10,8 @@ round against the faster engine (target >= 0.95: the fast path is within 5% of t
 run; calls of one round are seconds apart, so the paired figure is the less disturbed by other work on a shared
 machine), and the largest relative difference of any engine's output from eager (target <= 1e-4).
 Weights are random with BatchNorm statistics drawn like a trained net's, so folding does real work. Each line ends
-with the 1-minute load average: on a shared machine, read ratios, not absolute times.
+with the 1-minute load average: on a shared machine, read ratios, not absolute times. The order of the engines
+changes every round so that each one goes first, and follows each other one, equally often.
 """
 from __future__ import annotations
 
@@ -62,6 +63,18 @@ def candidates(model: nn.Module, engines: list[str], threads: int, onnx: Path) -
     return out
 
 
+def balanced_orders(n: int) -> list[list[int]]:
+    """Orders of ``n`` candidates, one per round, in which every candidate goes first equally often and follows every
+    other one equally often (a Williams design). A plain rotation always runs the same candidate right after the same
+    one (here ``optimized`` after eager, and ONNX Runtime alone right after ``optimized``, often the same engine with
+    warm code and caches), which can favour or penalise one of them in every round."""
+    seq = [0]
+    for k in range(1, n):
+        seq.append((k + 1) // 2 if k % 2 else n - k // 2)
+    rows = [[(v + r) % n for v in seq] for r in range(n)]
+    return rows if n % 2 == 0 else rows + [row[::-1] for row in rows]
+
+
 def rel_diff(got: torch.Tensor, ref: torch.Tensor) -> float:
     return (got - ref).abs().max().item() / (ref.abs().max().item() or 1.0)
 
@@ -74,15 +87,16 @@ def run(name: str, batches: list[int], threads: int, repeats: int, engines: list
         fns = candidates(model, engines, threads, onnx)
     for batch in batches:
         x = torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(1))
-        n = repeats if batch == 1 else max(2, repeats // 5)
+        n = repeats if batch == 1 else max(len(fns), repeats // 5)  # at least one full set of orders
         with torch.inference_mode():
             ref = model(x)
             diff = max(rel_diff(f(x), ref) for e, f in fns.items() if e != "eager")  # also warm-up / autotune
             times: dict[str, list[float]] = {e: [] for e in fns}
-            order = list(fns.items())
-            for i in range(n):  # rotate who goes first, so that load from other processes hits all alike
-                k = i % len(order)
-                for e, f in order[k:] + order[:k]:
+            items = list(fns.items())
+            orders = balanced_orders(len(items))
+            for i in range(n):
+                for j in orders[i % len(orders)]:
+                    e, f = items[j]
                     t0 = time.perf_counter()
                     f(x)
                     times[e].append(time.perf_counter() - t0)
@@ -105,7 +119,8 @@ def main() -> None:
     p.add_argument("--models", default=",".join(MODELS))
     p.add_argument("--batches", default="1,32")
     p.add_argument("--threads", default="1,2")
-    p.add_argument("--repeats", type=int, default=20, help="timed rounds at batch 1 (batch > 1: a fifth, >= 2)")
+    p.add_argument("--repeats", type=int, default=20,
+                   help="timed rounds at batch 1 (batch > 1: a fifth, at least one per engine)")
     p.add_argument("--engines", default=",".join(ENGINES), help="among eager, optimized, compiled, onnxruntime, "
                                                                 "openvino")
     args = p.parse_args()
