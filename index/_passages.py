@@ -221,21 +221,20 @@ def _dense(log: PaperLog, embedder: Embedder, query: str, depth: int, allowed: s
 
 
 def _keyword(log: PaperLog, query: str, depth: int, allowed: set[int] | None) -> list[tuple[int, float]]:
-    """BM25 pages, each stood for by its passage sharing most query words."""
-    hits = log.fulltext_search(query, k=depth, ids=allowed)
-    if not hits:
-        return []
+    """BM25 over the pages: (page row id, score), best first."""
+    return [(int(h["page_id"]), float(h["score"])) for h in log.fulltext_search(query, k=depth, ids=allowed)]
+
+
+def _best_passages(log: PaperLog, pages: Sequence[int], query: str) -> dict[int, tuple[int, int]]:
+    """For each page, (its passage sharing most words with the query (the first on a tie), how many it shares)."""
     words = {w.lower() for w in _WORD.findall(query)}
-    by_page: dict[int, list[tuple[int, str]]] = {}
-    for pid, _paper, _sha, _page, text in log.passage_texts([h["page_id"] for h in hits]):
-        by_page.setdefault(pid // SLOTS, []).append((pid, text))
-    out = []
-    for hit in hits:
-        passages = by_page.get(hit["page_id"], [])
-        if passages:
-            best = max(passages, key=lambda p: (len(words & {w.lower() for w in _WORD.findall(p[1])}), -p[0]))
-            out.append((best[0], float(hit["score"])))
-    return out
+    best: dict[int, tuple[int, int]] = {}
+    for pid, _paper, _sha, _page, text in log.passage_texts(pages):
+        overlap = len(words & {w.lower() for w in _WORD.findall(text)})
+        page = pid // SLOTS
+        if page not in best or overlap > best[page][1]:
+            best[page] = (pid, overlap)
+    return best
 
 
 def mark_matches(text: str, query: str, left: str = "**", right: str = "**") -> str:
@@ -264,11 +263,25 @@ def search_passages(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybr
     keyword: list[tuple[int, float]] = []
     if mode in ("dense", "hybrid"):
         dense = _dense(log, embedder or get_embedder(log=log), query, depth, allowed)
-    if mode in ("keyword", "hybrid"):
-        keyword = _keyword(log, query, depth, allowed)
-    ranked = dense[:k] if mode == "dense" else keyword[:k] if mode == "keyword" else \
-        _fusion.fuse(dense, keyword, fusion)[:k]
-    return _rows(log, ranked)
+    if mode == "dense":
+        return _rows(log, dense[:k])
+    keyword = _keyword(log, query, depth, allowed)
+    # BM25 ranks pages: fuse at page level (a page's best dense passage stands for it), then show for each page
+    # the passage sharing most words with the query if it shares any, else its best dense passage; texts are
+    # read for the k pages shown only
+    dense_pages: list[tuple[int, float]] = []
+    shown: dict[int, int] = {}
+    for pid, score in dense:
+        if pid // SLOTS not in shown:
+            shown[pid // SLOTS] = pid
+            dense_pages.append((pid // SLOTS, score))
+    pages = keyword[:k] if mode == "keyword" else _fusion.fuse(dense_pages, keyword, fusion)[:k]
+    matched = {page for page, _ in keyword}
+    for page, (pid, overlap) in _best_passages(log, [p for p, _ in pages if p in matched or p not in shown],
+                                               query).items():
+        if overlap or page not in shown:
+            shown[page] = pid
+    return _rows(log, [(shown[page], score) for page, score in pages if page in shown])
 
 
 def _rows(log: PaperLog, ranked: Sequence[tuple[int, float]]) -> list[dict[str, Any]]:

@@ -235,3 +235,15 @@ def test_cli_show_names_the_pdf(run):
     run("add", str(ONE))
     shown = run("show", "1")
     assert "PDF: onecolumn.pdf (2 pages; reading pages 1)" in shown.output
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "keyword"])
+def test_keyword_and_hybrid_show_one_passage_per_page(log, tmp_path, mode):
+    words = [f"w{i}" for i in range(1400)]
+    log.add_pdf(make_pages_pdf(tmp_path / "long.pdf", [" ".join(words[:700]), " ".join(words[700:])], size=6),
+                title="Two Dense Pages")
+    hits = index.search(log, "w10 w20 w900 w1300", k=10, mode=mode, embedder=EMB, fulltext=True)
+    assert len(hits) == 2 and {h["page"] for h in hits} == {1, 2}
+    by_page = {h["page"]: h["passage"].split() for h in hits}
+    assert "w10" in by_page[1] or "w20" in by_page[1]  # the page's passage holding the query's words
+    assert "w1300" in by_page[2] or "w900" in by_page[2]
