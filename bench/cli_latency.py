@@ -5,8 +5,9 @@
 Builds a throw-away log of real papers (CSFCube titles and abstracts from ../shared/data when present, else
 synthetic ones), embeds it (as a first `reading reindex` would: the ONNX query encoder is made then), adds 200 inbox
 candidates, then times, as medians over repeated cold processes run in interleaved rounds: `python -c pass`,
-`reading add` with manual metadata, `reading list` on the whole library, `reading show`, and the index commands
-`reading search`, `reading related` and `reading inbox` on the embedded log.
+`reading add` with manual metadata (into a copy of the log), `reading list` on the whole library, `reading show`,
+and the index commands `reading search`, `reading related` and `reading inbox` on the embedded log (3 tags, so the
+inbox fits its per-tag classifiers).
 Targets: the fast paths under 0.4 s above the bare interpreter; search, related and inbox each at most 1.0 s above
 cold `reading list` (issue 14).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,7 +44,8 @@ def _records(n: int) -> list[dict]:
                     continue
                 seen.add(normalise_title(row["title"]))
                 out.append({"title": row["title"], "abstract": row.get("abstract") or "", "year": row.get("year"),
-                            "tags": ["csfcube"], "reads": [], "_where": row.get("pid")})
+                            "tags": ["csfcube", ("nlp", "learning", "retrieval")[len(out) % 3]], "reads": [],
+                            "_where": row.get("pid")})
                 if len(out) == n:
                     break
     for i in range(len(out), n):
@@ -74,12 +77,20 @@ def _reading_cmd() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "reading"]
 
 
-def _time(cmd: list[str], env: dict[str, str]) -> float:
+CPU: dict[str, list[float]] = {}
+
+
+def _time(cmd: list[str], env: dict[str, str], name: str = "") -> float:
+    """Wall seconds of one cold run; its CPU seconds (user + system, all threads) are kept in CPU[name]: on a
+    machine whose cores are shared, they show what the command costs apart from waiting for a core."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.decode().strip()[-300:]}")
+    CPU.setdefault(name, []).append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     return elapsed
 
 
@@ -99,19 +110,24 @@ def main() -> None:
             log.import_records(records[:args.papers], source="bench")
             count = log.count()
             show_id = log.papers(limit=1)[0]["id"]
+            related_ids = [p["id"] for p in log.papers(limit=64)]
             log.add_candidates([{"arxiv_id": f"2601.{i:05d}", "title": r["title"], "abstract": r["abstract"]}
                                 for i, r in enumerate(records[args.papers:])])
             _embed(log)
+        add_db = tmp / "add.db"
+        shutil.copyfile(db, add_db)
         env = {**os.environ, "READING_DB": str(db), "PYTHONDONTWRITEBYTECODE": "1", "INDEX_MODEL": ""}
         reading = _reading_cmd()
         cases = {
             "python -c pass": lambda i: [sys.executable, "-c", "pass"],
-            "reading add (manual)": lambda i: [*reading, "add", "--title", f"Bench paper {i}", "--authors",
-                                               "Kaiming He; Xiangyu Zhang", "--year", "2015", "--tag", "bench"],
+            # adds go to a copy, so the index commands below meet an embedded log (as after `reading reindex`)
+            "reading add (manual)": lambda i: [*reading, "--db", str(add_db), "add", "--title", f"Bench paper {i}",
+                                               "--authors", "Kaiming He; Xiangyu Zhang", "--year", "2015", "--tag",
+                                               "bench"],
             f"reading list ({count} papers)": lambda i: [*reading, "list"],
             "reading show": lambda i: [*reading, "show", str(show_id)],
             "reading search": lambda i: [*reading, "search", SEARCHES[i % len(SEARCHES)]],
-            "reading related": lambda i: [*reading, "related", str(show_id + 1 + i)],
+            "reading related": lambda i: [*reading, "related", str(related_ids[(i + 1) % len(related_ids)])],
             "reading inbox": lambda i: [*reading, "inbox", "-k", "10"],
         }
         for name, make in cases.items():  # warm the OS file cache once; every timed run is a fresh process
@@ -119,7 +135,7 @@ def main() -> None:
         times: dict[str, list[float]] = {name: [] for name in cases}
         for i in range(args.runs):  # interleaved rounds: background load hits every command alike
             for name, make in cases.items():
-                times[name].append(_time(make(i), env))
+                times[name].append(_time(make(i), env, name))
         base = statistics.median(times["python -c pass"])
         print(f"{'python -c pass':<28} median {base:.3f} s  (baseline, {args.runs} cold runs)")
         worst = 0.0
@@ -132,11 +148,12 @@ def main() -> None:
         verdict = "met" if worst < TARGET_S else "MISSED"
         print(f"target: every command < {TARGET_S} s above the bare interpreter: {verdict} (worst {worst:.3f} s)")
         worst = 0.0
+        list_cpu = statistics.median(CPU[f"reading list ({count} papers)"])
         for name in list(cases)[4:]:
-            med = statistics.median(times[name])
+            med, cpu = statistics.median(times[name]), statistics.median(CPU[name])
             worst = max(worst, med - listed)
             print(f"{name:<28} median {med:.3f} s  above cold reading list: {med - listed:.3f} s  "
-                  f"ratio {med / listed:.2f}x")
+                  f"ratio {med / listed:.2f}x  (CPU {cpu:.3f} s vs list's {list_cpu:.3f} s: {cpu - list_cpu:.3f} s above)")
         verdict = "met" if worst <= INDEX_TARGET_S else "MISSED"
         print(f"target: search, related, inbox each <= {INDEX_TARGET_S} s above cold reading list: {verdict} "
               f"(worst {worst:.3f} s; load {os.getloadavg()[0]:.1f})")
