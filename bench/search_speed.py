@@ -97,6 +97,22 @@ def main() -> None:
         p50, p99 = percentiles(timed(lambda q, mode=mode: index.search(log, q, k=10, mode=mode, embedder=lookup),
                                            queries))
         print(f"search 1,800 papers index.search {mode:<6} excl. encoding  p50 {p50:.2f} ms  p99 {p99:.2f} ms")
+    from index import _search
+
+    depth = _search.MIN_DEPTH
+
+    def at_depth(d: int, q: str) -> None:
+        _search.MIN_DEPTH = d
+        try:
+            index.search(log, q, k=10, mode="hybrid", embedder=lookup)
+        finally:
+            _search.MIN_DEPTH = depth
+
+    before, now = paired(lambda q: at_depth(100, q), lambda q: at_depth(depth, q), queries)
+    (b50, _), (n50, n99) = percentiles(before), percentiles(now)
+    print(f"search 1,800 papers index.search hybrid excl. encoding, fusing {depth} candidates  p50 {n50:.2f} ms  "
+          f"p99 {n99:.2f} ms  (100 candidates, as before issue 19: p50 {b50:.2f} ms, ratio {n50 / b50:.2f}x, "
+          f"target <= 1.2x)")
     warm = model.inner
     warm.encode(["warm"])
     enc, full = paired(lambda q: warm.encode([q]), lambda q: index.search(log, q, k=10, mode="hybrid", embedder=warm),

@@ -18,8 +18,10 @@ from ._protocol import PaperLog
 from ._sync import logger, sync
 
 MODES = ("hybrid", "dense", "keyword")
-#: Candidates taken from each ranking before fusing (at least this many, or 5 x k).
-MIN_DEPTH = 100
+#: Candidates taken from each ranking before fusing (at least this many, or 5 x k). At 100, hybrid lost to dense
+#: alone on one CSFCube fold at k = 10 (papers in only one of two shallow rankings scored 0 in the other); 200
+#: beats 100 on both folds, and 500 or the whole corpus score the same within noise (bench/search_quality.py --sweep).
+MIN_DEPTH = 200
 
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
