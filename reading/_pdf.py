@@ -158,14 +158,17 @@ def _page_words(textpage: Any) -> list[_Word]:
             continue
         x0, y0, y1 = left.value, bottom.value, top.value
         end = last - 1 if text[last] == _SOFT and last > first else last
-        raw.FPDFText_GetCharBox(tp, end, left, right, bottom, top)
+        rotated = False
+        if end > first:
+            raw.FPDFText_GetCharBox(tp, end, left, right, bottom, top)
+            # a word set vertically (arXiv's margin stamp) advances in y, not in x
+            rotated = abs((bottom.value + top.value) - (y0 + y1)) / 2 > abs(right.value - x0)
         x1 = right.value
         if raw.FPDFText_GetCharOrigin(tp, first, ox, oy):
             base = oy.value
         else:
             base = y0
         size = raw.FPDFText_GetFontSize(tp, first) or (y1 - y0) or 10.0
-        rotated = abs(raw.FPDFText_GetCharAngle(tp, first)) > 0.1
         if x1 < x0:  # right-to-left runs or odd boxes
             x0, x1 = x1, x0
         words.append(_Word(m.group(), x0, x1, base, float(size), rotated))
@@ -292,10 +295,8 @@ def page_text(page: Any) -> tuple[str, list[_Word]]:
         words = _page_words(textpage)
     finally:
         textpage.close()
-    for w in words:
-        w.text = normalise_text(w.text)
     width = page.get_width()
-    return "\n".join(_ordered_lines(words, width)), words
+    return normalise_text("\n".join(_ordered_lines(words, width))), words
 
 
 # --- what the PDF says about itself -------------------------------------------------------------------------------
@@ -320,7 +321,7 @@ def _title_from_words(words: list[_Word], page_height: float) -> tuple[str | Non
         if i == run[-1] + 1:
             run.append(i)
     title = " ".join(_join(lines[i]) for i in run).strip()
-    title = dehyphenate(title.replace(" \n", "\n"))
+    title = dehyphenate(normalise_text(title))
     authors: list[str] = []
     nxt = run[-1] + 1
     if nxt < len(lines):
@@ -329,7 +330,7 @@ def _title_from_words(words: list[_Word], page_height: float) -> tuple[str | Non
             if groups[-1] and w.x0 - groups[-1][-1].x1 > 1.5 * w.size:
                 groups.append([])
             groups[-1].append(w)
-        authors = [name for group in groups for name in _author_names(_join(group))]
+        authors = [name for group in groups for name in _author_names(normalise_text(_join(group)))]
     return (title if len(title) >= 4 else None), authors
 
 
@@ -418,7 +419,7 @@ def extract(path: str | os.PathLike[str], *, password: str | None = None, name: 
     keep = {m.group().lower() for page in raw_pages for m in _HYPHENATED.finditer(page)}
     pages = [dehyphenate(p, keep) for p in raw_pages]
     first = pages[0] if pages else ""
-    margin = " ".join(w.text for w in first_words if w.rotated)
+    margin = normalise_text(" ".join(w.text for w in first_words if w.rotated))
     meta_text = " ".join(str(meta.get(k, "")) for k in ("Title", "Subject", "Keywords"))
     # in the body of the first page an "arXiv:" is as likely a citation as the paper's own id: only its header
     # and footer count (arXiv's own stamp sits in the margin)
