@@ -286,7 +286,11 @@ class OnnxEmbedder:
             if self._backend is not None or self._prefetching:
                 return
             self._prefetching = True
-        threading.Thread(target=lambda: self.backend, name="index-encoder-load", daemon=True).start()
+        threading.Thread(target=self._load_quietly, name="index-encoder-load", daemon=True).start()
+
+    def _load_quietly(self) -> None:
+        with contextlib.suppress(Exception):  # a failure is raised again, once, by the `encode` that needs it
+            _ = self.backend
 
     def _fallback(self, why: str | None) -> SentenceTransformerEmbedder:
         if why:
@@ -320,8 +324,7 @@ class OnnxEmbedder:
         if why == "missing":
             logger.warning("preparing the fast query encoder for %s (once, ~10-30 s)", self.name)
         else:
-            logger.warning("the fast query encoder for %s is %s; making it again (~10-30 s)", self.name,
-                           why if why.startswith("its") or why.startswith("the") else f"unusable: {why}")
+            logger.warning("making the fast query encoder for %s again (%s; ~10-30 s)", self.name, why)
         from ._onnx_export import ExportError, export
 
         try:
