@@ -160,3 +160,14 @@ def test_search_and_related_on_an_embedded_log_import_no_torch(tmp_path):
     assert light["import index"] == []
     assert light["search"] == [[], PAPERS[0][0]]
     assert light["related"][0] == [] and light["related"][1] != PAPERS[0][0]
+
+
+def test_a_model_set_by_path_gets_its_own_onnx_encoder(tmp_path, monkeypatch, onnx_embedder):
+    model_dir = tmp_path / "my-model"
+    model_dir.symlink_to(_embed.bundled_model_path(), target_is_directory=True)
+    monkeypatch.setenv(index.MODEL_ENV, str(model_dir))
+    cache = tmp_path / "cache"
+    emb = _embed.OnnxEmbedder(index.resolve_model(), cache=cache)
+    vec = emb.encode(["channel shuffle"])
+    assert emb.encoder == "onnx" and (_onnx.entry_dir(str(model_dir), cache) / _onnx.MODEL_FILE).is_file()
+    assert np.allclose(vec, onnx_embedder.encode(["channel shuffle"]), atol=1e-5)
