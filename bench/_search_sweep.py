@@ -87,10 +87,10 @@ def _candidates(bench) -> dict[str, Callable]:
     cands: dict[str, Callable] = {
         "dense alone": dense_only(),
         "keyword alone": lambda pid, q, d, kw: kw[:10],
-        "today: blend 0.8, depth 100": plain(100),
+        "blend 0.8, depth 100 (before issue 19)": plain(100),
     }
     for depth in (200, 500, 1000, 5000):
-        cands[f"blend 0.8, depth {depth}"] = plain(depth)
+        cands[f"blend 0.8, depth {depth}{' (the default)' if depth == 200 else ''}"] = plain(depth)
     for depth in (100, 500):
         cands[f"blend 0.8 floor, depth {depth}"] = plain(depth, floor=True)
     for alpha in (0.7, 0.75, 0.85, 0.9):
