@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -137,6 +138,7 @@ def main() -> None:
               f"passages; load {_load()})", flush=True)
     log_pdf.close()
     log_abs.close()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
