@@ -1,9 +1,12 @@
 """Shared pieces of the index benches: CSFCube loading, a log filled with it, an on-disk embedding cache.
 
-Reads `../shared/data/csfcube/` (CC BY-NC 4.0); the embedding cache lives under /tmp, never in the repository.
+Reads CSFCube (CC BY-NC 4.0) from `--data DIR`, else `$CSFCUBE_DIR`, else `../shared/data/csfcube/` beside the
+checkout. A user gets it from https://github.com/iesl/CSFCube (the folder holding `corpus.jsonl`, `queries.jsonl`,
+`qrels.tsv` and `evaluation_splits.json`). The embedding cache lives under /tmp, never in the repository.
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -12,7 +15,23 @@ from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "csfcube"
+DATA = Path(os.environ.get("CSFCUBE_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "data" / "csfcube")
+
+
+def add_data_option(parser: argparse.ArgumentParser) -> None:
+    """Give a bench's command line the `--data DIR` option naming the CSFCube folder."""
+    parser.add_argument("--data", type=Path, default=None,
+                        help=f"CSFCube folder (default: $CSFCUBE_DIR or {DATA})")
+
+
+def use_data(folder: Path | None) -> None:
+    """Read CSFCube from FOLDER (the parsed `--data`; None keeps the default); exit with one line if it is absent."""
+    global DATA
+    if folder is not None:
+        DATA = Path(folder)
+    if not (DATA / "corpus.jsonl").is_file():
+        raise SystemExit(f"CSFCube not found at {DATA} (no corpus.jsonl): get it from https://github.com/iesl/CSFCube "
+                         "and pass its folder with --data DIR or CSFCUBE_DIR")
 CACHE_DIR = Path(os.environ.get("INDEX_BENCH_CACHE", Path(tempfile.gettempdir()) / "paper-zoo-bench"))
 
 

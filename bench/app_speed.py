@@ -148,7 +148,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--bare-model", action="store_true", help=argparse.SUPPRESS)
+    import _index_data  # the index benches' helpers, beside this script
+
+    _index_data.add_data_option(parser)
     args = parser.parse_args()
+    _index_data.use_data(args.data)
     if args.bare_model:
         return bare_model()
     if args.child:

@@ -2,7 +2,7 @@
 
     python bench/cli_latency.py [--runs 9] [--papers 1800]
 
-Builds a throw-away log of real papers (CSFCube titles and abstracts from ../shared/data when present, else
+Builds a throw-away log of real papers (CSFCube titles and abstracts (`--data`, see bench/_index_data.py) when present, else
 synthetic ones), embeds it (as a first `reading reindex` would: the ONNX query encoder is made then), adds 200 inbox
 candidates, then times, as medians over repeated cold processes run in interleaved rounds: `python -c pass`,
 `reading add` with manual metadata (into a copy of the log), `reading list` on the whole library, `reading show`,
@@ -25,16 +25,17 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TARGET_S = 0.4
 #: The index commands: at most this many seconds above a cold `reading list`.
 INDEX_TARGET_S = 1.0
 
 
 def _records(n: int) -> list[dict]:
+    import _index_data
+
     from reading import normalise_title
 
-    corpus = SHARED / "csfcube" / "corpus.jsonl"
+    corpus = _index_data.DATA / "corpus.jsonl"
     out, seen = [], set()
     if corpus.is_file():
         with open(corpus, encoding="utf-8") as fh:
@@ -98,7 +99,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="cold runs per command (median reported)")
     parser.add_argument("--papers", type=int, default=1800, help="library size for `reading list`")
+    import _index_data
+
+    _index_data.add_data_option(parser)
     args = parser.parse_args()
+    _index_data.use_data(args.data)
 
     from reading import open_log
 

@@ -60,7 +60,9 @@ def make_pdfs(corpus: list[dict], folder: Path) -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="Only the first N papers (a quick run; not the target figure).")
+    data.add_data_option(parser)
     args = parser.parse_args()
+    data.use_data(args.data)
     if not data.DATA.exists():
         sys.exit(f"CSFCube not found at {data.DATA}")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

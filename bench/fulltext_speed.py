@@ -189,7 +189,9 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--work", type=Path, help="Keep the logs and indexes here (a rerun reuses them).")
     parser.add_argument("--no-time", action="store_true", help="Build the 100,000-passage index only.")
+    data.add_data_option(parser)
     args = parser.parse_args()
+    data.use_data(args.data)
     if not data.DATA.exists():
         sys.exit(f"CSFCube not found at {data.DATA}")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -124,7 +124,9 @@ def main() -> None:
     parser.add_argument("--background", type=int, default=300, help="untagged papers in the library")
     parser.add_argument("--sweep", action="store_true", help="also print the settings tried")
     parser.add_argument("--product", type=int, default=5, help="episodes also ranked through a real log")
+    data.add_data_option(parser)
     args = parser.parse_args()
+    data.use_data(args.data)
     if not data.DATA.exists():
         sys.exit(f"CSFCube not found at {data.DATA}")
     corpus, queries, qrels = data.load_corpus(), data.load_queries(), data.load_qrels()

@@ -42,7 +42,9 @@ def timed(fn) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
+    data.add_data_option(parser)
     args = parser.parse_args()
+    data.use_data(args.data)
     if not data.DATA.exists():
         sys.exit(f"CSFCube not found at {data.DATA}")
     from sklearn.cluster import KMeans

@@ -5,12 +5,12 @@ sentence-transformers `encode` alone (torch). Both run in this process on the sa
 interleaved in alternating order (encode, sync, sync, encode, ...) so that load from other processes hits both
 alike; total throughputs are compared. Targets (issue 14): ratio >= 1.0x, goal 1.5x.
 
-    python bench/ingest.py [N_PAPERS] [ROUNDS]      # defaults: 150 papers, 4 rounds
+    python bench/ingest.py [N_PAPERS] [ROUNDS] [--data DIR]     # defaults: 150 papers, 4 rounds
 """
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,8 +22,13 @@ from reading import open_log
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 150
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=150, help="papers per round")
+    parser.add_argument("rounds", nargs="?", type=int, default=4)
+    data.add_data_option(parser)
+    args = parser.parse_args()
+    data.use_data(args.data)
+    n, rounds = args.n, args.rounds
     corpus = data.load_corpus()[:n]
     emb = index.get_embedder(index.DEFAULT_MODEL)
     emb.encode(["warm up the model"] * 8)

@@ -194,7 +194,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compare-st", action="store_true", help="ONNX Runtime vs sentence-transformers (issue 14)")
     parser.add_argument("--sweep", action="store_true", help="score the candidate techniques per fold (issue 19)")
+    data.add_data_option(parser)
     args = parser.parse_args()
+    data.use_data(args.data)
     if not data.DATA.exists():
         sys.exit(f"CSFCube not found at {data.DATA}")
     bench = Bench(data.CachedEmbedder(index.get_embedder(index.DEFAULT_MODEL)))

@@ -6,10 +6,11 @@
 - 100,000 papers: synthetic vectors (CSFCube embeddings plus noise, unit length); the FAISS stage only, with the
   index `index.sync` chooses at that size (HNSW) against exact search, and HNSW's recall@10 against exact.
 
-    python bench/search_speed.py
+    python bench/search_speed.py [--data DIR]
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -80,6 +81,9 @@ def keyword_cjk(log, queries: list[str], rng: np.random.Generator) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    data.add_data_option(parser)
+    data.use_data(parser.parse_args().data)
     corpus = data.load_corpus()
     model = data.CachedEmbedder(index.get_embedder())
     rng = np.random.default_rng(0)
