@@ -63,8 +63,6 @@ def main() -> None:
     data.add_data_option(parser)
     args = parser.parse_args()
     data.use_data(args.data)
-    if not data.DATA.exists():
-        sys.exit(f"CSFCube not found at {data.DATA}")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     corpus, queries, qrels = data.load_corpus(), data.load_queries(), data.load_qrels()
     if args.limit:
@@ -76,7 +74,7 @@ def main() -> None:
     folder = work / "pdfs"
     folder.mkdir()
     t0 = time.perf_counter()
-    layout_of = make_pdfs(corpus, folder)
+    make_pdfs(corpus, folder)
     print(f"# {len(corpus)} PDFs written in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
     db_pdf = work / "pdfs.db"

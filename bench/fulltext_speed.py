@@ -192,8 +192,6 @@ def main() -> None:
     data.add_data_option(parser)
     args = parser.parse_args()
     data.use_data(args.data)
-    if not data.DATA.exists():
-        sys.exit(f"CSFCube not found at {data.DATA}")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     corpus = data.load_corpus()
     parts = args.part or ["extract", "ingest", "search"]

@@ -127,8 +127,6 @@ def main() -> None:
     data.add_data_option(parser)
     args = parser.parse_args()
     data.use_data(args.data)
-    if not data.DATA.exists():
-        sys.exit(f"CSFCube not found at {data.DATA}")
     corpus, queries, qrels = data.load_corpus(), data.load_queries(), data.load_qrels()
     emb = data.CachedEmbedder(index.get_embedder())
     t0 = time.perf_counter()

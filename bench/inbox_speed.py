@@ -45,8 +45,6 @@ def main() -> None:
     data.add_data_option(parser)
     args = parser.parse_args()
     data.use_data(args.data)
-    if not data.DATA.exists():
-        sys.exit(f"CSFCube not found at {data.DATA}")
     from sklearn.cluster import KMeans
 
     logging.getLogger("index").setLevel(logging.ERROR)

@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import _index_data as data
-import numpy as np
 
 import index
 from reading import open_log
@@ -197,8 +196,6 @@ def main() -> None:
     data.add_data_option(parser)
     args = parser.parse_args()
     data.use_data(args.data)
-    if not data.DATA.exists():
-        sys.exit(f"CSFCube not found at {data.DATA}")
     bench = Bench(data.CachedEmbedder(index.get_embedder(index.DEFAULT_MODEL)))
     if args.sweep:
         import _search_sweep
