@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ import numpy as np
 from . import _fusion, _store, _vectors
 from ._embed import Embedder, get_embedder
 from ._protocol import PaperLog
-from ._sync import SyncReport, _current, _note, content_hash, logger
+from ._sync import SyncReport, _current, _note, content_hash, embed_resumable, logger
 
 SUBDIR = "passages"
 #: Passages embedded per saved chunk: the most an interrupt can lose.
@@ -106,7 +106,9 @@ def _sync_locked(log: PaperLog, folder: Path, embedder: Embedder, full: bool, pr
         _note(report, f"building the passage index for {len(refs)} pages")
     rows = log.passage_texts(todo_pages) if todo_pages else []
     texts = {pid: _embed_text(titles.get(paper, ""), text) for pid, paper, _sha, _page, text in rows}
-    new_ids, new_vecs = _embed(folder, embedder, texts, progress, chunk_size, batch_size, report)
+    new_ids, new_vecs = embed_resumable(folder, embedder, list(texts), texts,
+                                        {str(pid): content_hash(t) for pid, t in texts.items()}, progress,
+                                        chunk_size, batch_size, report, unit="passage", desc="embedding passages")
     dim = int(new_vecs.shape[1]) if len(new_ids) else (index.d if index is not None else int(embedder.dim))
     new_vecs = new_vecs.reshape(-1, dim)
     old_count = index.ntotal if index is not None else 0
@@ -134,35 +136,6 @@ def _sync_locked(log: PaperLog, folder: Path, embedder: Embedder, full: bool, pr
     })
     _store.clear_chunks(folder)
     report.total = int(index.ntotal)
-
-
-def _embed(folder: Path, embedder: Embedder, texts: dict[int, str], progress: bool | None, chunk_size: int,
-           batch_size: int, report: SyncReport) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors for `texts` (passage id -> text), reusing chunks an interrupted run saved, saving new ones."""
-    hashes = {pid: content_hash(t) for pid, t in texts.items()}
-    c_ids, c_hashes, c_vecs = _store.load_chunks(folder, embedder.name)
-    saved = {int(p): row for row, (p, h) in enumerate(zip(c_ids, c_hashes)) if hashes.get(int(p)) == h}
-    reuse = [p for p in texts if p in saved]
-    rest = sorted((p for p in texts if p not in saved), key=lambda p: -len(texts[p]))  # similar lengths batch well
-    out_ids = [np.asarray(reuse, dtype=np.int64)]
-    out_vecs = [c_vecs[[saved[p] for p in reuse]]] if reuse else []
-    if rest:
-        from tqdm.auto import tqdm
-
-        with tqdm(total=len(rest), unit="passage", desc="embedding passages", leave=False,
-                  disable=None if progress is None else not progress) as bar:
-            for start in range(0, len(rest), chunk_size):
-                chunk = rest[start:start + chunk_size]
-                vecs = embedder.encode([texts[p] for p in chunk], batch_size=batch_size)
-                ids = np.asarray(chunk, dtype=np.int64)
-                _store.save_chunk(folder, embedder.name, ids, [hashes[p] for p in chunk], vecs)
-                out_ids.append(ids)
-                out_vecs.append(vecs)
-                report.embedded += len(chunk)
-                bar.update(len(chunk))
-    if not out_vecs:
-        return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-    return np.concatenate(out_ids), np.concatenate(out_vecs).astype(np.float32, copy=False)
 
 
 # --- search ---------------------------------------------------------------------------------------------------------

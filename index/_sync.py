@@ -172,7 +172,8 @@ def _sync_locked(log: PaperLog, folder: Any, embedder: Embedder, full: bool, pro
     if report.rebuilt == "missing" and texts:
         _note(report, f"building the search index for {len(texts)} papers")
 
-    new_ids, new_vecs = _embed(folder, embedder, todo, texts, hashes, progress, chunk_size, batch_size, report)
+    new_ids, new_vecs = embed_resumable(folder, embedder, todo, texts, hashes, progress, chunk_size, batch_size,
+                                         report)
     dim = int(new_vecs.shape[1]) if len(new_ids) else (index.d if index is not None else int(embedder.dim))
     new_vecs = new_vecs.reshape(-1, dim)
     kind = _vectors.kind_for(len(hashes), approx_threshold)
@@ -197,20 +198,22 @@ def _sync_locked(log: PaperLog, folder: Any, embedder: Embedder, full: bool, pro
     return report
 
 
-def _embed(folder: Any, embedder: Embedder, todo: list[int], texts: dict[int, str], hashes: dict[str, str],
-           progress: bool | None, chunk_size: int, batch_size: int, report: SyncReport
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """Vectors for `todo`, reusing chunks saved by an interrupted run and saving new chunks as they are made."""
+def embed_resumable(folder: Any, embedder: Embedder, todo: list[int], texts: dict[int, str],
+                    hashes: dict[str, str], progress: bool | None, chunk_size: int, batch_size: int,
+                    report: SyncReport, *, unit: str = "paper", desc: str = "embedding"
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors for `todo` (ids into `texts`; `hashes` keyed by str(id)), reusing chunks an interrupted run saved
+    in `folder` and saving new chunks as they are made. Shared by the paper and the passage index."""
     c_ids, c_hashes, c_vecs = _store.load_chunks(folder, embedder.name)
     saved = {int(pid): row for row, (pid, h) in enumerate(zip(c_ids, c_hashes)) if hashes.get(str(int(pid))) == h}
     reuse = [pid for pid in todo if pid in saved]
-    rest = sorted((pid for pid in todo if pid not in saved), key=lambda pid: -len(texts[pid]))
+    rest = sorted((pid for pid in todo if pid not in saved), key=lambda pid: -len(texts[pid]))  # similar lengths
     out_ids = [np.asarray(reuse, dtype=np.int64)]
     out_vecs = [c_vecs[[saved[pid] for pid in reuse]]] if reuse else []
     if rest:
         from tqdm.auto import tqdm
 
-        with tqdm(total=len(rest), unit="paper", desc="embedding", disable=None if progress is None else not progress,
+        with tqdm(total=len(rest), unit=unit, desc=desc, disable=None if progress is None else not progress,
                   leave=False) as bar:
             for start in range(0, len(rest), chunk_size):
                 chunk = rest[start:start + chunk_size]
