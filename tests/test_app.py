@@ -245,6 +245,19 @@ def test_the_zoo_page_lists_every_registered_model(db):
     assert any(b.label.startswith("Log arXiv:") for b in at.button)
 
 
+def test_opening_the_zoo_page_writes_the_registrys_links_into_the_log(db, arxiv_replay):
+    """DESIGN: the app writes the registry's (model, arXiv id) pairs into the log, so fast paths read them."""
+    from reading import open_log
+
+    arxiv_replay.mode = "offline"
+    with open_log(db) as log:
+        log.add("1512.03385")  # logged offline, not linked
+        assert log.models_for("1512.03385") == []
+    _goto(_app(), "zoo")
+    with open_log(db) as log:
+        assert "resnet50" in log.models_for("1512.03385")
+
+
 def test_the_zoo_card_shows_claims_counts_and_stored_results(db):
     _seed(db)
     with reading.open_log(db) as log:

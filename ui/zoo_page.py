@@ -197,6 +197,11 @@ def render() -> None:
     except Exception as err:  # torch missing or a broken model file: say so in one line
         st.error(f"Cannot load the zoo: {one_line(err)}")
         return
+    synced = st.session_state.setdefault("zoo_links_synced", set())
+    if str(log.path) not in synced:  # the registry's (model, paper) links into the log, once a session (idempotent)
+        with guarded("Linking models to papers: "):
+            paperzoo.sync_model_links(log)
+            synced.add(str(log.path))
     names = [c.name for c in cards]
     results = log.results()
     st.caption(f"{len(cards)} registered models. Params and MACs are counted with torch.utils.flop_counter "
