@@ -16,14 +16,24 @@ ARXIV_FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _session_encoder_cache(tmp_path_factory):
+    """The index's exported ONNX encoders: one cache per test session (made once, ~20 s), never the user's.
+
+    Session-scoped so that module-scoped fixtures, which run before any function-scoped one, see it too (one that
+    embedded before it was set wrote into the user's cache, and its cached embedder then skipped the session's)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("INDEX_CACHE", str(tmp_path_factory.getbasetemp() / "encoders"))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     """No test may touch the real user's log: point the defaults at a throw-away folder."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.delenv("READING_DB", raising=False)
-    # the index's exported ONNX encoders: one cache per test session (made once, ~20 s), never the user's
-    monkeypatch.setenv("INDEX_CACHE", str(tmp_path_factory.getbasetemp() / "encoders"))
 
 
 def _trained_like(model, seed: int = 0):
