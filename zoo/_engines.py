@@ -80,6 +80,10 @@ class _OnnxRuntime:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # errors only: no warnings about unused initializers on stderr
+        # Idle workers sleep instead of spinning after each run: spinning threads held both cores of a 2-core CPU
+        # after every call and slowed whatever ran next (eager torch 2.5x, the fast path 1.3-1.5x at 2 threads);
+        # ONNX Runtime itself was no slower without it (bench/engines_speed.py). One thread has no workers.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
 
