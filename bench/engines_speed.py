@@ -29,21 +29,10 @@ from torch import nn
 
 import zoo
 from zoo._engines import EngineModule, engine_missing
+from zoo_speed import trained_like  # BN statistics drawn like a trained net's (beside this script)
 
 MODELS = ("resnet18", "resnet50", "shufflenet_v1_g3_x1_0", "shufflenet_v2_x1_0", "shufflenet_v2_x2_0", "spos_a")
 ENGINES = ("eager", "optimized", "onnxruntime", "openvino")
-
-
-def trained_like(model: nn.Module, seed: int = 0) -> nn.Module:
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.copy_(torch.rand(m.num_features, generator=g) * 0.5 + 0.25)
-                m.bias.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-                m.running_mean.copy_(torch.randn(m.num_features, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.num_features, generator=g) + 0.5)
-    return model.eval()
 
 
 def candidates(model: nn.Module, engines: list[str], threads: int, onnx: Path) -> dict[str, Callable[..., Any]]:

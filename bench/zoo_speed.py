@@ -23,7 +23,7 @@ import zoo
 DEFAULT_MODELS = ("resnet50", "shufflenet_v2_x1_0", "shufflenet_v1_g3_x1_0")
 
 
-def _trained_like(model: nn.Module, seed: int = 0) -> nn.Module:
+def trained_like(model: nn.Module, seed: int = 0) -> nn.Module:
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in model.modules():
@@ -63,7 +63,7 @@ def _line(device: str, dtype: torch.dtype, name: str, batch: int, a: str, ta: fl
 def bench(models, batches, reps: int, device: str, dtypes) -> None:
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     for name in models:
-        base = _trained_like(zoo.load(name))
+        base = trained_like(zoo.load(name))
         for dtype in dtypes:
             eager = base.to(device=device, dtype=dtype)
             fast = zoo.optimize(eager)
