@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
-from torch import fx, nn
+from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ._engines import ONNX_ENGINES, EngineModule, engine_missing
