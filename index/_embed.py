@@ -332,7 +332,11 @@ class OnnxEmbedder:
         try:
             with hub_offline():
                 meta = export(self.name, source, folder, model_path=load_from)
-        except ExportError as exc:
+        except (ExportError, MemoryError, OSError) as exc:
+            if not isinstance(exc, ExportError) or exc.transient:
+                # the machine's failure, not the model's: nothing is recorded, the next process tries again
+                why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                return {"failed": f"{why}; not recorded, it is tried again next time"}
             meta = {"model": self.name, "failed": str(exc), "source_hash": _onnx.source_hash(source),
                     "source_signature": _onnx.source_signature(source)}
             with contextlib.suppress(OSError):

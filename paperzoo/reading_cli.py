@@ -282,7 +282,7 @@ def refresh(ctx: click.Context, refs: tuple[str, ...], everything: bool) -> None
 
 
 @cli.command()
-@click.option("--window", type=Int(1, 36_500), default=30, show_default=True, help="Days for the average.")
+@click.option("--window", type=COUNT, default=30, show_default=True, help="Days for the average.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.pass_context
 def stats(ctx: click.Context, window: int, as_json: bool) -> None:
