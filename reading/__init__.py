@@ -9,7 +9,20 @@ Importing this package is light: arxiv, bibtexparser and pypdfium2 are imported 
 them; nothing heavy (torch, sentence-transformers, faiss) is ever imported here.
 """
 from ._config import ENV_VAR, default_db_path
-from ._errors import InvalidArxivId, InvalidInput, LogBusy, LogDamaged, PaperNotFound, ReadingError, database_error
+from ._errors import (
+    DiskFull,
+    InvalidArxivId,
+    InvalidInput,
+    LogBusy,
+    LogDamaged,
+    LogNewer,
+    LogReadOnly,
+    LogUnavailable,
+    NotALog,
+    PaperNotFound,
+    ReadingError,
+    database_error,
+)
 from ._fulltext import ImportReport, PdfAddResult, library_dir
 from ._ids import normalise_title, parse_arxiv_id, parse_doi
 from ._export import check_writable, log_files, write_atomic
@@ -20,6 +33,7 @@ from ._types import Note, Paper, Read
 
 __all__ = [
     "AddResult",
+    "DiskFull",
     "ENV_VAR",
     "EncryptedPdf",
     "ImportReport",
@@ -28,6 +42,10 @@ __all__ = [
     "Log",
     "LogBusy",
     "LogDamaged",
+    "LogNewer",
+    "LogReadOnly",
+    "LogUnavailable",
+    "NotALog",
     "Note",
     "Paper",
     "PaperNotFound",

@@ -44,6 +44,8 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
     def __init__(self, path: Path | str):
         self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
         self.conn = _db.connect(path)
+        #: Why this log cannot be changed (its file or folder is read-only), or None: it is read as usual.
+        self.read_only: str | None = self.conn.read_only
         self._lock = threading.RLock()
         self._intact = False  # checked before the first write
 
@@ -62,6 +64,11 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
         return f"Log({str(self.path)!r})"
 
     def _write(self):
+        if self.read_only is not None:
+            from ._errors import LogReadOnly
+
+            raise LogReadOnly(f"the log {self.path} is read-only ({self.read_only}): it can be read, not changed; "
+                              "nothing was written")
         if not self._intact:
             self._check_intact()
         return _db.write(self.conn)
@@ -538,4 +545,6 @@ def open_log(path: Path | str | None = None) -> Log:
 
         raise database_error(err, target) from None
     except OSError as err:
-        raise ReadingError(f"cannot create the log {str(target)!r}: {err.strerror or err}") from None
+        from ._errors import LogUnavailable
+
+        raise LogUnavailable(f"cannot open or create the log {str(target)!r}: {err.strerror or err}") from None

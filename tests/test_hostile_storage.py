@@ -178,3 +178,200 @@ def test_check_output_is_the_one_guard(db, tmp_path):
         if not bad.endswith("link.db"):
             with pytest.raises(reading.InvalidInput, match="refusing to write"):
                 check_output(bad, db)
+
+
+# --- D. a file is checked to be a log before anything in it changes ----------------------------------------------
+
+
+def _places(path: Path) -> Path:
+    """Another program's SQLite file, in WAL mode, as Firefox keeps places.sqlite."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+    conn.execute("CREATE TABLE moz_bookmarks (id INTEGER PRIMARY KEY, fk INTEGER)")
+    conn.execute("INSERT INTO moz_places (url) VALUES ('https://example.org')")
+    conn.execute("PRAGMA user_version = 77")
+    conn.commit()
+    conn.close()
+    return path
+
+
+def _siblings(path: Path) -> set[str]:
+    return {p.name for p in path.parent.iterdir()}
+
+
+@pytest.mark.parametrize("args", [["list"], ["add", "--title", "X", "--no-fetch"], ["stats"]],
+                         ids=["list", "add", "stats"])
+def test_another_programs_sqlite_file_is_refused_and_left_byte_identical(tmp_path, args):
+    places = _places(tmp_path / "places.sqlite")
+    before, files = _sha(places), _siblings(places)
+    result = CliRunner().invoke(reading_cli, ["--db", str(places), *args])
+    assert result.exit_code == 1
+    _one_error(result, "is not a reading log: it is Firefox's history and bookmarks")
+    assert _sha(places) == before and _siblings(places) == files  # not even a -wal or -shm beside it
+
+
+def test_zoo_commands_refuse_another_programs_file_too(tmp_path):
+    places = _places(tmp_path / "places.sqlite")
+    before = _sha(places)
+    result = CliRunner().invoke(zoo_cli, ["sync-links", "--db", str(places)])
+    assert result.exit_code == 1
+    _one_error(result, "is not a reading log")
+    assert _sha(places) == before
+
+
+def test_an_unknown_sqlite_file_names_its_tables(tmp_path):
+    other = tmp_path / "mine.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE papers (id INTEGER)")  # a table name we use, but not our file
+    conn.commit()
+    conn.close()
+    before = _sha(other)
+    result = CliRunner().invoke(reading_cli, ["--db", str(other), "list"])
+    _one_error(result, "SQLite database of another program (tables: papers)")
+    assert _sha(other) == before
+
+
+def _newer(path: Path, *, wal: bool) -> Path:
+    with open_log(path) as log:
+        log.add(None, title="From the future", fetch=False)
+        if not wal:
+            log.conn.execute("PRAGMA journal_mode = DELETE")
+        log.conn.execute(f"PRAGMA user_version = {_db.SCHEMA_VERSION + 1}")
+    return path
+
+
+@pytest.mark.parametrize("wal", [False, True], ids=["rollback-journal", "wal"])
+@pytest.mark.parametrize("args", [["list"], ["add", "--title", "X", "--no-fetch"]], ids=["list", "add"])
+def test_a_newer_log_is_refused_as_newer_not_damaged_and_not_switched_to_wal(tmp_path, wal, args):
+    path = _newer(tmp_path / "future.db", wal=wal)
+    before = _sha(path)
+    result = CliRunner().invoke(reading_cli, ["--db", str(path), *args])
+    assert result.exit_code == 1
+    line = _one_error(result, "written by a newer version of paper-zoo")
+    assert "damaged" not in line and "backup" not in line
+    assert _sha(path) == before  # the journal mode is in the header: still rollback-journal when it was
+
+
+def test_a_log_is_marked_as_ours_and_an_old_log_is_migrated(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in _db.MIGRATIONS[:4]:  # a log as the previous release left it: no application id, no library id
+        for statement in _db._statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 4")
+    conn.execute("INSERT INTO papers (title, added_at, updated_at) VALUES ('Old paper', 'x', 'x')")
+    conn.close()
+    result = CliRunner().invoke(reading_cli, ["--db", str(path), "list"])
+    assert result.exit_code == 0 and "Old paper" in result.output
+    with open_log(path) as log:
+        assert log.conn.execute("PRAGMA application_id").fetchone()[0] == _db.APPLICATION_ID
+        assert log.conn.execute("SELECT value FROM meta WHERE key = 'library_id'").fetchone()[0] > 0
+
+
+def test_an_empty_file_becomes_a_log_and_a_folder_is_refused(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    assert CliRunner().invoke(reading_cli, ["--db", str(empty), "add", "--title", "A", "--no-fetch"]).exit_code == 0
+    with pytest.raises(reading.NotALog, match="is a folder, not a log file"):
+        open_log(tmp_path)
+    result = CliRunner().invoke(reading_cli, ["--db", str(tmp_path), "list"])
+    assert result.exit_code == 2 and "is a directory" in result.output and "Traceback" not in result.output
+
+
+# --- E. SQLite errors say what happened --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ro_file(db) -> Iterator[Path]:
+    os.chmod(db, 0o444)
+    yield db
+    os.chmod(db, 0o644)
+
+
+@pytest.fixture
+def ro_folder(db) -> Iterator[Path]:
+    with open_log(db):
+        pass  # checkpointed and closed: no -wal, no -shm
+    os.chmod(db.parent, 0o555)
+    yield db
+    os.chmod(db.parent, 0o755)
+
+
+@pytest.mark.parametrize("where", ["ro_file", "ro_folder"])
+def test_a_read_only_log_can_be_read_and_says_so_when_written(request, where):
+    db = request.getfixturevalue(where)
+    before = _sha(db)
+    for args, says in ((["list"], "Deep Residual Learning"), (["show", "1"], "Deep Residual Learning"),
+                       (["search", "residual", "--mode", "keyword"], "Deep Residual Learning"),
+                       (["export", "--format", "json"], "Deep Residual Learning")):
+        result = CliRunner().invoke(reading_cli, ["--db", str(db), *args])
+        assert result.exit_code == 0 and says in result.output, (args, result.output)
+    for args in (["add", "--title", "New", "--no-fetch"], ["note", "1", "more"], ["rate", "1", "5"]):
+        result = CliRunner().invoke(reading_cli, ["--db", str(db), *args])
+        assert result.exit_code == 1, (args, result.output)
+        line = _one_error(result, "is read-only")
+        assert "damaged" not in line and "backup" not in line
+    assert _sha(db) == before
+
+
+def _cap_pages(monkeypatch, extra: int = 0) -> None:
+    """A full disk, as SQLite sees one: the database may not grow past its current size (SQLITE_FULL)."""
+    real = _db._open
+
+    def capped(target, *, uri):
+        conn = real(target, uri=uri)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {max(pages, 1) + extra}")
+        return conn
+
+    monkeypatch.setattr(_db, "_open", capped)
+
+
+def test_a_full_disk_says_so_and_writes_nothing(db, monkeypatch):
+    with open_log(db):
+        pass
+    before = _sha(db)
+    _cap_pages(monkeypatch)
+    result = CliRunner().invoke(reading_cli, ["--db", str(db), "add", "--title", "Big", "--abstract", "x" * 50_000,
+                                              "--no-fetch"])
+    assert result.exit_code == 1
+    line = _one_error(result, "is full: nothing was written")
+    assert "damaged" not in line and "backup" not in line
+    monkeypatch.undo()
+    assert _sha(db) == before
+    with open_log(db) as log:
+        assert log.count() == 1
+
+
+def test_a_full_disk_during_a_migration_leaves_the_log_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "legacy.db"
+    with open_log(path) as log:
+        log.add(None, title="Kept", fetch=False)
+        log.conn.execute("PRAGMA journal_mode = DELETE")
+    before = _sha(path)
+    bigger = "CREATE TABLE grown (x TEXT);\n" + "".join(f"CREATE INDEX grown_{i} ON grown (x);\n" for i in range(20))
+    monkeypatch.setattr(_db, "MIGRATIONS", (*_db.MIGRATIONS, bigger))
+    monkeypatch.setattr(_db, "SCHEMA_VERSION", _db.SCHEMA_VERSION + 1)
+    _cap_pages(monkeypatch)
+    result = CliRunner().invoke(reading_cli, ["--db", str(path), "list"])
+    assert result.exit_code == 1
+    _one_error(result, "is full")
+    assert _sha(path) == before  # not migrated, not switched to WAL
+
+
+@pytest.mark.parametrize("make,cls,says", [
+    (lambda c: c.execute("PRAGMA query_only = 1") and c.execute("INSERT INTO settings VALUES ('a', '1')"),
+     reading.LogReadOnly, "read-only"),
+    (lambda c: c.execute("PRAGMA max_page_count = 1") and c.execute("CREATE TABLE t (x)")
+     and c.execute("INSERT INTO t VALUES (zeroblob(100000))"), reading.DiskFull, "is full"),
+    (lambda c: sqlite3.connect("/nonexistent/folder/x.db").execute("SELECT 1"), reading.LogUnavailable,
+     "cannot open the log"),
+], ids=["read-only", "full", "cannot-open"])
+def test_sqlite_errors_are_named(tmp_path, make, cls, says):
+    conn = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    conn.execute("CREATE TABLE settings (k, v)")
+    with pytest.raises(sqlite3.DatabaseError) as err:
+        make(conn)
+    mapped = reading.database_error(err.value, tmp_path / "x.db")
+    assert isinstance(mapped, cls) and says in str(mapped) and "damaged" not in str(mapped)
