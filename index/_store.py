@@ -44,16 +44,53 @@ class CorruptIndex(Exception):
     """The index files exist but cannot be trusted (the caller rebuilds them)."""
 
 
-def index_dir(db_path: str | os.PathLike[str]) -> Path:
-    """The index folder beside a database file: `/x/reading.db` -> `/x/reading.index/`.
+#: The marker file of an index folder: ``{"log": resolved path of the log file it indexes}``.
+OWNER_FILE = "owner.json"
 
-    An in-memory log (`:memory:`) gets a temporary folder of this process (removed when it exits), never a
-    `:memory:.index/` in the working directory.
+
+def _natural(real: Path) -> Path:
+    """``papers.db`` -> ``papers.index`` (the name it always had), ``papers.bak`` -> ``papers.bak.index``: a copy of
+    a log beside it never answers searches from the original's index."""
+    return real.with_name((real.stem if real.suffix == ".db" else real.name) + ".index")
+
+
+def _owner(folder: Path) -> str | None:
+    try:
+        owner = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return owner.get("log") if isinstance(owner, dict) and isinstance(owner.get("log"), str) else None
+
+
+def index_dir(db_path: str | os.PathLike[str]) -> Path:
+    """The index folder of a database file: `/x/reading.db` -> `/x/reading.index/`, `/x/papers.bak` ->
+    `/x/papers.bak.index/`; a symlink to the log reaches the same folder (the path is resolved).
+
+    The folder carries a marker naming the log it indexes (written when it is first used): a folder whose marker
+    names another log that still uses it is never shared (this log gets `<full name>.index/`); a folder made before
+    markers existed is claimed by the log it is named after. The PDF library follows the same rule
+    (`reading.library_dir`). An in-memory log (`:memory:`) gets a temporary folder of this process (removed when it
+    exits), never a `:memory:.index/` in the working directory.
     """
     if str(db_path) == ":memory:":
         return _memory_index_dir()
-    db = Path(db_path)
-    return db.with_name(db.stem + ".index")
+    real = Path(db_path).expanduser().resolve()
+    natural, full, legacy = _natural(real), real.with_name(real.name + ".index"), real.with_name(real.stem + ".index")
+    owners = {c: _owner(c) for c in dict.fromkeys((natural, full, legacy)) if c.is_dir()}
+    for folder, owner in owners.items():
+        if owner == str(real):
+            return folder
+    chosen = natural
+    if natural in owners:
+        other = Path(owners[natural] or str(real))
+        if other != real and other.is_file() and natural in (_natural(other), other.with_name(other.stem + ".index")):
+            chosen = full  # another log that still exists uses it
+    elif legacy in owners and owners[legacy] is None and not real.with_name(real.stem + ".db").is_file():
+        chosen = legacy  # made before markers, by this log under its old name rule
+    if chosen.is_dir():
+        with contextlib.suppress(OSError):  # claim it (a read-only folder stays unmarked)
+            atomic_write(chosen / OWNER_FILE, json.dumps({"log": str(real)}).encode())
+    return chosen
 
 
 _MEMORY_DIR: list[Path] = []

@@ -945,6 +945,12 @@ def pages_fts_search(conn: sqlite3.Connection, match: str, k: int, paper_ids: It
     return [(r[0], float(r[1])) for r in conn.execute(sql, args)]
 
 
+def library_id(conn: sqlite3.Connection) -> int | None:
+    """The random id that ties the log to its PDF and index folders (None in a log not yet migrated)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'library_id'").fetchone()
+    return None if row is None else int(row[0])
+
+
 def pages_version(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT value FROM meta WHERE key = 'pages_version'").fetchone()[0]
 

@@ -375,3 +375,105 @@ def test_sqlite_errors_are_named(tmp_path, make, cls, says):
         make(conn)
     mapped = reading.database_error(err.value, tmp_path / "x.db")
     assert isinstance(mapped, cls) and says in str(mapped) and "damaged" not in str(mapped)
+
+
+# --- B. the PDF and index folders belong to one log ---------------------------------------------------------------
+
+PDF = Path(__file__).parent / "fixtures" / "pdf" / "twocolumn.pdf"
+PDF2 = Path(__file__).parent / "fixtures" / "pdf" / "onecolumn.pdf"
+
+
+def _with_pdf(path: Path, pdf: Path = PDF) -> tuple[str, Path]:
+    with open_log(path) as log:
+        result = log.add_pdf(pdf, fetch=False)
+        return result.pdf["sha256"], Path(result.pdf["path"])
+
+
+def test_a_backup_copy_beside_the_log_never_shares_its_folders(tmp_path):
+    """`cp papers.db papers.bak; reading --db papers.bak remove 1 --yes` deleted a PDF papers.db still holds."""
+    import shutil
+
+    import index
+
+    main = tmp_path / "papers.db"
+    sha, stored = _with_pdf(main)
+    with open_log(main) as log:
+        log.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    bak = tmp_path / "papers.bak"
+    shutil.copy(main, bak)
+    assert reading.library_dir(bak) != reading.library_dir(main) and index.index_dir(bak) != index.index_dir(main)
+    result = CliRunner().invoke(reading_cli, ["--db", str(bak), "remove", "1", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert stored.is_file() and _sha(stored) == sha
+    with open_log(main) as log:
+        assert Path(log.pdfs(1)[0]["path"]) == stored
+
+
+def test_a_symlink_with_another_name_reaches_the_same_folders(tmp_path):
+    import index
+
+    main = tmp_path / "papers.db"
+    _, stored = _with_pdf(main)
+    link = tmp_path / "elsewhere" / "mine.sqlite"
+    link.parent.mkdir()
+    link.symlink_to(main)
+    with open_log(link) as log:
+        assert log.library_dir() == reading.library_dir(main) and Path(log.pdfs(1)[0]["path"]) == stored
+    assert index.index_dir(link) == index.index_dir(main)
+
+
+def test_an_existing_library_keeps_working_and_is_marked(tmp_path):
+    """A log and its folders as the previous release left them (no markers): nothing lost, folders claimed."""
+    import index
+
+    main = tmp_path / "reading.db"
+    sha, stored = _with_pdf(main)
+    folder = tmp_path / "reading.pdfs"
+    (folder / reading._fulltext.OWNER_FILE).unlink()
+    (tmp_path / "reading.index").mkdir()
+    with open_log(main) as log:
+        assert log.library_dir() == folder and Path(log.pdfs(1)[0]["path"]).is_file()
+    assert reading._fulltext.read_owner(folder)["log"] == str(main.resolve())
+    assert index.index_dir(main) == tmp_path / "reading.index"
+
+
+def test_a_log_renamed_before_markers_keeps_its_stem_folder(tmp_path):
+    """papers.sqlite with papers.pdfs/ (the old stem rule), no papers.db beside it: its folder stays its own."""
+    main = tmp_path / "papers.sqlite"
+    _, stored = _with_pdf(main)  # made under the new rule: papers.sqlite.pdfs
+    new = reading.library_dir(main)
+    (new / reading._fulltext.OWNER_FILE).unlink()
+    new.rename(tmp_path / "papers.pdfs")
+    with open_log(main) as log:
+        assert log.library_dir() == tmp_path / "papers.pdfs" and Path(log.pdfs(1)[0]["path"]).is_file()
+
+
+def test_a_copy_made_before_markers_does_not_take_the_shared_folder(tmp_path):
+    import shutil
+
+    main = tmp_path / "papers.db"
+    sha, stored = _with_pdf(main)
+    (reading.library_dir(main) / reading._fulltext.OWNER_FILE).unlink()
+    with open_log(main) as log:
+        log.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(main, tmp_path / "papers.bak")
+    result = CliRunner().invoke(reading_cli, ["--db", str(tmp_path / "papers.bak"), "remove", "1", "--yes"])
+    assert result.exit_code == 0 and stored.is_file()
+
+
+def test_a_folder_of_another_log_is_refused(tmp_path):
+    """papers.db replaced by another log: the PDF folder left by the first one is not this log's to write or prune."""
+    main = tmp_path / "papers.db"
+    sha, stored = _with_pdf(main)
+    for name in ("papers.db", "papers.db-wal", "papers.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    with open_log(main) as log:
+        log.add(None, title="Another log", fetch=False)
+    before = _sha(main)
+    result = CliRunner().invoke(reading_cli, ["--db", str(main), "add", str(PDF2), "--no-fetch"])
+    assert result.exit_code == 1
+    _one_error(result, "belongs to another log")
+    assert stored.is_file() and _sha(stored) == sha
+    with open_log(main) as log:
+        assert log.count() == 1
+    assert _sha(main) == before
