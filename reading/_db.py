@@ -343,7 +343,7 @@ def delete_paper(conn: sqlite3.Connection, paper_id: int) -> None:
 
 
 def paper_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Full paper dicts (tags, notes, reads, linked models) for ``ids``, keyed by id."""
+    """Full paper dicts (tags, notes, reads, linked models, PDFs) for ``ids``, keyed by id."""
     if not ids:
         return {}
     arg = json.dumps(list(ids))
@@ -353,7 +353,7 @@ def paper_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[s
         for key in _JSON_COLUMNS:
             p[key] = json.loads(p[key] or "[]")
         p["needs_refresh"] = bool(p["needs_refresh"])
-        p.update(tags=[], notes=[], reads=[], models=[])
+        p.update(tags=[], notes=[], reads=[], models=[], pdfs=[])
         papers[p["id"]] = p
     sel = "SELECT value FROM json_each(?)"
     for pid, tag in conn.execute(f"SELECT paper_id, tag FROM tags WHERE paper_id IN ({sel}) ORDER BY tag", (arg,)):
@@ -372,6 +372,12 @@ def paper_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[s
         (arg,),
     ):
         papers[pid]["models"].append(model)
+    for r in conn.execute(
+        f"SELECT paper_id, file_name, page_count, sha256 FROM pdfs WHERE paper_id IN ({sel}) ORDER BY added_at, sha256",
+        (arg,),
+    ):
+        papers[r["paper_id"]]["pdfs"].append({"file_name": r["file_name"], "pages": r["page_count"],
+                                              "sha256": r["sha256"]})
     return papers
 
 

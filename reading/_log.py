@@ -221,7 +221,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
             "title": fields.get("title") or (f"arXiv:{fields['arxiv_id']}" if fields.get("arxiv_id") else ""),
             "title_norm": normalise_title(fields.get("title")),
             "added_at": fields.get("added_at") or now,
-            "updated_at": now,
+            "updated_at": fields.get("updated_at") or now,
             "status": status,
             "rating": rating,
             "needs_refresh": needs_refresh,
