@@ -8,6 +8,7 @@
 Importing this package is light: arxiv, bibtexparser and pypdfium2 are imported inside the functions that need
 them; nothing heavy (torch, sentence-transformers, faiss) is ever imported here.
 """
+from ._backup import BackupReport, RestoreReport, backup, restore
 from ._config import ENV_VAR, default_db_path
 from ._errors import InvalidArxivId, InvalidInput, LogBusy, LogDamaged, PaperNotFound, ReadingError, database_error
 from ._fulltext import ImportReport, PdfAddResult, library_dir
@@ -20,6 +21,7 @@ from ._types import Note, Paper, Read
 
 __all__ = [
     "AddResult",
+    "BackupReport",
     "ENV_VAR",
     "EncryptedPdf",
     "ImportReport",
@@ -35,7 +37,9 @@ __all__ = [
     "PdfError",
     "Read",
     "ReadingError",
+    "RestoreReport",
     "STATUSES",
+    "backup",
     "check_writable",
     "database_error",
     "default_db_path",
@@ -46,5 +50,6 @@ __all__ = [
     "open_log",
     "parse_arxiv_id",
     "parse_doi",
+    "restore",
     "write_atomic",
 ]

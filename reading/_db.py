@@ -283,6 +283,39 @@ def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+def snapshot(db_path: Path | str, target: Path | str) -> None:
+    """Copy the log at ``db_path`` into the new file ``target`` with SQLite's online backup API: a consistent
+    snapshot even while other connections write (the copy is taken in one step, under a read transaction, which
+    in WAL mode blocks no writer). The copy is one self-contained file (rollback journal, no -wal)."""
+    # read-write (though it only reads): a read-only connection cannot open a WAL file whose -shm is missing
+    src = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def snapshot_contents(path: Path | str) -> dict[str, Any]:
+    """What a snapshot file holds: ``{"schema": n, "papers": n, "pdfs": [sha256, ...]}`` (read-only)."""
+    conn = sqlite3.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "papers" not in tables:
+            raise sqlite3.DatabaseError("not a reading log (no papers table)")
+        return {
+            "schema": conn.execute("PRAGMA user_version").fetchone()[0],
+            "papers": conn.execute("SELECT count(*) FROM papers").fetchone()[0],
+            "pdfs": sorted(r[0] for r in conn.execute("SELECT sha256 FROM pdfs")) if "pdfs" in tables else [],
+        }
+    finally:
+        conn.close()
+
+
 # --- papers -----------------------------------------------------------------------------------------------------
 
 

@@ -70,12 +70,6 @@ def check_target(path: Path, protect: Iterable[Path | str] = ()) -> None:
             raise InvalidInput(f"refusing to write {path}: it is the log file {guarded} itself; choose another file")
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def check_writable(path: Path, *, protect: Iterable[Path | str] = ()) -> None:
     """Fail now, before a long computation, if :func:`write_atomic` could not write ``path`` later: a protected
     target, a folder, or a place that cannot hold a new file (tried with a temporary file, removed at once).
@@ -131,8 +125,7 @@ def write_atomic(path: Path, text: str, *, protect: Iterable[Path | str] = ()) -
                 fh.write(text)
             return
         real.parent.mkdir(parents=True, exist_ok=True)
-        mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
-        with atomic_open(real, "w", encoding="utf-8", permissions=mode) as fh:
+        with atomic_open(real, "w", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as err:
         raise InvalidInput(f"cannot write {path}: {err.strerror or err}") from None
