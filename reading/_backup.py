@@ -77,9 +77,11 @@ def _mib(n: int) -> str:
     return f"{n / (1 << 20):.1f} MiB"
 
 
-def _compression(path: Path) -> str:
-    name = path.name.lower()
-    return "gz" if name.endswith((".tar.gz", ".tgz")) else ""
+def _open_for_writing(path: Path, out: IO[bytes]) -> tarfile.TarFile:
+    """A streaming tar writer into ``out``: gzip-compressed for ``.tar.gz`` / ``.tgz`` names, plain otherwise."""
+    if path.name.lower().endswith((".tar.gz", ".tgz")):
+        return tarfile.open(fileobj=out, mode="w|gz", format=tarfile.PAX_FORMAT)
+    return tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT)
 
 
 class _Hashing:
@@ -138,12 +140,12 @@ def backup(log: Log, target: str | os.PathLike[str], *, progress: bool = False) 
         members: dict[str, dict[str, Any]] = {}
         try:
             with atomic_open(path, "wb") as out, _bar(total, path.name, progress) as bar, \
-                    tarfile.open(fileobj=out, mode=f"w|{_compression(path)}", format=tarfile.PAX_FORMAT) as tar:
+                    _open_for_writing(path, out) as tar:
                 for name, src in files:
                     with open(src, "rb") as fh:
                         info = _info(name, os.fstat(fh.fileno()).st_size)
                         reader = _Hashing(fh, bar.update)
-                        tar.addfile(info, reader)  # type: ignore[arg-type]
+                        tar.addfile(info, reader)  # read() is all tarfile calls
                     members[name] = {"sha256": reader.sha.hexdigest(), "size": reader.size}
                 manifest = {"format": FORMAT, "version": VERSION, "created_at": now_iso(),
                             "schema": contents["schema"], "papers": contents["papers"], "members": members,
