@@ -103,7 +103,8 @@ def add(ctx: click.Context, ids: tuple[str, ...], tags, notes, rating, status, r
     for ident in ids or (None,):
         result = log.add(ident, tags=tags, note=list(notes), rating=rating, status=status, read_on=read_on,
                          fetch=not no_fetch, **manual)
-        verb = "added" if result.created else "read again"
+        # "read again" only when this call logged a read; a paper already logged gets its status, tags, notes merged
+        verb = "added" if result.created else ("read again" if result.read_logged else "already in the log")
         echo(f"{verb}: {_line(result.paper)}")
         if result.message:
             echo(f"warning: {result.message}", err=True)

@@ -197,11 +197,13 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
                 for text in notes:
                     if not _db.has_note(self.conn, pid, text):
                         _db.insert_note(self.conn, pid, text, now_iso())
+                logged = None
                 if record_read:
-                    _db.insert_read(self.conn, pid, read_day or dt.date.today().isoformat(), now_iso())
+                    day = read_day or dt.date.today().isoformat()
+                    logged = day if _db.insert_read(self.conn, pid, day, now_iso()) else None
                 if not created:
                     self._touch(pid)
-            return AddResult(self._paper(pid), created, message)
+            return AddResult(self._paper(pid), created, message, logged)
 
     def _match(self, aid: str | None, doi: str | None, title: str | None) -> int | None:
         """The paper this one duplicates: same arXiv id, else same DOI, else same normalised title; a paper with
