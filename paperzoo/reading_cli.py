@@ -83,7 +83,7 @@ def add(ctx: click.Context, ids: tuple[str, ...], tags, notes, rating, status, r
 
     Example: reading add 1512.03385 --tag resnet --note "residual learning"
 
-    Example: reading add --title "Deep Residual Learning" --authors "Kaiming He; Xiangyu Zhang" --year 2015
+    Example: reading add --title "Gradient-Based Learning Applied to Document Recognition" --authors "Yann LeCun" --year 1998
     """
     if any(reading_cli_fulltext.is_pdf_arg(i) for i in ids):
         if not all(reading_cli_fulltext.is_pdf_arg(i) for i in ids):
@@ -183,7 +183,8 @@ def note(ctx: click.Context, ref: str, text: str | None, edit_id: int | None, de
 
     Example: reading note 1512.03385 "Identity shortcuts make depth trainable."
 
-    Then: reading note 1512.03385 --edit 3 "Identity shortcuts ease optimisation." (note ids: reading show REF)
+    Then: reading note 1512.03385 --edit ID "Identity shortcuts ease optimisation." (ID: the note id printed above,
+    or see reading show REF)
     """
     if edit_id is not None and delete_id is not None:
         raise click.UsageError("give --edit or --delete, not both")

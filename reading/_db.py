@@ -346,6 +346,18 @@ def find_paper_id(conn: sqlite3.Connection, *, arxiv_id=None, doi=None, title_no
     return None
 
 
+def similar_title(conn: sqlite3.Connection, title_norm: str, paper_id: int) -> tuple[int, str] | None:
+    """``(id, title)`` of another paper whose normalised title begins with this one's, or that this one begins
+    with, word for word ("deep residual learning" and "deep residual learning for image recognition")."""
+    row = conn.execute(
+        "SELECT id, title, title_norm FROM papers WHERE id != ? AND title_norm != '' AND title_norm != ? AND ("
+        "substr(title_norm, 1, length(?) + 1) = ? || ' ' OR substr(?, 1, length(title_norm) + 1) = title_norm || ' ')"
+        " ORDER BY id LIMIT 1",
+        (paper_id, title_norm, title_norm, title_norm, title_norm),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def paper_exists(conn: sqlite3.Connection, paper_id: int) -> bool:
     return conn.execute("SELECT 1 FROM papers WHERE id = ?", (paper_id,)).fetchone() is not None
 

@@ -189,6 +189,8 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
                 if pid is None:
                     pid = self._insert(fields, manual=list(typed), needs_refresh=needs_refresh,
                                        status=status or "read", rating=rating, source="arxiv" if fetched else "manual")
+                    similar = self._similar(pid, fields.get("title")) if not aid else None
+                    message = f"{message}; {similar}" if message and similar else (similar or message)
                 else:
                     self._merge(pid, fields, manual=list(typed), fetched=bool(fetched),
                                 status=status or ("read" if record_read else None), rating=rating)
@@ -214,6 +216,16 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
             if other and other != aid:
                 return None
         return pid
+
+    def _similar(self, pid: int, title: str | None) -> str | None:
+        """A warning when a paper logged by title alone looks like one already in the log: its title is a start of
+        the other's, or the other's of its (three words at least), as a short title typed by hand often is."""
+        norm = normalise_title(title)
+        found = _db.similar_title(self.conn, norm, pid) if norm else None
+        if found is None or min(len(norm.split()), len(normalise_title(found[1]).split())) < 3:
+            return None
+        return (f"paper {found[0]} ({found[1]!r}) has a similar title; if it is the same paper, `reading remove {pid}` "
+                f"and use {found[0]}")
 
     def _insert(self, fields: dict[str, Any], *, manual: list[str], needs_refresh: bool, status: str,
                 rating: int | None, source: str) -> int:
