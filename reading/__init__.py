@@ -14,6 +14,7 @@ from ._errors import InvalidArxivId, InvalidInput, LogBusy, LogDamaged, PaperNot
 from ._fulltext import ImportReport, PdfAddResult, library_dir
 from ._ids import normalise_title, parse_arxiv_id, parse_doi
 from ._export import check_writable, log_files, write_atomic
+from ._intake import starter_summary
 from ._intake import summary as import_summary
 from ._log import STATUSES, AddResult, Log, open_log
 from ._pdf import EncryptedPdf, PdfError
@@ -51,5 +52,6 @@ __all__ = [
     "parse_arxiv_id",
     "parse_doi",
     "restore",
+    "starter_summary",
     "write_atomic",
 ]

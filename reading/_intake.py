@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import csv
 import email.utils
+import functools
 import io
 import json
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ._errors import InvalidInput, ReadingError
-from ._ids import is_arxiv_id, parse_arxiv_id
+from ._ids import is_arxiv_id, normalise_title, parse_arxiv_id
 from ._log import Log
 
 EXPORT_MARK = "paper-zoo reading log export"
@@ -596,6 +597,19 @@ def starter_papers() -> dict[str, Any]:
     """The bundled starter set (``reading/data/starter_papers.json``): papers, and the zoo models of each."""
     text = resources.files("reading").joinpath("data/starter_papers.json").read_text(encoding="utf-8")
     return json.loads(text)
+
+
+def starter_summary(paper: Mapping[str, Any]) -> str | None:
+    """Our summary of a starter-set paper (matched by arXiv id, else by title), or None for any other paper. The set
+    ships no abstracts (arXiv's arrive with ``reading refresh --all``); a page can show this instead."""
+    summaries = _starter_summaries()
+    return summaries.get(paper.get("arxiv_id") or "") or summaries.get(normalise_title(paper.get("title")))
+
+
+@functools.lru_cache(maxsize=1)
+def _starter_summaries() -> dict[str, str]:
+    return {p.get("arxiv_id") or normalise_title(p.get("title")): p["summary"].strip()
+            for p in starter_papers()["papers"] if (p.get("summary") or "").strip()}
 
 
 _METRIC_NAMES = {"macs": "MACs", "params": "params", "top1": "top-1", "top1_err": "top-1 error",
