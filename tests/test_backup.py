@@ -186,3 +186,31 @@ def test_cli_backup_restore_and_show_json_lists_pdfs(logged, tmp_path):
     assert done.exit_code == 0 and "restored" in done.output, done.output
     shown = json.loads(_run(tmp_path / "r.db", "show", "--json", str(logged.papers()[0]["id"])).output)
     assert shown["pdfs"] == [{"file_name": PDF.name, "pages": 2, "sha256": _sha(PDF)}]
+
+
+def test_a_backup_killed_midway_leaves_no_archive_at_file(logged, tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    script = f"""
+import time
+from reading import _backup, backup, open_log
+real = _backup._Hashing.read
+def slow(self, n=-1):
+    data = real(self, n)
+    print("copying", flush=True)
+    time.sleep(60)
+    return data
+_backup._Hashing.read = slow
+backup(open_log({str(logged.path)!r}), {str(tmp_path / "out" / "b.tar")!r})
+"""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "copying"  # the archive is being written
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not (tmp_path / "out" / "b.tar").exists()  # only hidden temporary files, never a partial FILE
+    assert all(p.name.startswith(".") for p in (tmp_path / "out").iterdir())
