@@ -23,6 +23,13 @@ def fsync_dir(folder: str | os.PathLike[str]) -> None:
             os.close(fd)
 
 
+def rename_into_place(src: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
+    """Move a file already written and fsynced beside ``path`` over it, durably (for a file that must wait for
+    others before it appears, as a restored database waits for its PDFs)."""
+    os.replace(src, path)
+    fsync_dir(Path(path).parent)
+
+
 _UMASK_LOCK = threading.Lock()
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from . import _db
-from ._atomic import atomic_open, fsync_dir
+from ._atomic import atomic_open, rename_into_place
 from ._errors import InvalidInput
 from ._export import check_target, log_files
 from ._fields import now_iso
@@ -268,8 +268,7 @@ def restore(archive: str | os.PathLike[str], db: str | os.PathLike[str], *, forc
         for suffix in ("-wal", "-shm", "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(target.with_name(target.name + suffix))
-        os.replace(target.with_name(f".{target.name}.restoring"), target)
-        fsync_dir(target.parent)
+        rename_into_place(target.with_name(f".{target.name}.restoring"), target)
     except OSError as err:
         with contextlib.suppress(OSError):
             os.unlink(target.with_name(f".{target.name}.restoring"))
