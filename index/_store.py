@@ -19,7 +19,9 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -107,14 +109,43 @@ def _memory_index_dir() -> Path:
     return _MEMORY_DIR[0]
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system says it (Linux: ``/proc/self/status``);
+    elsewhere set and restored at once under a lock (``os.umask`` has no read-only form)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def _new_file_mode(path: Path) -> int:
+    """What the file written at ``path`` gets: the mode of the regular file it replaces, else 0o666 less the umask
+    (as ``open`` would make it; ``mkstemp`` makes 0o600 whatever the umask)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return 0o666 & ~_umask()
+    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else 0o666 & ~_umask()
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """The index's one file writer: temp file in the folder, fsync, rename, folder fsync."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _new_file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:

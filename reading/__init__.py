@@ -8,6 +8,7 @@
 Importing this package is light: arxiv, bibtexparser and pypdfium2 are imported inside the functions that need
 them; nothing heavy (torch, sentence-transformers, faiss) is ever imported here.
 """
+from ._backup import BackupReport, RestoreReport, backup, restore
 from ._config import ENV_VAR, default_db_path
 from ._errors import (
     DiskFull,
@@ -26,6 +27,7 @@ from ._errors import (
 from ._fulltext import ImportReport, PdfAddResult, library_dir
 from ._ids import normalise_title, parse_arxiv_id, parse_doi
 from ._export import check_writable, log_files, write_atomic
+from ._intake import starter_summary
 from ._intake import summary as import_summary
 from ._log import STATUSES, AddResult, Log, open_log
 from ._pdf import EncryptedPdf, PdfError
@@ -33,6 +35,7 @@ from ._types import Note, Paper, Read
 
 __all__ = [
     "AddResult",
+    "BackupReport",
     "DiskFull",
     "ENV_VAR",
     "EncryptedPdf",
@@ -53,7 +56,9 @@ __all__ = [
     "PdfError",
     "Read",
     "ReadingError",
+    "RestoreReport",
     "STATUSES",
+    "backup",
     "check_writable",
     "database_error",
     "default_db_path",
@@ -64,5 +69,7 @@ __all__ = [
     "open_log",
     "parse_arxiv_id",
     "parse_doi",
+    "restore",
+    "starter_summary",
     "write_atomic",
 ]

@@ -444,6 +444,39 @@ def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+def snapshot(db_path: Path | str, target: Path | str) -> None:
+    """Copy the log at ``db_path`` into the new file ``target`` with SQLite's online backup API: a consistent
+    snapshot even while other connections write (the copy is taken in one step, under a read transaction, which
+    in WAL mode blocks no writer). The copy is one self-contained file (rollback journal, no -wal)."""
+    # read-write (though it only reads): a read-only connection cannot open a WAL file whose -shm is missing
+    src = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def snapshot_contents(path: Path | str) -> dict[str, Any]:
+    """What a snapshot file holds: ``{"schema": n, "papers": n, "pdfs": [sha256, ...]}`` (read-only)."""
+    conn = sqlite3.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "papers" not in tables:
+            raise sqlite3.DatabaseError("not a reading log (no papers table)")
+        return {
+            "schema": conn.execute("PRAGMA user_version").fetchone()[0],
+            "papers": conn.execute("SELECT count(*) FROM papers").fetchone()[0],
+            "pdfs": sorted(r[0] for r in conn.execute("SELECT sha256 FROM pdfs")) if "pdfs" in tables else [],
+        }
+    finally:
+        conn.close()
+
+
 # --- papers -----------------------------------------------------------------------------------------------------
 
 
@@ -472,6 +505,18 @@ def find_paper_id(conn: sqlite3.Connection, *, arxiv_id=None, doi=None, title_no
             if row:
                 return row[0]
     return None
+
+
+def similar_title(conn: sqlite3.Connection, title_norm: str, paper_id: int) -> tuple[int, str] | None:
+    """``(id, title)`` of another paper whose normalised title begins with this one's, or that this one begins
+    with, word for word ("deep residual learning" and "deep residual learning for image recognition")."""
+    row = conn.execute(
+        "SELECT id, title, title_norm FROM papers WHERE id != ? AND title_norm != '' AND title_norm != ? AND ("
+        "substr(title_norm, 1, length(?) + 1) = ? || ' ' OR substr(?, 1, length(title_norm) + 1) = title_norm || ' ')"
+        " ORDER BY id LIMIT 1",
+        (paper_id, title_norm, title_norm, title_norm, title_norm),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def paper_exists(conn: sqlite3.Connection, paper_id: int) -> bool:
@@ -504,7 +549,7 @@ def delete_paper(conn: sqlite3.Connection, paper_id: int) -> None:
 
 
 def paper_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Full paper dicts (tags, notes, reads, linked models) for ``ids``, keyed by id."""
+    """Full paper dicts (tags, notes, reads, linked models, PDFs) for ``ids``, keyed by id."""
     if not ids:
         return {}
     arg = json.dumps(list(ids))
@@ -514,7 +559,7 @@ def paper_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[s
         for key in _JSON_COLUMNS:
             p[key] = json.loads(p[key] or "[]")
         p["needs_refresh"] = bool(p["needs_refresh"])
-        p.update(tags=[], notes=[], reads=[], models=[])
+        p.update(tags=[], notes=[], reads=[], models=[], pdfs=[])
         papers[p["id"]] = p
     sel = "SELECT value FROM json_each(?)"
     for pid, tag in conn.execute(f"SELECT paper_id, tag FROM tags WHERE paper_id IN ({sel}) ORDER BY tag", (arg,)):
@@ -533,6 +578,12 @@ def paper_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[s
         (arg,),
     ):
         papers[pid]["models"].append(model)
+    for r in conn.execute(
+        f"SELECT paper_id, file_name, page_count, sha256 FROM pdfs WHERE paper_id IN ({sel}) ORDER BY added_at, sha256",
+        (arg,),
+    ):
+        papers[r["paper_id"]]["pdfs"].append({"file_name": r["file_name"], "pages": r["page_count"],
+                                              "sha256": r["sha256"]})
     return papers
 
 
