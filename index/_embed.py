@@ -26,6 +26,8 @@ from ._protocol import PaperLog
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 #: Environment variable naming another sentence-transformers model (a name or a local path).
 MODEL_ENV = "INDEX_MODEL"
+#: The largest `hash-bow-<dim>` test embedder.
+MAX_HASH_DIM = 4096
 #: Log setting holding a per-log model choice (`log.set_setting(MODEL_SETTING, "...")`).
 MODEL_SETTING = "index.model"
 
@@ -330,7 +332,11 @@ class OnnxEmbedder:
         try:
             with hub_offline():
                 meta = export(self.name, source, folder, model_path=load_from)
-        except ExportError as exc:
+        except (ExportError, MemoryError, OSError) as exc:
+            if not isinstance(exc, ExportError) or exc.transient:
+                # the machine's failure, not the model's: nothing is recorded, the next process tries again
+                why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                return {"failed": f"{why}; not recorded, it is tried again next time"}
             meta = {"model": self.name, "failed": str(exc), "source_hash": _onnx.source_hash(source),
                     "source_signature": _onnx.source_signature(source)}
             with contextlib.suppress(OSError):
@@ -388,7 +394,12 @@ def get_embedder(model: str | None = None, *, log: PaperLog | None = None, devic
     name = resolve_model(model, log)
     hashed = re.fullmatch(r"hash-bow-(\d+)", name)
     if hashed:
-        return HashEmbedder(int(hashed.group(1)))
+        dim = int(hashed.group(1))
+        if not 1 <= dim <= MAX_HASH_DIM:  # 0 divides by zero; 10**11 allocates 373 GiB per vector
+            from ._errors import SearchIndexError
+
+            raise SearchIndexError(f"model {name!r}: a hash-bow dimension must be between 1 and {MAX_HASH_DIM}")
+        return HashEmbedder(dim)
     with _CACHE_LOCK:
         key = (name, device)
         if key not in _CACHE:  # an explicit device asks for torch; otherwise ONNX Runtime on the CPU

@@ -10,7 +10,8 @@ the file. One folder per model under `cache_dir()`::
 
 The folder is keyed by the hash of the source model's files: when they change the file is stale and made again. A
 missing, unreadable or damaged file is made again too, with a message; a model that cannot be exported is recorded
-(`failed` in meta.json) so that it falls back to sentence-transformers without retrying until its files change.
+(`failed` in meta.json) so that it falls back to sentence-transformers without retrying until its files change;
+a failure of the machine (out of memory, a full disk) is not recorded: that process falls back, the next one retries.
 """
 from __future__ import annotations
 
@@ -101,9 +102,19 @@ def read_meta(folder: Path) -> dict[str, Any] | None:
     """meta.json, or None when missing or unreadable."""
     try:
         meta = json.loads((folder / META_FILE).read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return meta if isinstance(meta, dict) and meta.get("format") == FORMAT else None
+
+
+def stat_key(st: os.stat_result) -> list[int]:
+    """What changes when a file's bytes may have: size, mtime, and ctime and inode, which no one can set back (a file
+    swapped for another of the same size and mtime has a new ctime, or a new inode)."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+#: What a usable meta.json holds, with the types its readers need.
+_META_TYPES = {"dim": int, "max_seq_length": int, "onnx_sha256": str, "onnx_size": int}
 
 
 def write_meta(folder: Path, meta: dict[str, Any]) -> None:
@@ -117,7 +128,8 @@ class StaleEncoder(Exception):
 def check(folder: Path, source: Path) -> dict[str, Any]:
     """The meta of a usable cached encoder for `source`, or StaleEncoder saying why not.
 
-    Costs a few `stat` calls when nothing changed; the files are hashed again only when their size or mtime moved.
+    Costs a few `stat` calls and hashing tokenizer.json (~1 MB) when nothing changed; the ONNX file is hashed again
+    only when its size, mtime, ctime or inode moved (a same-size, same-mtime swap still moves the ctime or inode).
     A recorded failed export is returned as is (meta["failed"] set).
     """
     meta = read_meta(folder)
@@ -132,6 +144,9 @@ def check(folder: Path, source: Path) -> dict[str, Any]:
             write_meta(folder, meta)
     if meta.get("failed"):
         return meta
+    if any(not isinstance(meta.get(k), t) or isinstance(meta.get(k), bool) for k, t in _META_TYPES.items()) \
+            or not 0 < meta["dim"] <= 65_536 or not 0 < meta["max_seq_length"] <= 1 << 20:
+        raise StaleEncoder("its meta.json is damaged")
     onnx = folder / MODEL_FILE
     try:
         st = onnx.stat()
@@ -139,10 +154,20 @@ def check(folder: Path, source: Path) -> dict[str, Any]:
             raise StaleEncoder("its tokenizer is missing")
     except FileNotFoundError:
         raise StaleEncoder("its ONNX file is missing") from None
-    if [st.st_size, st.st_mtime_ns] != meta.get("onnx_stat"):
+    changed = False
+    if stat_key(st) != meta.get("onnx_stat_full"):  # hashed again only when it may have changed
         if st.st_size != meta.get("onnx_size") or file_sha256(onnx) != meta.get("onnx_sha256"):
-            raise StaleEncoder("its ONNX file is damaged")
-        meta["onnx_stat"] = [st.st_size, st.st_mtime_ns]
+            raise StaleEncoder("its ONNX file is damaged or was replaced")
+        meta["onnx_stat"], meta["onnx_stat_full"], changed = [st.st_size, st.st_mtime_ns], stat_key(st), True
+    try:  # small (~1 MB): hashed every time
+        tokenizer = file_sha256(folder / TOKENIZER_FILE)
+    except OSError:
+        raise StaleEncoder("its tokenizer is unreadable") from None
+    if meta.get("tokenizer_sha256") is None:  # made before tokenizers had a checksum: recorded now, once
+        meta["tokenizer_sha256"], changed = tokenizer, True
+    elif tokenizer != meta["tokenizer_sha256"]:
+        raise StaleEncoder("its tokenizer is damaged or was replaced")
+    if changed:
         with contextlib.suppress(OSError):
             write_meta(folder, meta)
     return meta
@@ -225,7 +250,11 @@ def load(folder: Path, source: Path) -> OnnxEncoder | dict[str, Any]:
     meta = check(folder, source)
     if meta.get("failed"):
         return meta
-    encoder = OnnxEncoder(folder, meta)
+    try:
+        encoder = OnnxEncoder(folder, meta)
+    except Exception as exc:  # noqa: BLE001 - tokenizers raises its own error types for a damaged file
+        why = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise StaleEncoder(f"its tokenizer cannot be read ({why})") from None
     try:
         encoder.session(True)
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own error types for a damaged file

@@ -64,6 +64,11 @@ class Group(click.Group):
             from reading import database_error
 
             raise click.ClickException(printable(one_line(database_error(err)))) from None
+        except OSError as err:  # the system refused (permissions, a full disk, a file-size limit): not a bug
+            where = f": {err.filename}" if err.filename else ""
+            raise click.ClickException(printable(f"{err.strerror or one_line(err)}{where}")) from None
+        except MemoryError:
+            raise click.ClickException("out of memory: this machine cannot hold what the command needs") from None
         except Exception as err:
             if isinstance(err, library_errors()):  # messages quote user text: printed escaped like all output
                 raise click.ClickException(printable(one_line(err))) from None

@@ -19,6 +19,7 @@ from . import reading_cli_backup, reading_cli_fulltext, reading_cli_inbox, readi
 from ._cli import Group, LogState, OutputFile, log_of, protected_files
 from ._echo import echo, echo_data
 from ._links import load_starter
+from ._params import COUNT, ROW_ID, YEAR, Int
 
 SORTS = ("added", "read", "title", "year", "rating")
 
@@ -68,7 +69,7 @@ def _dump(data: Any) -> None:
 @click.option("--read-on", help="Date read, YYYY-MM-DD, 'today' or 'yesterday' (default: today).")
 @click.option("--title", help="Title (manual metadata; wins over arXiv's).")
 @click.option("--authors", help='Authors, semicolon-separated: "Kaiming He; Xiangyu Zhang".')
-@click.option("--year", type=int, help="Year.")
+@click.option("--year", type=YEAR, help="Year.")
 @click.option("--venue", help="Venue, e.g. 'CVPR 2016'.")
 @click.option("--abstract", help="Abstract.")
 @click.option("--doi", help="DOI.")
@@ -116,7 +117,7 @@ def add(ctx: click.Context, ids: tuple[str, ...], tags, notes, rating, status, r
 @click.option("--since", help="Added or read on/after this date (YYYY-MM-DD).")
 @click.option("--until", help="Added or read on/before this date (YYYY-MM-DD).")
 @click.option("--sort", type=click.Choice(SORTS), default="added", show_default=True, help="Order.")
-@click.option("--limit", "-k", type=click.IntRange(min=1), help="At most this many papers.")
+@click.option("--limit", "-k", type=COUNT, help="At most this many papers.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output (full paper records).")
 @click.pass_context
 def list_(ctx: click.Context, tag, status, since, until, sort, limit, as_json) -> None:
@@ -174,9 +175,9 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("ref")
 @click.argument("text", required=False)
-@click.option("--edit", "edit_id", type=int, metavar="NOTE_ID",
+@click.option("--edit", "edit_id", type=ROW_ID, metavar="NOTE_ID",
               help="Replace this note's text with TEXT (`reading show REF` prints note ids).")
-@click.option("--delete", "delete_id", type=int, metavar="NOTE_ID", help="Delete this note of the paper.")
+@click.option("--delete", "delete_id", type=ROW_ID, metavar="NOTE_ID", help="Delete this note of the paper.")
 @click.pass_context
 def note(ctx: click.Context, ref: str, text: str | None, edit_id: int | None, delete_id: int | None) -> None:
     """Add a Markdown note to a paper (any language; stored verbatim), or edit or delete one of its notes.
@@ -283,7 +284,7 @@ def refresh(ctx: click.Context, refs: tuple[str, ...], everything: bool) -> None
 
 
 @cli.command()
-@click.option("--window", type=click.IntRange(min=1), default=30, show_default=True, help="Days for the average.")
+@click.option("--window", type=COUNT, default=30, show_default=True, help="Days for the average.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.pass_context
 def stats(ctx: click.Context, window: int, as_json: bool) -> None:

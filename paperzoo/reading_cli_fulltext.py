@@ -14,6 +14,7 @@ import click
 
 from ._cli import log_of
 from ._echo import echo, printable
+from ._params import Int
 
 
 def is_pdf_arg(arg: str | None) -> bool:
@@ -114,7 +115,7 @@ def attach(ctx: click.Context, ref: str, file: Path, password: str | None) -> No
 
 @click.command()
 @click.argument("ref")
-@click.option("--page", "-p", "page", type=click.IntRange(min=1), help="Only this page (1-based).")
+@click.option("--page", "-p", "page", type=Int(1, 1_000_000), help="Only this page (1-based).")
 @click.pass_context
 def pages(ctx: click.Context, ref: str, page: int | None) -> None:
     """Print the text of a paper's PDF, page by page (what --fulltext searches).

@@ -13,6 +13,7 @@ import click
 from . import _search, reading_cli_fulltext
 from ._cli import log_of, one_line
 from ._echo import echo
+from ._params import YEAR
 
 MODES = ("hybrid", "dense", "keyword")  # index.MODES, repeated here so that --help needs no import of index
 
@@ -46,8 +47,8 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
               help="hybrid: meaning + keywords; dense: meaning (embeddings); keyword: FTS5 BM25.")
 @click.option("--tag", help="Only papers with this tag.")
 @click.option("--status", help="Only papers with this status (to-read, reading, read).")
-@click.option("--year-min", type=int, help="Only papers from this year on.")
-@click.option("--year-max", type=int, help="Only papers up to this year.")
+@click.option("--year-min", type=YEAR, help="Only papers from this year on.")
+@click.option("--year-max", type=YEAR, help="Only papers up to this year.")
 @click.option("--read-since", help="Only papers read on or after this date (YYYY-MM-DD).")
 @click.option("--read-until", help="Only papers read on or before this date (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (id, arxiv_id, title, score, snippet).")

@@ -115,11 +115,21 @@ def library_dir(db_path: str | os.PathLike[str]) -> Path:
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file the user gave; a file that cannot be read is InvalidInput in one line."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError as err:
+        raise InvalidInput(f"cannot read {shown_name(Path(path).name)}: {err.strerror or err}") from None
     return h.hexdigest()
+
+
+def shown_name(name: str | os.PathLike[str]) -> str:
+    """A file name as text that can be stored and shown: bytes that are not UTF-8 (which Python keeps as lone
+    surrogates, and SQLite cannot store) become U+FFFD."""
+    return os.fsencode(name).decode("utf-8", errors="replace")
 
 
 def split_passages(text: str, words: int = PASSAGE_WORDS) -> list[str]:
@@ -291,7 +301,7 @@ class FulltextMixin(LogCore):
             right ``password``. Nothing is stored then.
         """
         src = Path(path)
-        name = name or src.name
+        name = shown_name(name or src.name)
         tags_ = _clean_tags(tags)
         rating_ = _check_rating(rating)
         status_ = _check_status(status)
@@ -356,7 +366,10 @@ class FulltextMixin(LogCore):
                     rating: int | None, messages: list[str], paper_id: int | None = None) -> PdfAddResult:
         """Store the file, then the paper (new or merged) and the PDF's pages in one transaction."""
         self.library_dir()
-        stored = self._store_file(src, sha)
+        try:
+            stored = self._store_file(src, sha)
+        except OSError as err:  # a full disk, a file-size limit (EFBIG), a read-only library folder
+            raise ReadingError(f"cannot store {name} in {self.library_dir()}: {err.strerror or err}") from None
         try:
             with self._lock, self._write():
                 known = _db.select_pdfs(self.conn, sha256=sha)
@@ -399,7 +412,7 @@ class FulltextMixin(LogCore):
             reading._pdf.PdfError: not a PDF, truncated, corrupt, encrypted.
         """
         src = Path(path)
-        name = name or src.name
+        name = shown_name(name or src.name)
         pid = self._resolve(ref)
         if not src.is_file():
             raise InvalidInput(f"no file {str(src)!r}")
@@ -434,7 +447,7 @@ class FulltextMixin(LogCore):
         from ._pdf import EncryptedPdf
 
         for path in tqdm(files, unit="pdf", desc="import", disable=not progress or not files):
-            shown = str(path.relative_to(root))
+            shown = shown_name(path.relative_to(root))
             try:
                 result = self.add_pdf(path, tags=tags, fetch=fetch, client=client)
             except EncryptedPdf as err:
@@ -445,6 +458,14 @@ class FulltextMixin(LogCore):
                 continue
             except OSError as err:
                 report.failed.append((shown, f"cannot read it: {err.strerror or err}"))
+                continue
+            except Exception as err:  # noqa: BLE001 - one odd file must not stop the import of the rest
+                import sqlite3
+
+                if isinstance(err, sqlite3.Error):  # the log itself fails: every later file would too
+                    raise
+                text = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+                report.failed.append((shown, f"cannot be read ({type(err).__name__}{': ' + text if text else ''})"))
                 continue
             pid = int(result.paper["id"])
             (report.already if result.duplicate else report.added if result.created else report.joined).append(pid)

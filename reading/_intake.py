@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import InvalidInput, ReadingError
-from ._ids import is_arxiv_id, normalise_title, parse_arxiv_id
+from ._ids import ARXIV_ID_IN_TEXT, is_arxiv_id, normalise_title, parse_arxiv_id
 from ._log import Log
 
 EXPORT_MARK = "paper-zoo reading log export"
@@ -173,8 +173,7 @@ def restore_cell(value: str) -> str:
 
 # --- BibTeX -----------------------------------------------------------------------------------------------------
 
-_ARXIV_IN_TEXT = re.compile(r"arxiv[:\s]*(?:preprint\s+)?(?:arxiv:)?\s*([a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?:v\d+)?",
-                            re.IGNORECASE)
+_ARXIV_IN_TEXT = re.compile(r"arxiv[:\s]*(?:preprint\s+)?(?:arxiv:)?\s*" + ARXIV_ID_IN_TEXT, re.IGNORECASE | re.ASCII)
 # Zotero adds arXiv's subject names ("Computer Science - Machine Learning") as automatic keywords: not user tags
 _AUTO_KEYWORD = re.compile(r"^[A-Z][A-Za-z ,]+ - [A-Z]")
 

@@ -38,7 +38,7 @@ from ._evaluate import EvalResult, evaluate, imagenet_synsets
 from ._export import export
 from ._factory import load
 from ._optimize import optimize
-from ._registry import ZooError, info, list_models, resolve
+from ._registry import ZooError, check_input, check_range, info, list_models, resolve
 
 __all__ = [
     "BenchResult",
@@ -321,6 +321,7 @@ def _input_shape(input_size: int | Sequence[int] | None, default: Sequence[int])
         return shape[1:]
     if len(shape) != 3:
         raise ZooError(f"input_size must be an int, (H, W) or (C, H, W), not {input_size!r}")
+    check_input(1, shape)
     return shape
 
 
@@ -375,8 +376,13 @@ def benchmark(
         raise ZooError(f"unknown dtype {bad[0]!r}; choose from {', '.join(DTYPES)}")
     if not batch_sizes or any(int(b) < 1 for b in batch_sizes):
         raise ZooError(f"batch sizes must be positive integers, not {tuple(batch_sizes)!r}")
-    if iters < 1 or warmup < 0:
-        raise ZooError("iters must be >= 1 and warmup >= 0")
+    check_range("iters", iters, 1, 1_000_000)
+    check_range("warmup", warmup, 0, 1_000_000)
+    if max_time is not None:
+        check_range("max_time", max_time, 1e-6, 7 * 86400)
+    if input_size is not None:  # checked here before any model loads (and again per model at the card's size)
+        for b in batch_sizes:
+            check_input(int(b), _input_shape(input_size, (3, 224, 224)))
     if engines is None:
         engines = ["optimized" if o else "eager" for o in dict.fromkeys(optimized)] + (["compiled"] if compile else [])
     engines = list(dict.fromkeys(engines))
@@ -438,6 +444,8 @@ def _bench_one(item: str | nn.Module, dev: torch.device, base_env: dict[str, Any
         shape = _input_shape(input_size, info(name).input_size)
         model = load(name, weights=weights, progress=False)
         counts = count(name, input_size=(1, *shape))
+    for b in batch_sizes:
+        check_input(int(b), shape)
     tag = getattr(getattr(model, "weights", None), "tag", None)
     model = model.eval()
     bar.set_postfix_str(name, refresh=False)
