@@ -7,6 +7,7 @@ Layout of `<db stem>.index/` next to the SQLite file::
     chunks/*.npz         embeddings of an ingest in progress (resume after Ctrl-C or kill -9)
     inbox-vectors.npz    embeddings of the inbox candidates (rewritten after every embedded chunk)
     lock                 flock'ed by the process that writes
+    indexing.json        progress of an ingest in progress (pages done, rate; the passage index), a hint only
 
 Every file is written to a temporary name, fsync'ed and renamed into place, and the manifest is replaced last, so a
 crash at any moment leaves either the old or the new generation, never a mix.
@@ -262,6 +263,35 @@ def write_generation(folder: Path, index: Any, manifest: dict[str, Any]) -> dict
             with contextlib.suppress(OSError):
                 old.unlink()
     return manifest
+
+
+STATUS = "indexing.json"
+
+
+def write_status(folder: Path, status: dict[str, Any] | None) -> None:
+    """Record an ingest's progress (pages done, rate) beside the index for readers; None removes it (done)."""
+    if status is None:
+        with contextlib.suppress(OSError):
+            (folder / STATUS).unlink()
+        return
+    atomic_write(folder / STATUS, json.dumps(status, sort_keys=True).encode())
+
+
+def read_status(folder: Path) -> dict[str, Any] | None:
+    """The progress an ingest in progress recorded, or None (none, or unreadable: it is only a hint)."""
+    try:
+        status = json.loads((folder / STATUS).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return status if isinstance(status, dict) else None
+
+
+def lock_held(folder: Path) -> bool:
+    """Whether a process holds the folder's writer lock now (probed by taking it without waiting)."""
+    if not (folder / LOCK).exists():
+        return False
+    with writer_lock(folder, blocking=False) as locked:
+        return not locked
 
 
 # --- ingest chunks ------------------------------------------------------------------------------------------------

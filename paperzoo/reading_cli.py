@@ -292,7 +292,11 @@ def stats(ctx: click.Context, window: int, as_json: bool) -> None:
 
     Example: reading stats --window 7
     """
-    data = log_of(ctx).stats(window_days=window)
+    log = log_of(ctx)
+    data = log.stats(window_days=window)
+    passages = reading_cli_fulltext.passage_status(log)
+    if passages is not None:
+        data = {**data, "passage_index": passages}
     if as_json:
         _dump(data)
         return
@@ -303,6 +307,8 @@ def stats(ctx: click.Context, window: int, as_json: bool) -> None:
         echo(f"  {month}  {n:>4}  {'#' * min(n, 60)}")
     if data["tag_counts"]:
         echo("tags: " + ", ".join(f"{t} ({n})" for t, n in list(data["tag_counts"].items())[:15]))
+    if passages is not None:
+        echo(reading_cli_fulltext.passage_status_line(passages))
 
 
 IMPORT_FORMATS = ("bibtex", "jsonl", "csv", "json")

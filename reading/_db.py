@@ -1012,6 +1012,13 @@ def page_refs(conn: sqlite3.Connection) -> dict[int, int]:
         "SELECT g.id, d.paper_id FROM pages g JOIN pdfs d ON d.sha256 = g.sha256 WHERE d.has_text")}
 
 
+def page_keys(conn: sqlite3.Connection) -> dict[int, tuple[str, int]]:
+    """Page row id -> (PDF sha256, page number), for every stored page with text: what a row id stands for now
+    (row ids of removed pages are given out again, so the passage index checks this before trusting a vector)."""
+    return {r[0]: (r[1], r[2]) for r in conn.execute(
+        "SELECT g.id, g.sha256, g.page FROM pages g JOIN pdfs d ON d.sha256 = g.sha256 WHERE d.has_text")}
+
+
 def paper_titles(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, str]:
     rows = conn.execute("SELECT id, title FROM papers WHERE id IN (SELECT value FROM json_each(?))",
                         (json.dumps([int(i) for i in ids]),))

@@ -555,6 +555,12 @@ class FulltextMixin(LogCore):
         with self._lock:
             return _db.page_refs(self.conn)
 
+    def page_keys(self) -> dict[int, tuple[str, int]]:
+        """Page row id -> (PDF sha256, page number) for every page with a text layer: row ids of removed pages are
+        reused, this pair never is (the passage index keys its vectors by it)."""
+        with self._lock:
+            return _db.page_keys(self.conn)
+
     def paper_titles(self, ids: Iterable[int]) -> dict[int, str]:
         """Paper id -> title, for the given ids (a cheap read for the passage index)."""
         with self._lock:
