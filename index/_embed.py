@@ -37,6 +37,8 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 #: Inputs of at most this many texts (search queries) are encoded on one CPU thread: for one short text,
 #: intra-op parallelism gains little, and on a busy machine waiting for a second core costs 10x (bench/search_speed).
 QUERY_TEXTS = 8
+#: Texts per model call on a GPU (larger batches keep it busy; on CPUs 32 is as fast as any).
+GPU_BATCH = 128
 
 
 @runtime_checkable
@@ -267,6 +269,7 @@ class OnnxEmbedder:
         self._backend: Any = None
         self._gpu: SentenceTransformerEmbedder | None = None
         self._prefetching = False
+        self._ingest_path: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -356,8 +359,20 @@ class OnnxEmbedder:
             with self._lock:
                 if self._gpu is None:
                     self._gpu = SentenceTransformerEmbedder(self.name)
-            return self._gpu.encode(texts, batch_size=batch_size)
-        return _normalise(self.backend.encode(list(texts), batch_size=batch_size))
+            vecs = self._gpu.encode(texts, batch_size=max(batch_size, GPU_BATCH))
+            self._ingest_path = f"sentence-transformers {self._gpu.model.device} batch {max(batch_size, GPU_BATCH)}"
+            return vecs
+        backend = self.backend
+        vecs = _normalise(backend.encode(list(texts), batch_size=batch_size))
+        if len(texts) > QUERY_TEXTS:
+            self._ingest_path = getattr(backend, "batch_path", None) or "sentence-transformers cpu"
+        return vecs
+
+    @property
+    def ingest_path(self) -> str | None:
+        """How the last batch (more than a query's few texts) was encoded, e.g. "openvino-bf16 2 threads" or
+        "sentence-transformers cuda:0 batch 128"; None before the first. The index manifest records it."""
+        return self._ingest_path
 
 
 def _gpu_present() -> bool:

@@ -15,7 +15,7 @@ import click
 
 from reading import ENV_VAR, STATUSES, import_summary, write_atomic
 
-from . import reading_cli_fulltext, reading_cli_inbox, reading_cli_search
+from . import reading_cli_backup, reading_cli_fulltext, reading_cli_inbox, reading_cli_search
 from ._cli import Group, LogState, OutputFile, log_of, protected_files
 from ._echo import echo, echo_data
 from ._links import load_starter
@@ -84,7 +84,7 @@ def add(ctx: click.Context, ids: tuple[str, ...], tags, notes, rating, status, r
 
     Example: reading add 1512.03385 --tag resnet --note "residual learning"
 
-    Example: reading add --title "Deep Residual Learning" --authors "Kaiming He; Xiangyu Zhang" --year 2015
+    Example: reading add --title "Gradient-Based Learning Applied to Document Recognition" --authors "Yann LeCun" --year 1998
     """
     if any(reading_cli_fulltext.is_pdf_arg(i) for i in ids):
         if not all(reading_cli_fulltext.is_pdf_arg(i) for i in ids):
@@ -104,7 +104,8 @@ def add(ctx: click.Context, ids: tuple[str, ...], tags, notes, rating, status, r
     for ident in ids or (None,):
         result = log.add(ident, tags=tags, note=list(notes), rating=rating, status=status, read_on=read_on,
                          fetch=not no_fetch, **manual)
-        verb = "added" if result.created else "read again"
+        # "read again" only when this call logged a read; a paper already logged gets its status, tags, notes merged
+        verb = "added" if result.created else ("read again" if result.read_logged else "already in the log")
         echo(f"{verb}: {_line(result.paper)}")
         if result.message:
             echo(f"warning: {result.message}", err=True)
@@ -183,7 +184,8 @@ def note(ctx: click.Context, ref: str, text: str | None, edit_id: int | None, de
 
     Example: reading note 1512.03385 "Identity shortcuts make depth trainable."
 
-    Then: reading note 1512.03385 --edit 3 "Identity shortcuts ease optimisation." (note ids: reading show REF)
+    Then: reading note 1512.03385 --edit ID "Identity shortcuts ease optimisation." (ID: the note id printed above,
+    or see reading show REF)
     """
     if edit_id is not None and delete_id is not None:
         raise click.UsageError("give --edit or --delete, not both")
@@ -290,7 +292,11 @@ def stats(ctx: click.Context, window: int, as_json: bool) -> None:
 
     Example: reading stats --window 7
     """
-    data = log_of(ctx).stats(window_days=window)
+    log = log_of(ctx)
+    data = log.stats(window_days=window)
+    passages = reading_cli_fulltext.passage_status(log)
+    if passages is not None:
+        data = {**data, "passage_index": passages}
     if as_json:
         _dump(data)
         return
@@ -301,6 +307,8 @@ def stats(ctx: click.Context, window: int, as_json: bool) -> None:
         echo(f"  {month}  {n:>4}  {'#' * min(n, 60)}")
     if data["tag_counts"]:
         echo("tags: " + ", ".join(f"{t} ({n})" for t, n in list(data["tag_counts"].items())[:15]))
+    if passages is not None:
+        echo(reading_cli_fulltext.passage_status_line(passages))
 
 
 IMPORT_FORMATS = ("bibtex", "jsonl", "csv", "json")
@@ -363,6 +371,8 @@ cli.add_command(reading_cli_search.reindex)
 cli.add_command(reading_cli_inbox.inbox)
 cli.add_command(reading_cli_fulltext.attach)
 cli.add_command(reading_cli_fulltext.pages)
+cli.add_command(reading_cli_backup.backup)
+cli.add_command(reading_cli_backup.restore)
 
 
 def main() -> None:

@@ -14,14 +14,14 @@ from reading import open_log, write_atomic
 
 from ._bench_results import store_bench, store_eval
 from ._claims import Comparison, compare
-from ._cli import OutputFile, protected_files
+from ._cli import OutputFile, protected_files, recheck_outputs
 from ._echo import echo
 from ._links import sync_model_links
 from ._params import BATCH, COUNT, WORKERS, Float, Int, input_size as parse_input_size
 
 __all__ = ["bench_cmd", "compare_cmd", "eval_cmd", "sync_links_cmd"]
 
-_DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+_DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, callback=recheck_outputs,
                    help="The reading log (default: $READING_DB or the user data folder).")
 
 

@@ -7,6 +7,7 @@ import click
 
 import zoo
 
+from ._cli import OutputFile, check_output
 from ._echo import echo
 from ._params import BATCH, input_size as parse_input_size
 
@@ -15,7 +16,7 @@ __all__ = ["export_cmd"]
 
 @click.command("export")
 @click.argument("name")
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", required=True, type=OutputFile(),
               help="The .onnx file to write (atomically; nothing is written when the check fails).")
 @click.option("--weights", default=None, help="Weights tag, DEFAULT or a checkpoint path (default: random init).")
 @click.option("--input-size", default="224", show_default=True,
@@ -31,6 +32,7 @@ def export_cmd(name: str, output: Path, weights: str | None, input_size: str, fi
     assert hw is not None
     canonical = zoo.resolve(name)
     channels = zoo.info(canonical).input_size[-3]
+    check_output(output)  # again, just before writing: a link may have been pointed at the log since parsing
     path = zoo.export(canonical, output, weights=weights, input_size=(fixed_batch or 1, channels, *hw),
                       dynamic_batch=fixed_batch is None)
     echo(f"wrote {path} ({canonical}, input {'batch' if fixed_batch is None else fixed_batch}x{channels}x"

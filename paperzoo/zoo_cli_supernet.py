@@ -10,7 +10,7 @@ import click
 
 import zoo
 
-from ._cli import OutputFile
+from ._cli import OutputFile, check_output
 from ._echo import echo
 from ._params import BATCH, CHANNELS, REPEATS, SEED, SIDE, STEPS, WORKERS, Float, Int
 
@@ -179,9 +179,10 @@ def search_cmd(ckpt: str, data: str, max_macs: str | None, max_latency_ms: float
     config = SearchConfig(population=population, top_k=top_k, mutations=mutations, mutation_prob=mutation_prob,
                           crossovers=crossovers, iterations=iterations, max_macs=_macs(max_macs),
                           max_latency_ms=max_latency_ms, seed=seed)
+    state = str(check_output(state or f"{out}.state"))  # the default state file is an output too
     result = search_supernet(ckpt, data, config, input_size=input_size, batch_size=batch_size,
                              calib_batches=calib_batches, val_batches=val_batches, latency_table=latency_table,
-                             state_path=state or f"{out}.state", device=device, progress=not quiet)
+                             state_path=state, device=device, progress=not quiet)
     zoo.atomic_write_text(Path(out), json.dumps(result.to_dict()))
     for i, c in enumerate(result.top, 1):
         lat = f"  {c.latency_ms:.2f} ms" if c.latency_ms is not None else ""

@@ -50,6 +50,10 @@ def show_passages(log: reading.Log, query: str, k: int, mode: str, embedder: Any
     except Exception as err:  # bad input or a broken index: one line, never a traceback
         st.error(one_line(err))
         return
+    waiting = paperzoo.waiting_line(getattr(hits, "metadata", None) or {})
+    if waiting:
+        st.caption(waiting.replace("`reading reindex --passages`", "Search again later or `reading reindex "
+                                   "--passages`") + ". Keyword matches on those pages are shown already.")
     if not hits:
         st.info("No passage matches. Only papers with a PDF are searched in full text (add PDFs on “Log a paper”).")
         return
@@ -154,6 +158,7 @@ def _attach(log: reading.Log, paper: dict[str, Any]) -> None:
             result = log.attach_pdf(paper["id"], _saved_upload(upload, tmp), password=password or None,
                                     name=upload.name)
             note = f" ({result.message})" if result.message else ""
+            paperzoo.index_in_background(log)
             st.session_state["flash"] = f"Attached {upload.name}: {result.pdf['page_count']} pages{note}."
             st.rerun()
 
@@ -200,6 +205,9 @@ def add_uploads(log: reading.Log, uploads: Sequence[Any], *, fetch: bool, passwo
                 out.append((level, line + (f" — {result.message}" if level == "warning" else ""), paper["id"]))
             if bar is not None:
                 bar.progress((i + 1) / len(uploads), text=f"{i + 1} of {len(uploads)} PDFs")
+    if any(pid is not None for _, _, pid in out):
+        with guarded("Not indexing in the background: "):
+            paperzoo.index_in_background(log)
     return out
 
 

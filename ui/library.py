@@ -294,7 +294,12 @@ def render_paper() -> None:
     _edit(log, paper)
     _reads(log, paper)
     st.subheader("Abstract")
-    st.markdown(safe_markdown(paper.get("abstract")) or "_No abstract yet._")
+    summary = None if paper.get("abstract") else reading.starter_summary(paper)
+    if summary:  # a starter paper ships our summary, not arXiv's abstract
+        st.markdown(safe_markdown(summary))
+        st.caption("Our summary (starter set); arXiv's abstract arrives with `reading refresh --all`.")
+    else:
+        st.markdown(safe_markdown(paper.get("abstract")) or "_No abstract yet._")
     _fulltext.pdf_section(log, paper)
     _notes(log, paper)
     _models(log, paper)

@@ -52,6 +52,10 @@ __all__ = [
 ]
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+#: Why an ONNX engine's row has no peak memory: the growth during one call reads 0 (its buffers were allocated at the
+#: first call of the shape, during warm-up, and are kept), and its first call also plans, compiles and, with two
+#: engines, tunes both: neither measures what one forward pass needs, so none is reported (shown as "—").
+ENGINE_MEMORY = "not measured for ONNX engines (buffers allocated at their first call of a shape and kept)"
 METRICS = ("latency_ms", "latency_p90_ms", "throughput_ips", "peak_memory_mb", "params", "macs")
 
 
@@ -496,7 +500,12 @@ def _measure(runner: Callable[[torch.Tensor], Any], fields: dict[str, Any], env:
     try:
         with torch.inference_mode():
             times = _timed(runner, x, warmup=max(warmup, 1), iters=iters, sync=sync, max_time=max_time)
-            peak, method = _peak_memory(runner, x, dev, sync) if memory else (None, "")
+            if not memory:
+                peak, method = None, ""
+            elif isinstance(runner, EngineModule):
+                peak, method = None, ENGINE_MEMORY
+            else:
+                peak, method = _peak_memory(runner, x, dev, sync)
     except Exception as e:  # "not implemented for 'Half'", compile backends' own errors: reported, not fatal
         return None, _first_line(e)
     median = statistics.median(times)
@@ -528,7 +537,8 @@ def _row(r: BenchResult) -> dict[str, str]:
         "model": r.model, "weights": r.weights or "-", "device": r.device, "dtype": r.dtype, "engine": r.engine,
         "batch": str(r.batch), "input": "x".join(map(str, r.input_size)), "params_M": f"{r.params / 1e6:.2f}",
         "MACs_G": f"{r.macs / 1e9:.3f}", "median_ms": num(r.latency_ms, ".2f"), "p90_ms": num(r.latency_p90_ms, ".2f"),
-        "img_per_s": num(r.throughput_ips, ".1f"), "peak_MiB": num(r.peak_memory_mb, ".1f"),
+        "img_per_s": num(r.throughput_ips, ".1f"),
+        "peak_MiB": "—" if r.peak_memory_mb is None and not r.skipped else num(r.peak_memory_mb, ".1f"),
         "note": f"skipped: {r.skipped}" if r.skipped else "",
     }
 
@@ -555,8 +565,9 @@ def format_results(results: Sequence[BenchResult], fmt: str = "table") -> str:
         e = results[0].env
         lines.append(f"torch {e.get('torch')} · {e.get('device_name')} · {e.get('threads')} threads · "
                      f"{e.get('platform')}")
-        if results[0].memory_method:
-            lines.append(f"peak memory: {results[0].memory_method}")
+        methods = list(dict.fromkeys(r.memory_method for r in results if r.memory_method))
+        for method in methods:
+            lines.append(f"peak memory{' —' if method == ENGINE_MEMORY else ''}: {method}")
         lines.append("")
     rows = [_row(r) for r in results]
     width = {c: max([len(c), *(len(row[c]) for row in rows)]) for c in _COLUMNS}
