@@ -558,3 +558,13 @@ def test_a_pdf_title_with_markdown_is_shown_escaped(tmp_path, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     offline = [e.value for e in at.warning if "logged offline" in e.value]
     assert offline and "Tracked" in offline[0] and "![" not in offline[0], offline
+
+    # a DOI read from a PDF may hold Markdown too: the paper page's links show it disarmed
+    with open_log(db) as log:
+        pid = log.add(None, title="Doi holder", doi=f"10.1000/a{TRACKER}", fetch=False).paper["id"]
+    at.query_params["id"] = str(pid)
+    at.switch_page("ui/pages/paper.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = [m.value for m in at.markdown]
+    assert any("doi:10.1000/a" in t for t in texts), texts
+    assert not any("![" in t for t in texts), texts
