@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from paperzoo import reading_cli, zoo_cli
-from reading import library_dir, open_log
+from reading import PdfError, library_dir, open_log
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
@@ -34,11 +34,13 @@ FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
 
 def _pdf_bytes(content: bytes = b"BT /F1 12 Tf 72 700 Td (Hello hostile world of text) Tj ET", *,
                info_title: bytes | None = None, mediabox: bytes = b"[0 0 612 792]", flate: bytes | None = None,
-               pad: int = 0) -> bytes:
+               pad: int = 0, dict_pad: int = 0) -> bytes:
     """A one-page PDF with a correct xref: ``content`` as its page (or ``flate``, already deflated, as a Flate
     stream), optionally a /Title in its Info dictionary and ``pad`` bytes of comment (a bigger file)."""
     if flate is not None:
-        stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(flate) + flate + b"\nendstream"
+        padding = b" /Pad [" + b"0 " * dict_pad + b"]" if dict_pad else b""
+        stream = (b"<< /Filter /FlateDecode%s /Length %d >>\nstream\n" % (padding, len(flate)) + flate
+                  + b"\nendstream")
     else:
         stream = b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -456,6 +458,15 @@ def test_a_deflate_bomb_pdf_is_refused_in_bounded_memory(tmp_path):
     assert done.returncode == 1, done.stderr
     _one_line_error(done.stderr)
     assert "decompression bomb" in done.stderr
+
+
+def test_a_bomb_behind_a_padded_dictionary_is_found(tmp_path):
+    from reading._pdf import extract
+
+    bomb = tmp_path / "padded.pdf"
+    bomb.write_bytes(_pdf_bytes(flate=_zeros_deflated(300), dict_pad=5_000))  # /FlateDecode 10 KB before "stream"
+    with pytest.raises(PdfError, match="decompression bomb"):
+        extract(bomb)
 
 
 def test_a_page_of_a_million_words_is_refused(tmp_path):
