@@ -77,8 +77,8 @@ def add_pdfs(ctx: click.Context, paths: Sequence[str], *, password: str | None =
             bar.close()
         verb = "already in the log" if result.duplicate else "added" if result.created else "PDF added to"
         echo(f"{verb}: {_line(result.paper, result.pdf)}")
-        if result.message and not result.duplicate:
-            echo(f"warning: {result.message}", err=True)
+        if result.message and (result.restored or not result.duplicate):
+            echo(f"{'restored' if result.restored else 'warning'}: {result.message}", err=True)
     if failed < len(paths):
         index_in_background(log)
     if failed:
@@ -127,8 +127,8 @@ def attach(ctx: click.Context, ref: str, file: Path, password: str | None) -> No
     finally:
         bar.close()
     echo(f"{'already attached' if result.duplicate else 'attached'}: {_line(result.paper, result.pdf)}")
-    if result.message and not result.duplicate:
-        echo(f"warning: {result.message}", err=True)
+    if result.message and (result.restored or not result.duplicate):
+        echo(f"{'restored' if result.restored else 'warning'}: {result.message}", err=True)
     if not result.duplicate:
         index_in_background(log)
 
