@@ -30,7 +30,7 @@ from ._atomic import atomic_open, rename_into_place
 from ._errors import InvalidInput
 from ._export import check_target, log_files
 from ._fields import now_iso
-from ._fulltext import library_dir
+from ._fulltext import OWNER_FILE, library_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._log import Log
@@ -269,6 +269,8 @@ def restore(archive: str | os.PathLike[str], db: str | os.PathLike[str], *, forc
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(target.with_name(target.name + suffix))
         rename_into_place(target.with_name(f".{target.name}.restoring"), target)
+        with contextlib.suppress(FileNotFoundError):  # the folder is the restored log's now: it claims it on open
+            os.unlink(library / OWNER_FILE)
     except OSError as err:
         with contextlib.suppress(OSError):
             os.unlink(target.with_name(f".{target.name}.restoring"))

@@ -243,10 +243,7 @@ class FulltextMixin(LogCore):
         if target.is_file() and file_sha256(target) == sha256:
             return False
         folder = self.library_dir()
-        if not folder.is_dir():
-            folder.mkdir(parents=True, exist_ok=True)
-            with self._lock:
-                write_owner(folder, self.path.expanduser().resolve(), _db.library_id(self.conn))
+        marked = (folder / OWNER_FILE).is_file()
         self._sweep_library(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
         h = hashlib.sha256()
@@ -259,12 +256,15 @@ class FulltextMixin(LogCore):
                 raise FileChanged(f"{src.name} changed while it was being added (its bytes no longer match what was "
                                   "read): nothing was stored; add it again")
         self._verified.pop(sha256, None)
+        if not marked:  # a new library: marked as this log's once its first file is in
+            with self._lock:
+                write_owner(folder, self.path.expanduser().resolve(), _db.library_id(self.conn))
         return True
 
     def _sweep_library(self, folder: Path) -> None:
         """Delete what killed imports left in the library (``.incoming-*`` files whose process is gone, or old),
         once per log object."""
-        if getattr(self, "_swept", False):
+        if self._swept or not folder.is_dir():
             return
         self._swept = True
         for sub in (folder, *(p for p in folder.iterdir() if p.is_dir())):

@@ -631,3 +631,17 @@ def test_a_killed_exports_temporary_files_are_removed_on_the_next_export(db, tmp
     assert result.exit_code == 0, result.output
     assert not dead.exists() and not old.exists() and live.exists() and other.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".papers.json")) == [live.name]
+
+
+def test_a_backup_of_another_log_restored_over_a_log_claims_its_folder(tmp_path):
+    """`reading restore --force` replaces a log on purpose: the folder's marker then names the restored log."""
+    first, second = tmp_path / "first.db", tmp_path / "papers.db"
+    sha1, _ = _with_pdf(first, PDF)
+    sha2, stored2 = _with_pdf(second, PDF2)
+    with open_log(first) as log:
+        reading.backup(log, tmp_path / "first.tar")
+    reading.restore(tmp_path / "first.tar", second, force=True)
+    result = _check(second)
+    assert result.exit_code == 0, result.output
+    with open_log(second) as log:
+        assert Path(log.pdfs(1)[0]["path"]).is_file() and stored2.is_file()
