@@ -197,6 +197,12 @@ def add_uploads(log: reading.Log, uploads: Sequence[Any], *, fetch: bool, passwo
                                      rating=common.get("rating"), note=common.get("note"))
             except reading.ReadingError as err:
                 out.append(("error", f"{upload.name}: {one_line(err)}", None))
+            except Exception as err:  # noqa: BLE001 - one odd file must not stop the others (as in a folder import)
+                import sqlite3
+
+                if isinstance(err, sqlite3.Error):
+                    raise
+                out.append(("error", f"{upload.name}: cannot be read ({type(err).__name__}: {one_line(err)})", None))
             else:
                 paper = result.paper
                 what = "already in the log" if result.duplicate else "logged" if result.created else "added to"
