@@ -116,6 +116,8 @@ def backup(log: Log, target: str | os.PathLike[str], *, progress: bool = False) 
     if str(log.path) == ":memory:":
         raise InvalidInput("an in-memory log cannot be backed up; open a log file")
     path = Path(target).expanduser()
+    if path.suffix.lower() == ".zip":
+        raise InvalidInput(f"a backup is a tar archive: name it .tar, .tar.gz or .tgz, not {path.name}")
     check_target(path, log_files(log.path))
     if path.is_dir():
         raise InvalidInput(f"cannot write {target}: it is a folder")
