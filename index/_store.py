@@ -280,6 +280,21 @@ def update_manifest(folder: Path, manifest: dict[str, Any], **changes: Any) -> d
     return manifest
 
 
+#: Seconds a temporary file must have been still before a writer holding the lock removes it.
+STALE_TEMP_S = 60
+
+
+def sweep_temps(folder: Path) -> None:
+    """Remove the temporary files (``.*.tmp``) that killed writers left in an index folder and its chunks. Called by
+    the writer that holds the folder's lock, so no live writer's file is there (the age is a second guard)."""
+    now = time.time()
+    for where in (folder, folder / CHUNKS):
+        for path in where.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if path.is_file() and not path.is_symlink() and now - path.stat().st_mtime > STALE_TEMP_S:
+                    path.unlink()
+
+
 def write_generation(folder: Path, index: Any, manifest: dict[str, Any]) -> dict[str, Any]:
     """Commit a new generation: write its FAISS file, then replace the manifest, then drop old files.
 
@@ -287,6 +302,7 @@ def write_generation(folder: Path, index: Any, manifest: dict[str, Any]) -> dict
     """
     import faiss
 
+    sweep_temps(folder)
     data = faiss.serialize_index(index).tobytes()
     name = f"faiss-{time.time_ns():x}-{uuid.uuid4().hex[:6]}.index"
     atomic_write(folder / name, data)

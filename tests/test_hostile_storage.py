@@ -645,3 +645,56 @@ def test_a_backup_of_another_log_restored_over_a_log_claims_its_folder(tmp_path)
     assert result.exit_code == 0, result.output
     with open_log(second) as log:
         assert Path(log.pdfs(1)[0]["path"]).is_file() and stored2.is_file()
+
+
+def test_a_killed_zoo_exports_temporary_files_are_removed_on_the_next_export(tmp_path, monkeypatch):
+    monkeypatch.setenv("READING_DB", str(tmp_path / "log.db"))
+    out = tmp_path / "net.onnx"
+    dead = _left(tmp_path / f".net.onnx.{_dead_pid()}-abcd1234.tmp", 60)
+    old = _left(tmp_path / ".net.onnx.q1w2e3r4.tmp", 3600)
+    live = _left(tmp_path / f".net.onnx.{os.getppid()}-live0001.tmp", 3)
+    result = CliRunner().invoke(zoo_cli, ["export", "shufflenet_v2_x0_5", "--input-size", "32", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and not dead.exists() and not old.exists() and live.exists()
+
+
+def test_a_killed_index_writers_temporary_files_are_removed_by_the_next_writer(tmp_path):
+    import index
+    from index import HashEmbedder
+
+    db = tmp_path / "papers.db"
+    with open_log(db) as log:
+        log.add(None, title="Paper", abstract="words " * 50, fetch=False)
+        index.reindex(log, full=True, embedder=HashEmbedder(64))
+        folder = index.index_dir(db)
+        left = _left(folder / ".faiss-123-abc.index.k2j3h4g5.tmp", 120)
+        (folder / "chunks").mkdir(exist_ok=True)
+        chunk = _left(folder / "chunks" / ".x.npz.k2j3h4g5.tmp", 120)
+        index.reindex(log, full=True, embedder=HashEmbedder(64))
+    assert not left.exists() and not chunk.exists()
+
+
+@pytest.mark.parametrize("target", ["fifo", "/dev/null"])
+def test_a_device_or_pipe_as_the_log_is_refused(tmp_path, target):
+    path = Path(target) if target.startswith("/") else tmp_path / "pipe.db"
+    if target == "fifo":
+        os.mkfifo(path)
+    result = CliRunner().invoke(reading_cli, ["--db", str(path), "list"])
+    assert result.exit_code == 1
+    _one_error(result, "is not a regular file")
+
+
+def test_a_read_only_log_of_an_older_version_says_so(tmp_path):
+    path = tmp_path / "old.db"
+    with open_log(path) as log:
+        log.conn.execute(f"PRAGMA user_version = {_db.SCHEMA_VERSION - 1}")
+    os.chmod(path, 0o444)
+    try:
+        before = _sha(path)
+        result = CliRunner().invoke(reading_cli, ["--db", str(path), "list"])
+        assert result.exit_code == 1
+        line = _one_error(result, "is read-only")
+        assert "older version" in line and "damaged" not in line
+        assert _sha(path) == before
+    finally:
+        os.chmod(path, 0o644)
