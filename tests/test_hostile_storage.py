@@ -698,3 +698,27 @@ def test_a_read_only_log_of_an_older_version_says_so(tmp_path):
         assert _sha(path) == before
     finally:
         os.chmod(path, 0o644)
+
+
+def test_the_apps_latency_table_path_goes_through_the_guard(db, monkeypatch):
+    """The Supernet page saves a measured latency table wherever its text box says: never onto the log."""
+    from streamlit.testing.v1 import AppTest
+
+    from zoo import spos
+
+    monkeypatch.setenv("READING_DB", str(db))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    monkeypatch.setenv("INDEX_BACKGROUND", "0")
+    measured = []
+    monkeypatch.setattr(spos, "measure_latency_table", lambda *a, **k: measured.append(1))
+    before = _sha(db)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("ui/pages/supernet.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    for target in (f"{db}-journal", str(reading.library_dir(db) / "latency.json")):  # absent: the button shows
+        at.text_input(key="sn_lat_path_False").set_value(target).run()
+        at.button(key="sn_measure").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("refusing to write" in e.value for e in at.error), [e.value for e in at.error]
+    assert measured == [] and _sha(db) == before
