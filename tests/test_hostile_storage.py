@@ -211,12 +211,19 @@ def test_another_programs_sqlite_file_is_refused_and_left_byte_identical(tmp_pat
     assert _sha(places) == before and _siblings(places) == files  # not even a -wal or -shm beside it
 
 
-def test_zoo_commands_refuse_another_programs_file_too(tmp_path):
+@pytest.mark.parametrize("args", [["sync-links"], ["bench", "shufflenet_v2_x0_5", "--iters", "1", "--warmup", "0",
+                                                   "--mode", "eager", "--input-size", "32", "--store"],
+                                  ["eval", "shufflenet_v2_x0_5", "--data", "nowhere", "--store"]],
+                         ids=["sync-links", "bench-store", "eval-store"])
+def test_zoo_commands_refuse_another_programs_file_before_any_work(tmp_path, args):
+    import time
+
     places = _places(tmp_path / "places.sqlite")
     before = _sha(places)
-    result = CliRunner().invoke(zoo_cli, ["sync-links", "--db", str(places)])
-    assert result.exit_code == 1
-    _one_error(result, "is not a reading log")
+    start = time.perf_counter()
+    result = CliRunner().invoke(zoo_cli, [*args, "--db", str(places)])
+    assert result.exit_code == 2 and time.perf_counter() - start < 10
+    _one_error(result, "is not a reading log: it is Firefox's")
     assert _sha(places) == before
 
 
