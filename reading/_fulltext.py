@@ -279,7 +279,11 @@ class FulltextMixin(LogCore):
             state = "altered"
         if state is None:
             return None
-        self._store_file(src, sha256)
+        try:
+            self._store_file(src, sha256)
+        except OSError as err:  # a full disk, a read-only library folder
+            raise ReadingError(f"cannot restore the stored copy of {src.name} in {self.library_dir()}: "
+                               f"{err.strerror or err}") from None
         return f"its stored copy was {state} and has been restored from this file"
 
     _verified: dict[str, tuple[int, int, int]] = {}  # sha256 -> (inode, size, mtime_ns) of the copy last verified
