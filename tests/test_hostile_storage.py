@@ -729,3 +729,21 @@ def test_the_apps_latency_table_path_goes_through_the_guard(db, monkeypatch):
         assert not at.exception, [e.value for e in at.exception]
         assert any("refusing to write" in e.value for e in at.error), [e.value for e in at.error]
     assert measured == [] and _sha(db) == before
+
+
+def test_two_logs_whose_names_map_to_one_folder_get_two_folders(tmp_path):
+    """`papers.db` and `papers` (no extension) would both be `papers.pdfs`: the second gets a folder of its own."""
+    import index
+
+    first, second = tmp_path / "papers.db", tmp_path / "papers"
+    sha, stored = _with_pdf(first)
+    _with_pdf(second)
+    assert reading.library_dir(first) != reading.library_dir(second)
+    assert reading.library_dir(first) == tmp_path / "papers.pdfs"
+    with open_log(second) as log:
+        log.remove(1)
+    assert stored.is_file() and _sha(stored) == sha
+    with open_log(first) as log, open_log(second) as other:
+        index.reindex(log, full=True, embedder=index.HashEmbedder(64))
+        index.reindex(other, full=True, embedder=index.HashEmbedder(64))
+    assert index.index_dir(first) != index.index_dir(second)
