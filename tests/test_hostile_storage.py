@@ -747,3 +747,24 @@ def test_two_logs_whose_names_map_to_one_folder_get_two_folders(tmp_path):
         index.reindex(log, full=True, embedder=index.HashEmbedder(64))
         index.reindex(other, full=True, embedder=index.HashEmbedder(64))
     assert index.index_dir(first) != index.index_dir(second)
+
+
+def test_the_app_offers_no_altered_copy_for_download(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "papers.db"
+    sha, stored = _with_pdf(db)
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    stored.write_bytes(bytes(data))
+    monkeypatch.setenv("READING_DB", str(db))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    monkeypatch.setenv("INDEX_BACKGROUND", "0")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.query_params.update({"id": "1"})
+    at.switch_page("ui/pages/paper.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("was altered" in e and "restore it" in e for e in errors), errors
+    assert not [b for b in at.get("download_button")]
