@@ -6,13 +6,15 @@
 - search, related papers, reindex, the inbox (fetch, embed, rank): :mod:`paperzoo._search`;
 - benchmark and evaluation results into the log, one rule: :mod:`paperzoo._bench_results`;
 - claimed vs measured, one rule for the latest result: :mod:`paperzoo._claims`;
-- model <-> paper links, the starter set: :mod:`paperzoo._links`.
+- model <-> paper links, the starter set: :mod:`paperzoo._links`;
+- bringing a library in (Zotero, BibTeX / CSL-JSON / RIS with PDFs), then background indexing: :mod:`paperzoo._imports`.
 
 Importing this package is light (click is not needed, torch, faiss and sentence-transformers are not imported): its
 modules import ``index`` and ``zoo`` inside the functions that need them.
 """
 from ._bench_results import bench_rows, eval_rows, store_bench, store_eval
 from ._claims import ACCURACY, COUNTS, LATENCY, Comparison, compare, headline_claims, latest
+from ._imports import import_file, import_zotero, is_zotero_folder, start_indexing
 from ._links import LinkReport, load_starter, log_model_paper, registry_links, sync_model_links
 from ._search import embed_candidates, fetch_inbox, rank_inbox, related, reindex, search
 
@@ -28,6 +30,9 @@ __all__ = [
     "eval_rows",
     "fetch_inbox",
     "headline_claims",
+    "import_file",
+    "import_zotero",
+    "is_zotero_folder",
     "latest",
     "load_starter",
     "log_model_paper",
@@ -36,6 +41,7 @@ __all__ = [
     "related",
     "reindex",
     "search",
+    "start_indexing",
     "store_bench",
     "store_eval",
     "sync_model_links",

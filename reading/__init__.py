@@ -17,6 +17,8 @@ from ._intake import summary as import_summary
 from ._log import STATUSES, AddResult, Log, open_log
 from ._pdf import EncryptedPdf, PdfError
 from ._types import Note, Paper, Read
+from ._zotero import import_zotero
+from ._zotero import summary as zotero_summary
 
 __all__ = [
     "AddResult",
@@ -40,6 +42,7 @@ __all__ = [
     "database_error",
     "default_db_path",
     "import_summary",
+    "import_zotero",
     "library_dir",
     "log_files",
     "normalise_title",
@@ -47,4 +50,5 @@ __all__ = [
     "parse_arxiv_id",
     "parse_doi",
     "write_atomic",
+    "zotero_summary",
 ]
