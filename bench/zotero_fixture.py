@@ -102,6 +102,27 @@ class ZoteroLibrary:
         self.used_keys: set[str] = set()
         self._sort = 0
 
+    @classmethod
+    def reopen(cls, folder: str | Path, *, seed: int = 1) -> ZoteroLibrary:
+        """A library made earlier, to add to it (as Zotero does between two imports)."""
+        self = cls.__new__(cls)
+        self.folder = Path(folder)
+        self.rng = random.Random(seed)
+        self.conn = sqlite3.connect(str(self.folder / "zotero.sqlite"), isolation_level=None)
+        self.conn.execute("BEGIN")
+        self.types = dict(self.conn.execute("SELECT typeName, itemTypeID FROM itemTypes").fetchall())
+        self.fields = dict(self.conn.execute("SELECT fieldName, fieldID FROM fields").fetchall())
+        self.creator_types = dict(self.conn.execute("SELECT creatorType, creatorTypeID FROM creatorTypes").fetchall())
+        self.used_keys = {r[0] for r in self.conn.execute("SELECT key FROM items")}
+        self._sort = 1000
+        return self
+
+    def item_id(self, key: str) -> int:
+        return int(self.conn.execute("SELECT itemID FROM items WHERE key = ?", (key,)).fetchone()[0])
+
+    def add_tag(self, item_id: int, name: str, kind: int = 0) -> None:
+        self.conn.execute("INSERT INTO itemTags VALUES (?, ?, ?)", (item_id, self._tag(name), kind))
+
     def _ids(self, table: str, id_col: str, name_col: str, names: Sequence[str], combined: str | None = None
              ) -> dict[str, int]:
         ids = list(range(3, 3 + 2 * len(names), 2))
@@ -164,7 +185,7 @@ class ZoteroLibrary:
                               (item_id, cid, self.creator_types[ctype], n))
         for tag in tags:
             name, kind = (tag, 0) if isinstance(tag, str) else tag
-            self.conn.execute("INSERT INTO itemTags VALUES (?, ?, ?)", (item_id, self._tag(name), kind))
+            self.add_tag(item_id, name, kind)
         for cid in collections:
             self.add_to_collection(cid, item_id)
         return item_id, key

@@ -1,0 +1,322 @@
+"""Importing a Zotero library: a `zotero.sqlite` built with Zotero's table and column names (bench/zotero_fixture.py,
+ids shuffled so that only joins by name work) and a storage folder of reportlab PDFs."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import reading
+from bench.fulltext_pdfgen import make_paper_pdf
+from bench.zotero_fixture import HIGHLIGHT, IMAGE, LINKED_FILE, LINKED_URL, NOTE, UNDERLINE, ZoteroLibrary
+from paperzoo.reading_cli import cli
+
+
+def _pdf(folder: Path, name: str, title: str, words: str) -> Path:
+    return make_paper_pdf(folder / name, title=title, authors=["A. Author"], body=[(words + " ") * 40])
+
+
+def build(folder: Path, pdfs: Path) -> dict:
+    """The library every test reads: one item per case of the issue."""
+    z = ZoteroLibrary(folder)
+    ids: dict = {}
+    nets = z.add_collection("Efficient nets")
+    shuffle = z.add_collection("ShuffleNet", nets)
+    trashed_coll = z.add_collection("Old stuff")
+    z.conn.execute("INSERT INTO deletedCollections (collectionID) VALUES (?)", (trashed_coll,))
+    ids["shufflenet"], ids["shufflenet_key"] = z.add_item(
+        "journalArticle", date_added="2019-05-01 08:30:00",
+        fields={"title": "ShuffleNet: An Extremely Efficient Convolutional Neural Network for Mobile Devices",
+                "date": "2018-06-00 June 2018", "publicationTitle": "IEEE TPAMI", "DOI": "10.1109/CVPR.2018.00716",
+                "abstractNote": "We introduce an extremely computation-efficient CNN architecture.",
+                "url": "https://example.org/shufflenet", "extra": "arXiv: 1707.01083\nPublisher: IEEE"},
+        creators=[("author", "Xiangyu", "Zhang"), ("editor", "Ed", "Editor"), ("author", "Xinyu", "Zhou"),
+                  ("author", "", "Megvii Research")],
+        tags=["efficient", ("Computer Science - Computer Vision", 1)], collections=[shuffle, trashed_coll])
+    z.add_note(ids["shufflenet"], '<div data-schema-version="9"><h1>Key idea</h1><p>Channel <strong>shuffle</strong> '
+                                  "lets group convolutions talk.</p><ul><li>pointwise group conv</li></ul>"
+                                  "<p>中文笔记：通道混洗</p></div>", date_added="2019-05-02 09:00:00")
+    pdf = _pdf(pdfs, "shufflenet.pdf", "ShuffleNet", "channel shuffle pointwise group convolution")
+    att, _ = z.add_attachment(ids["shufflenet"], pdf, name="Zhang et al. - 2018 - ShuffleNet.pdf")
+    z.add_annotation(att, HIGHLIGHT, text="channel shuffle operation helps the information flowing",
+                     comment="the trick of the paper", page_label="3")
+    z.add_annotation(att, UNDERLINE, text="pointwise group convolutions", page_label="4")
+    z.add_annotation(att, NOTE, comment="compare with MobileNet v2", page_label="5")
+    z.add_annotation(att, IMAGE, page_label="6")  # a bare image region: nothing to say, skipped
+    z.add_attachment(ids["shufflenet"], None, content_type="text/html", name="snapshot.html", title="Snapshot")
+
+    ids["resnet"], _ = z.add_item(
+        "conferencePaper", date_added="2018-01-10 12:00:00",
+        fields={"title": "Deep Residual Learning for Image Recognition", "date": "2016", "proceedingsTitle":
+                "Proceedings of CVPR", "conferenceName": "CVPR 2016", "url": "https://arxiv.org/abs/1512.03385v1"},
+        creators=[("author", "Kaiming", "He"), ("author", "Xiangyu", "Zhang")], collections=[nets])
+    linked = _pdf(pdfs, "linked resnet.pdf", "ResNet", "residual learning identity shortcut")
+    z.add_attachment(ids["resnet"], linked, link_mode=LINKED_FILE, title="resnet")
+    z.add_attachment(ids["resnet"], None, link_mode=LINKED_URL, content_type="text/html", path="https://x.org")
+    ids["preprint"], _ = z.add_item(
+        "preprint", fields={"title": "A preprint", "date": "2023-02-01", "repository": "arXiv",
+                            "archiveID": "arXiv:2302.00001"}, creators=[("author", "Ann", "Author")])
+    ids["conf_name_only"], _ = z.add_item("conferencePaper", fields={"title": "Only a conference name",
+                                                                     "conferenceName": "ICLR 2020"})
+    ids["missing"], _ = z.add_item("journalArticle", fields={"title": "A paper whose PDF is gone"})
+    z.add_attachment(ids["missing"], None, name="gone.pdf")
+    ids["epub"], _ = z.add_item("book", fields={"title": "A book", "publisher": "P"},
+                                creators=[("editor", "Only", "Editor")])
+    z.add_attachment(ids["epub"], None, content_type="application/epub+zip", name="book.epub")
+    ids["patent"], _ = z.add_item("patent", fields={"title": "A patent"}, creators=[("inventor", "In", "Ventor")])
+    ids["broken"], _ = z.add_item("journalArticle", fields={"abstractNote": "no title at all"})
+    ids["dup"], _ = z.add_item("journalArticle", fields={"title": "ShuffleNet (a second copy)",
+                                                         "DOI": "https://doi.org/10.1109/cvpr.2018.00716"},
+                               tags=["duplicate-tag"])
+    ids["trashed"], _ = z.add_item("journalArticle", fields={"title": "In the trash"})
+    z.trash(ids["trashed"])
+    trashed_note, _ = z.add_note(ids["shufflenet"], "<p>a trashed note</p>")
+    z.trash(trashed_note)
+    z.add_note(None, "<p>a standalone note</p>")
+    z._item("journalArticle", "2020-01-01 00:00:00", library=2)  # a feed's item: not the user's
+    standalone = _pdf(pdfs, "standalone.pdf", "A Standalone Paper On Pruning", "magnitude pruning sparse")
+    ids["standalone_att"], _ = z.add_attachment(None, standalone, title="A Standalone Paper On Pruning")
+    z.add_annotation(ids["standalone_att"], HIGHLIGHT, text="magnitude pruning", page_label="1")
+    z.close()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def zot(tmp_path_factory):
+    root = tmp_path_factory.mktemp("zotero")
+    ids = build(root / "Zotero", root)
+    return root / "Zotero", ids
+
+
+@pytest.fixture(scope="module")
+def imported(zot, tmp_path_factory):
+    folder, ids = zot
+    log = reading.open_log(tmp_path_factory.mktemp("log") / "log.db")
+    report = reading.import_zotero(log, folder)
+    yield log, report, ids
+    log.close()
+
+
+def _by_title(log, start):
+    return next(p for p in log.papers() if p["title"].startswith(start))
+
+
+def test_items_map_to_papers(imported):
+    log, report, _ = imported
+    p = _by_title(log, "ShuffleNet: An Extremely")
+    assert p["authors"] == ["Xiangyu Zhang", "Xinyu Zhou", "Megvii Research"]  # order kept, editors left out
+    assert (p["year"], p["venue"], p["doi"], p["arxiv_id"]) == (2018, "IEEE TPAMI", "10.1109/cvpr.2018.00716",
+                                                                "1707.01083")
+    assert p["abstract"].startswith("We introduce") and p["url"] == "https://example.org/shufflenet"
+    assert p["added_at"].startswith("2019-05-01") and p["source"] == "zotero"
+    r = _by_title(log, "Deep Residual")
+    assert (r["year"], r["venue"], r["arxiv_id"]) == (2016, "Proceedings of CVPR", "1512.03385")
+    assert _by_title(log, "A preprint")["arxiv_id"] == "2302.00001"
+    assert _by_title(log, "A preprint")["venue"] == "arXiv"
+    assert _by_title(log, "Only a conference name")["venue"] == "ICLR 2020"
+    assert _by_title(log, "A book")["authors"] == []  # an editor is not an author
+    assert _by_title(log, "A patent")["authors"] == ["In Ventor"]  # the type's primary creator
+    titles = {p["title"] for p in log.papers()}
+    assert "In the trash" not in titles and not any("note" in t for t in titles)
+    # 8 regular items not in the trash (one broken) + one standalone PDF; the DOI duplicate merged
+    assert report["added"] == 8 and report["merged"] == 1 and log.count() == 8
+
+
+def test_tags_collections_and_duplicates(imported):
+    log, _, _ = imported
+    p = _by_title(log, "ShuffleNet: An Extremely")
+    assert set(p["tags"]) == {"efficient", "Computer Science - Computer Vision", "Efficient nets/ShuffleNet",
+                              "duplicate-tag"}  # a trashed collection is not a tag; the duplicate's tag joined
+    assert "Efficient nets" in _by_title(log, "Deep Residual")["tags"]
+
+
+def test_notes_and_annotations(imported):
+    log, report, _ = imported
+    notes = [n["text"] for n in _by_title(log, "ShuffleNet: An Extremely")["notes"]]
+    assert notes[0] == ("# Key idea\n\nChannel **shuffle** lets group convolutions talk.\n\n- pointwise group conv"
+                        "\n\n中文笔记：通道混洗")
+    assert "**Highlight, p. 3**\n\n> channel shuffle operation helps the information flowing\n\nthe trick of the " \
+           "paper" in notes
+    assert "**Underline, p. 4**\n\n> pointwise group convolutions" in notes
+    assert "**Note, p. 5**\n\ncompare with MobileNet v2" in notes
+    assert not any("trashed" in n for n in notes) and len(notes) == 4
+    assert report["annotations"] == 4 and report["notes"] == 1
+    assert report["skipped"]["empty annotations"] == 1 and report["skipped"]["standalone notes"] == 1
+    # a highlight finds its paper
+    hits = log.keyword_search("information flowing", k=3)
+    assert hits and hits[0][0] == _by_title(log, "ShuffleNet: An Extremely")["id"]
+
+
+def test_pdfs(imported):
+    log, report, _ = imported
+    shuffle = log.pdfs(_by_title(log, "ShuffleNet: An Extremely")["id"])
+    assert [p["file_name"] for p in shuffle] == ["Zhang et al. - 2018 - ShuffleNet.pdf"]
+    assert Path(shuffle[0]["path"]).parent.parent == log.library_dir()  # the content-addressed store
+    assert "channel shuffle" in log.pdf_pages(shuffle[0]["sha256"])[0]
+    assert [p["file_name"] for p in log.pdfs(_by_title(log, "Deep Residual")["id"])] == ["linked resnet.pdf"]
+    standalone = _by_title(log, "A Standalone Paper On Pruning")  # logged as `reading add file.pdf` would
+    assert log.pdfs(standalone["id"]) and "> magnitude pruning" in standalone["notes"][0]["text"]
+    assert report["pdfs"] == 3
+    assert len(report["missing"]) == 1 and "gone.pdf" in report["missing"][0]
+    assert log.pdfs(_by_title(log, "A paper whose PDF is gone")["id"]) == []
+    assert report["skipped"]["HTML snapshots"] == 1 and report["skipped"]["EPUBs"] == 1
+    assert report["skipped"]["links"] == 1 and report["skipped"]["in the trash"] == 1
+    assert len(report["errors"]) == 1 and "no title" in report["errors"][0]
+    line = reading.zotero_summary(report)
+    assert line.startswith("added 8 papers, enriched 1, attached 3 PDFs, 1 notes, 4 annotations")
+    assert "1 missing files" in line and "1 HTML snapshots" in line
+
+
+def test_run_again_brings_only_what_is_new(zot, tmp_path):
+    folder, _ = zot
+    lib = tmp_path / "Zotero"
+    import shutil
+
+    shutil.copytree(folder, lib)
+    log = reading.open_log(tmp_path / "log.db")
+    reading.import_zotero(log, lib)
+    before = {p["id"]: (len(p["notes"]), sorted(p["tags"])) for p in log.papers()}
+    again = reading.import_zotero(log, lib)
+    assert (again["added"], again["merged"], again["pdfs"], again["notes"], again["annotations"]) == (0, 0, 0, 0, 0)
+    assert {p["id"]: (len(p["notes"]), sorted(p["tags"])) for p in log.papers()} == before
+    # the user edits a title and deletes a note in the log; Zotero gets a new item, note, annotation and tag
+    shuffle = _by_title(log, "ShuffleNet: An Extremely")
+    log.update(shuffle["id"], title="ShuffleNet (my title)")
+    log.delete_note(shuffle["notes"][0]["id"])
+    z = ZoteroLibrary.reopen(lib)  # Zotero adds to the library meanwhile
+    item_id = z.item_id(zot[1]["shufflenet_key"])
+    att = z.conn.execute("SELECT itemID FROM itemAttachments WHERE parentItemID = ? AND contentType = "
+                         "'application/pdf'", (item_id,)).fetchone()[0]
+    z.add_note(item_id, "<p>A new thought</p>")
+    z.add_annotation(att, HIGHLIGHT, text="a new highlight", page_label="7")
+    z.add_tag(item_id, "new-tag")
+    z.add_item("journalArticle", fields={"title": "A brand new paper"})
+    z.close()
+    third = reading.import_zotero(log, lib)
+    assert (third["added"], third["merged"], third["notes"], third["annotations"]) == (1, 1, 1, 1)
+    after = log.get(shuffle["id"])
+    texts = [n["text"] for n in after["notes"]]
+    assert "A new thought" in texts and any("a new highlight" in t for t in texts)
+    assert not any(t.startswith("# Key idea") for t in texts)  # deleted in the log: not brought back
+    assert "new-tag" in after["tags"] and log.count() == 9
+    log.remove(_by_title(log, "A brand new paper")["id"])
+    fourth = reading.import_zotero(log, lib)
+    assert fourth["added"] == 0 and log.count() == 8  # removed in the log: stays removed
+    log.close()
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()}
+
+
+LOCKER = textwrap.dedent("""
+    import sqlite3, sys, time
+    conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+    conn.execute(f"PRAGMA journal_mode = {sys.argv[2]}")
+    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    conn.execute("BEGIN EXCLUSIVE")
+    conn.execute("UPDATE itemDataValues SET value = 'Renamed while locked' WHERE value = 'A book'")
+    conn.execute("COMMIT")       # in WAL mode: committed to the WAL, not yet in the main file
+    conn.execute("BEGIN EXCLUSIVE")
+    conn.execute("UPDATE itemDataValues SET value = 'Uncommitted' WHERE value = 'A patent'")
+    print("locked", flush=True)
+    time.sleep(60)
+""")
+
+
+@pytest.mark.parametrize("journal", ["WAL", "DELETE"])
+def test_reads_a_locked_library_without_touching_it(zot, tmp_path, journal):
+    """Zotero running: an exclusive lock held, a transaction open (its journal on disk), and in WAL mode committed
+    changes not yet in the main file."""
+    import shutil
+
+    lib = tmp_path / "Zotero"
+    shutil.copytree(zot[0], lib)
+    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(lib / "zotero.sqlite"), journal], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
+        listing = sorted(p.name for p in lib.iterdir())
+        import sqlite3
+
+        with pytest.raises(sqlite3.OperationalError):  # the lock is real: opening the file in place fails
+            sqlite3.connect(f"file:{lib / 'zotero.sqlite'}?mode=ro", uri=True).execute(
+                "SELECT count(*) FROM items").fetchone()
+        before = _digest(lib)
+        log = reading.open_log(tmp_path / "log.db")
+        report = reading.import_zotero(log, lib)
+        assert _digest(lib) == before  # byte-identical, and no file added (journal, -shm, copy)
+        titles = {p["title"] for p in log.papers()}
+        assert "Renamed while locked" in titles and "A patent" in titles and "Uncommitted" not in titles
+        assert report["added"] == 8 and sorted(p.name for p in lib.iterdir()) == listing
+        log.close()
+    finally:
+        locker.kill()
+        locker.wait()
+
+
+def test_database_left_byte_identical(zot, tmp_path):
+    folder, _ = zot
+    before = _digest(folder)
+    listing = sorted(p.name for p in folder.iterdir())
+    log = reading.open_log(tmp_path / "log.db")
+    reading.import_zotero(log, folder / "zotero.sqlite")  # the file itself works too
+    assert _digest(folder) == before and sorted(p.name for p in folder.iterdir()) == listing
+    log.close()
+
+
+def test_not_a_zotero_folder(tmp_path):
+    log = reading.open_log(tmp_path / "log.db")
+    with pytest.raises(reading.InvalidInput, match="no zotero.sqlite"):
+        reading.import_zotero(log, tmp_path)
+    (tmp_path / "z").mkdir()
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "z" / "zotero.sqlite").execute("CREATE TABLE x (y)").connection.close()
+    with pytest.raises(reading.InvalidInput, match="not a Zotero database"):
+        reading.import_zotero(log, tmp_path / "z")
+    (tmp_path / "z" / "zotero.sqlite").write_bytes(b"not sqlite at all" * 100)
+    with pytest.raises(reading.InvalidInput, match="not a readable SQLite database"):
+        reading.import_zotero(log, tmp_path / "z")
+    log.close()
+
+
+def test_cli(zot, tmp_path, monkeypatch):
+    folder, _ = zot
+    db = tmp_path / "log.db"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", str(db), "import", "--zotero", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "added 8 papers, enriched 1, attached 3 PDFs" in result.stdout
+    assert "missing: A paper whose PDF is gone" in result.stderr and "skipped: item" in result.stderr
+    again = runner.invoke(cli, ["--db", str(db), "import", str(folder)])  # a folder holding zotero.sqlite
+    assert again.exit_code == 0 and again.stdout.startswith("added 0 papers, enriched 0, attached 0 PDFs")
+    monkeypatch.setenv("HOME", str(tmp_path))  # the default: ~/Zotero
+    nothing = runner.invoke(cli, ["--db", str(db), "import", "--zotero"])
+    assert nothing.exit_code == 1 and "no Zotero data folder" in nothing.stderr and "Traceback" not in nothing.output
+    with reading.open_log(db) as log:
+        assert log.count() == 8
+
+
+def test_a_big_library_reads_fast(tmp_path):
+    """Metadata, notes and annotations of 300 items: well under the 60 s the bench allows 1,800 (no PDFs)."""
+    z = ZoteroLibrary(tmp_path / "Zotero")
+    for i in range(300):
+        item, _ = z.add_item(fields={"title": f"Paper number {i}", "date": "2020"},
+                             creators=[("author", "A", f"Author{i}")], tags=[f"t{i % 7}"])
+        z.add_note(item, f"<p>note {i}</p>")
+        att, _ = z.add_attachment(item, None, name=f"{i}.pdf")
+        z.add_annotation(att, HIGHLIGHT, text=f"highlight {i}", page_label="2")
+    z.close()
+    log = reading.open_log(tmp_path / "log.db")
+    t0 = time.perf_counter()
+    report = reading.import_zotero(log, tmp_path / "Zotero")
+    assert report["added"] == 300 and report["annotations"] == 300 and len(report["missing"]) == 300
+    assert time.perf_counter() - t0 < 20
+    log.close()
