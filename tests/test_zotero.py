@@ -13,84 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 import reading
-from bench.fulltext_pdfgen import make_paper_pdf
-from bench.zotero_fixture import HIGHLIGHT, IMAGE, LINKED_FILE, LINKED_URL, NOTE, UNDERLINE, ZoteroLibrary
+from bench.zotero_fixture import HIGHLIGHT, ZoteroLibrary, sample_library
 from paperzoo.reading_cli import cli
-
-
-def _pdf(folder: Path, name: str, title: str, words: str) -> Path:
-    return make_paper_pdf(folder / name, title=title, authors=["A. Author"], body=[(words + " ") * 40])
-
-
-def build(folder: Path, pdfs: Path) -> dict:
-    """The library every test reads: one item per case of the issue."""
-    z = ZoteroLibrary(folder)
-    ids: dict = {}
-    nets = z.add_collection("Efficient nets")
-    shuffle = z.add_collection("ShuffleNet", nets)
-    trashed_coll = z.add_collection("Old stuff")
-    z.conn.execute("INSERT INTO deletedCollections (collectionID) VALUES (?)", (trashed_coll,))
-    ids["shufflenet"], ids["shufflenet_key"] = z.add_item(
-        "journalArticle", date_added="2019-05-01 08:30:00",
-        fields={"title": "ShuffleNet: An Extremely Efficient Convolutional Neural Network for Mobile Devices",
-                "date": "2018-06-00 June 2018", "publicationTitle": "IEEE TPAMI", "DOI": "10.1109/CVPR.2018.00716",
-                "abstractNote": "We introduce an extremely computation-efficient CNN architecture.",
-                "url": "https://example.org/shufflenet", "extra": "arXiv: 1707.01083\nPublisher: IEEE"},
-        creators=[("author", "Xiangyu", "Zhang"), ("editor", "Ed", "Editor"), ("author", "Xinyu", "Zhou"),
-                  ("author", "", "Megvii Research")],
-        tags=["efficient", ("Computer Science - Computer Vision", 1)], collections=[shuffle, trashed_coll])
-    z.add_note(ids["shufflenet"], '<div data-schema-version="9"><h1>Key idea</h1><p>Channel <strong>shuffle</strong> '
-                                  "lets group convolutions talk.</p><ul><li>pointwise group conv</li></ul>"
-                                  "<p>中文笔记：通道混洗</p></div>", date_added="2019-05-02 09:00:00")
-    pdf = _pdf(pdfs, "shufflenet.pdf", "ShuffleNet", "channel shuffle pointwise group convolution")
-    att, _ = z.add_attachment(ids["shufflenet"], pdf, name="Zhang et al. - 2018 - ShuffleNet.pdf")
-    z.add_annotation(att, HIGHLIGHT, text="channel shuffle operation helps the information flowing",
-                     comment="the trick of the paper", page_label="3")
-    z.add_annotation(att, UNDERLINE, text="pointwise group convolutions", page_label="4")
-    z.add_annotation(att, NOTE, comment="compare with MobileNet v2", page_label="5")
-    z.add_annotation(att, IMAGE, page_label="6")  # a bare image region: nothing to say, skipped
-    z.add_attachment(ids["shufflenet"], None, content_type="text/html", name="snapshot.html", title="Snapshot")
-
-    ids["resnet"], _ = z.add_item(
-        "conferencePaper", date_added="2018-01-10 12:00:00",
-        fields={"title": "Deep Residual Learning for Image Recognition", "date": "2016", "proceedingsTitle":
-                "Proceedings of CVPR", "conferenceName": "CVPR 2016", "url": "https://arxiv.org/abs/1512.03385v1"},
-        creators=[("author", "Kaiming", "He"), ("author", "Xiangyu", "Zhang")], collections=[nets])
-    linked = _pdf(pdfs, "linked resnet.pdf", "ResNet", "residual learning identity shortcut")
-    z.add_attachment(ids["resnet"], linked, link_mode=LINKED_FILE, title="resnet")
-    z.add_attachment(ids["resnet"], None, link_mode=LINKED_URL, content_type="text/html", path="https://x.org")
-    ids["preprint"], _ = z.add_item(
-        "preprint", fields={"title": "A preprint", "date": "2023-02-01", "repository": "arXiv",
-                            "archiveID": "arXiv:2302.00001"}, creators=[("author", "Ann", "Author")])
-    ids["conf_name_only"], _ = z.add_item("conferencePaper", fields={"title": "Only a conference name",
-                                                                     "conferenceName": "ICLR 2020"})
-    ids["missing"], _ = z.add_item("journalArticle", fields={"title": "A paper whose PDF is gone"})
-    z.add_attachment(ids["missing"], None, name="gone.pdf")
-    ids["epub"], _ = z.add_item("book", fields={"title": "A book", "publisher": "P"},
-                                creators=[("editor", "Only", "Editor")])
-    z.add_attachment(ids["epub"], None, content_type="application/epub+zip", name="book.epub")
-    ids["patent"], _ = z.add_item("patent", fields={"title": "A patent"}, creators=[("inventor", "In", "Ventor")])
-    ids["broken"], _ = z.add_item("journalArticle", fields={"abstractNote": "no title at all"})
-    ids["dup"], _ = z.add_item("journalArticle", fields={"title": "ShuffleNet (a second copy)",
-                                                         "DOI": "https://doi.org/10.1109/cvpr.2018.00716"},
-                               tags=["duplicate-tag"])
-    ids["trashed"], _ = z.add_item("journalArticle", fields={"title": "In the trash"})
-    z.trash(ids["trashed"])
-    trashed_note, _ = z.add_note(ids["shufflenet"], "<p>a trashed note</p>")
-    z.trash(trashed_note)
-    z.add_note(None, "<p>a standalone note</p>")
-    z._item("journalArticle", "2020-01-01 00:00:00", library=2)  # a feed's item: not the user's
-    standalone = _pdf(pdfs, "standalone.pdf", "A Standalone Paper On Pruning", "magnitude pruning sparse")
-    ids["standalone_att"], _ = z.add_attachment(None, standalone, title="A Standalone Paper On Pruning")
-    z.add_annotation(ids["standalone_att"], HIGHLIGHT, text="magnitude pruning", page_label="1")
-    z.close()
-    return ids
 
 
 @pytest.fixture(scope="module")
 def zot(tmp_path_factory):
     root = tmp_path_factory.mktemp("zotero")
-    ids = build(root / "Zotero", root)
+    ids = sample_library(root / "Zotero", root)
     return root / "Zotero", ids
 
 
@@ -320,3 +250,46 @@ def test_a_big_library_reads_fast(tmp_path):
     assert report["added"] == 300 and report["annotations"] == 300 and len(report["missing"]) == 300
     assert time.perf_counter() - t0 < 20
     log.close()
+
+
+def _app(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("READING_DB", str(tmp_path / "log.db"))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("ui/pages/log_paper.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _import_button(at):
+    return next(b for b in at.button if b.label == "Import" and "log_library" in b.form_id)
+
+
+def test_app_imports_a_zotero_library(zot, tmp_path, monkeypatch):
+    at = _app(tmp_path, monkeypatch)
+    at.text_input(key="li_folder").input(str(tmp_path / "nowhere"))
+    _import_button(at).click().run()
+    assert not at.exception and len(at.error) == 1 and "no Zotero data folder" in at.error[0].value
+    at.text_input(key="li_folder").input(str(zot[0]))
+    _import_button(at).click().run()
+    assert not at.exception and not at.error
+    assert at.success[0].value.startswith("Imported: added 8 papers, enriched 1, attached 3 PDFs")
+    assert any(e.label.startswith("Missing files (1)") for e in at.expander)
+    with reading.open_log(tmp_path / "log.db") as log:
+        assert log.count() == 8
+
+
+def test_app_imports_an_uploaded_file(tmp_path, monkeypatch):
+    at = _app(tmp_path, monkeypatch)
+    at.radio(key="li_source").set_value("BibTeX, CSL-JSON or RIS file").run()
+    ris = b"TY  - JOUR\nAU  - He, Kaiming\nTI  - Deep Residual Learning\nPY  - 2016\nER  - \n"
+    next(u for u in at.get("file_uploader") if "li_file" in u.proto.id).set_value(
+        ("refs.ris", ris, "application/x-research-info-systems"))
+    _import_button(at).click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value.startswith("Imported: added 1, merged 0")
+    with reading.open_log(tmp_path / "log.db") as log:
+        assert log.papers()[0]["authors"] == ["Kaiming He"]
