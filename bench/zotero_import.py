@@ -64,7 +64,8 @@ def build(folder: Path, n: int, n_pdfs: int, n_annotations: int, seed: int = 0) 
             fields["DOI"] = f"10.5555/bench.{i}"
         creators = [("author", rng.choice(vocab).capitalize(), rng.choice(vocab).capitalize())
                     for _ in range(rng.randint(1, 6))]
-        item, _ = z.add_item(kind, fields=fields, creators=creators, tags=sorted(set(rng.sample(vocab[:60], rng.randint(0, 3)))),
+        tags = sorted(set(rng.sample(vocab[:60], rng.randint(0, 3))))
+        item, _ = z.add_item(kind, fields=fields, creators=creators, tags=tags,
                              collections=rng.sample(sub, rng.randint(1, 2)),
                              date_added=f"20{rng.randint(15, 24)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)} 10:00:00")
         z.add_note(item, f"<h1>Summary</h1><p>{' '.join(rng.choice(vocab) for _ in range(60))}</p>"

@@ -33,6 +33,7 @@ from ._zotero_db import (
     Library,
     ZItem,
     find_database,
+    linked_files_base,
     read_library,
     snapshot,
 )
@@ -196,7 +197,7 @@ def import_zotero(log: Log, folder: str | Path, *, attachments_base: str | Path 
 
     Args:
         attachments_base: Zotero's base folder for linked files (Settings > Advanced > Files and Folders), to
-            find linked files stored as ``attachments:<relative path>``.
+            find linked files stored as ``attachments:<relative path>``; default: the one in Zotero's prefs.js.
         progress: tqdm bars on stderr. on_progress: ``(phase, done, total)`` after each batch and each PDF.
 
     Returns:
@@ -211,6 +212,8 @@ def import_zotero(log: Log, folder: str | Path, *, attachments_base: str | Path 
     t0 = time.perf_counter()
     with snapshot(db) as conn:
         lib = read_library(conn)
+    if base is None and any(a.path.startswith("attachments:") for a in lib.attachments.values()):
+        base = linked_files_base()
     report = _new_report()
     if lib.trashed:
         report["skipped"]["in the trash"] += lib.trashed

@@ -11,6 +11,9 @@ Everything is read by Zotero's own names (``itemTypes.typeName``, ``fields.field
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -105,6 +108,26 @@ def find_database(folder: str | Path) -> Path:
     if not db.is_file():
         raise InvalidInput(f"no {DB_NAME} in {path}: is it a Zotero data folder?")
     return db
+
+
+_BASE_PREF = re.compile(r'user_pref\("extensions\.zotero\.baseAttachmentPath",\s*("(?:[^"\\]|\\.)*")\);')
+
+
+def linked_files_base() -> Path | None:
+    """Zotero's base folder for linked files, from its profile's ``prefs.js`` (read only), or None."""
+    home = Path.home()
+    roots = [home / ".zotero" / "zotero", home / "Library" / "Application Support" / "Zotero" / "Profiles"]
+    if os.environ.get("APPDATA"):
+        roots.append(Path(os.environ["APPDATA"]) / "Zotero" / "Zotero" / "Profiles")
+    for root in roots:
+        for prefs in sorted(root.glob("*/prefs.js")) if root.is_dir() else []:
+            try:
+                m = _BASE_PREF.search(prefs.read_text(encoding="utf-8", errors="replace"))
+                if m:
+                    return Path(json.loads(m.group(1)))
+            except (OSError, ValueError):
+                continue
+    return None
 
 
 def _stamp(db: Path) -> tuple[tuple[int, int] | None, ...]:

@@ -17,7 +17,8 @@ from reading._libfiles import parse_file_field
 @pytest.mark.parametrize("field, paths", [
     # Zotero: Description:path:mime, several separated by ;, non-PDFs left out
     ("Full Text PDF:/home/u/Zotero/storage/AB12CD34/He et al. - 2016.pdf:application/pdf;"
-     "Snapshot:/home/u/Zotero/storage/EF56/page.html:text/html", ["/home/u/Zotero/storage/AB12CD34/He et al. - 2016.pdf"]),
+     "Snapshot:/home/u/Zotero/storage/EF56/page.html:text/html",
+     ["/home/u/Zotero/storage/AB12CD34/He et al. - 2016.pdf"]),
     ("Full Text PDF:a.pdf:application/pdf;Preprint PDF:b.pdf:application/pdf", ["a.pdf", "b.pdf"]),
     # JabRef: :path:PDF, with \: \; \\ escapes
     (":papers/he2016.pdf:PDF", ["papers/he2016.pdf"]),

@@ -168,8 +168,8 @@ def test_reads_a_locked_library_without_touching_it(zot, tmp_path, journal):
 
     lib = tmp_path / "Zotero"
     shutil.copytree(zot[0], lib)
-    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(lib / "zotero.sqlite"), journal], stdout=subprocess.PIPE,
-                              text=True)
+    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(lib / "zotero.sqlite"), journal],
+                              stdout=subprocess.PIPE, text=True)
     try:
         assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
         listing = sorted(p.name for p in lib.iterdir())
@@ -293,3 +293,30 @@ def test_app_imports_an_uploaded_file(tmp_path, monkeypatch):
     assert at.success[0].value.startswith("Imported: added 1, merged 0")
     with reading.open_log(tmp_path / "log.db") as log:
         assert log.papers()[0]["authors"] == ["Kaiming He"]
+
+
+def test_linked_files_relative_to_the_base_folder(tmp_path, monkeypatch):
+    """A linked file stored as ``attachments:<relative path>``: found under --attachments-base, else under the
+    base folder in Zotero's prefs.js, else named as missing."""
+    from bench.fulltext_pdfgen import make_paper_pdf
+    from bench.zotero_fixture import LINKED_FILE
+
+    papers = tmp_path / "My papers"
+    (papers / "vision").mkdir(parents=True)
+    make_paper_pdf(papers / "vision" / "x.pdf", title="A Linked Paper", body=["linked words " * 40])
+    z = ZoteroLibrary(tmp_path / "Zotero")
+    item, _ = z.add_item(fields={"title": "A Linked Paper"})
+    z.add_attachment(item, link_mode=LINKED_FILE, path="attachments:vision/x.pdf")
+    z.close()
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    log = reading.open_log(tmp_path / "a.db")
+    report = reading.import_zotero(log, tmp_path / "Zotero")
+    assert report["pdfs"] == 0 and "attachments:vision/x.pdf" in report["missing"][0]
+    log.close()
+    with reading.open_log(tmp_path / "b.db") as log:
+        assert reading.import_zotero(log, tmp_path / "Zotero", attachments_base=papers)["pdfs"] == 1
+    prefs = tmp_path / "home" / ".zotero" / "zotero" / "abcd.default" / "prefs.js"
+    prefs.parent.mkdir(parents=True)
+    prefs.write_text(f'user_pref("extensions.zotero.baseAttachmentPath", "{papers}");\n', encoding="utf-8")
+    with reading.open_log(tmp_path / "c.db") as log:
+        assert reading.import_zotero(log, tmp_path / "Zotero")["pdfs"] == 1

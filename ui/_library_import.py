@@ -1,5 +1,5 @@
-"""“Log a paper” › “Import a library”: a Zotero data folder, or an uploaded BibTeX / CSL-JSON / RIS file, with a
-progress bar and the import's one-line summary. The work is :func:`paperzoo.import_zotero` /
+"""“Log a paper” › “Import a library”: a Zotero data folder, or an uploaded BibTeX / CSL-JSON / RIS file, with
+a progress bar and the import's one-line summary. The work is :func:`paperzoo.import_zotero` /
 :func:`paperzoo.import_file` (which also start background indexing of the PDFs that arrived)."""
 from __future__ import annotations
 
