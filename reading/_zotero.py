@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _db
 from ._errors import ReadingError
-from ._fields import now_iso
+from ._fields import _clean_tags, now_iso
 from ._ids import is_arxiv_id, parse_arxiv_id, parse_doi
 from ._notehtml import html_to_markdown
 from ._zotero_db import (
@@ -286,8 +286,6 @@ def _one_item(log: Log, item: ZItem, notes: list[tuple[int, str, str, str]], ann
             if pid is None:
                 report["skipped"]["removed from the log since"] += 1
                 return
-            from ._fields import _clean_tags
-
             _db.insert_tags(conn, pid, _clean_tags(record["tags"]))
             created = False
         else:
@@ -342,8 +340,6 @@ def _pdfs(log: Log, lib: Library, data_dir: Path, base: Path | None, papers: dic
     """Attach each PDF not imported before; log a PDF without a parent item as `reading add file.pdf` would."""
     from tqdm import tqdm
 
-    from ._pdf import EncryptedPdf
-
     known = _known(log, lib)
     todo = []
     for att in lib.attachments.values():
@@ -364,8 +360,7 @@ def _pdfs(log: Log, lib: Library, data_dir: Path, base: Path | None, papers: dic
     bar = tqdm(total=len(todo), unit="pdf", desc="zotero PDFs", disable=not progress or not todo)
     try:
         for n, att in enumerate(todo, start=1):
-            _one_pdf(log, lib, att, data_dir, base, papers, annots_of.get(att.item_id, []), known, report,
-                     EncryptedPdf)
+            _one_pdf(log, lib, att, data_dir, base, papers, annots_of.get(att.item_id, []), known, report)
             bar.update(1)
             if on_progress:
                 on_progress("pdfs", n, len(todo))
@@ -375,7 +370,9 @@ def _pdfs(log: Log, lib: Library, data_dir: Path, base: Path | None, papers: dic
 
 def _one_pdf(log: Log, lib: Library, att: Attachment, data_dir: Path, base: Path | None, papers: dict[int, int],
              annotations: list[Annotation], known: dict[str, dict[str, tuple[str, int | None]]],
-             report: dict[str, Any], encrypted: type[Exception]) -> None:
+             report: dict[str, Any]) -> None:
+    from ._pdf import EncryptedPdf
+
     source = _source(lib.keys[att.item_id][0])
     parent = lib.items.get(att.parent) if att.parent is not None else None
     owner = (parent.fields.get("title") or parent.key) if parent else (att.title or att.key)
@@ -394,7 +391,9 @@ def _one_pdf(log: Log, lib: Library, att: Attachment, data_dir: Path, base: Path
             result = log.add_pdf(path, tags=tags, fetch=False, name=name)
             if result.created:
                 report["added"] += 1
-    except encrypted as err:
+            elif not result.duplicate:
+                report["merged"] += 1
+    except EncryptedPdf as err:
         report["errors"].append(f"{owner[:60]}: {name}: {err}; add it by itself: reading attach ... --password")
         return
     except ReadingError as err:
