@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _db
-from ._errors import ReadingError
+from ._errors import InvalidInput, ReadingError
 from ._fields import _clean_tags, now_iso
 from ._ids import is_arxiv_id, parse_arxiv_id, parse_doi
 from ._notehtml import html_to_markdown
@@ -211,7 +212,10 @@ def import_zotero(log: Log, folder: str | Path, *, attachments_base: str | Path 
     base = Path(attachments_base).expanduser() if attachments_base else None
     t0 = time.perf_counter()
     with snapshot(db) as conn:
-        lib = read_library(conn)
+        try:
+            lib = read_library(conn)
+        except sqlite3.DatabaseError as err:  # a schema this reader does not know (a very old or newer Zotero)
+            raise InvalidInput(f"cannot read the Zotero database {db}: {err}") from None
     if base is None and any(a.path.startswith("attachments:") for a in lib.attachments.values()):
         base = linked_files_base()
     report = _new_report()
@@ -310,7 +314,7 @@ def _one_item(log: Log, item: ZItem, notes: list[tuple[int, str, str, str]], ann
         _db.record_imported(conn, source, done, now_iso())
         for key, kind, _ in done:
             known[key] = (kind, pid)
-    except (ReadingError, ValueError, TypeError, KeyError, AttributeError) as err:
+    except (ReadingError, ValueError, TypeError, KeyError, AttributeError, sqlite3.IntegrityError) as err:
         conn.execute("ROLLBACK TO zotero_item")
         report["errors"].append(f"{record['_where']}: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
         return

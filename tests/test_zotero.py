@@ -320,3 +320,23 @@ def test_linked_files_relative_to_the_base_folder(tmp_path, monkeypatch):
     prefs.write_text(f'user_pref("extensions.zotero.baseAttachmentPath", "{papers}");\n', encoding="utf-8")
     with reading.open_log(tmp_path / "c.db") as log:
         assert reading.import_zotero(log, tmp_path / "Zotero")["pdfs"] == 1
+
+
+def test_a_paper_already_in_the_log_is_enriched(zot, tmp_path):
+    log = reading.open_log(tmp_path / "log.db")
+    log.add("1512.03385", title="ResNet (logged by hand)", fetch=False, tags=["mine"], note="my own note")
+    report = reading.import_zotero(log, zot[0])
+    assert report["added"] == 7 and report["merged"] == 2 and log.count() == 8
+    resnet = log.get("1512.03385")
+    assert resnet["title"] == "ResNet (logged by hand)" and {"mine", "Efficient nets"} <= set(resnet["tags"])
+    assert [p["file_name"] for p in log.pdfs(resnet["id"])] == ["linked resnet.pdf"]
+    assert resnet["notes"][0]["text"] == "my own note" and resnet["year"] == 2016  # blanks filled, nothing replaced
+    log.close()
+
+
+def test_an_unknown_schema_is_one_line(tmp_path):
+    z = ZoteroLibrary(tmp_path / "Zotero")
+    z.conn.execute("ALTER TABLE itemAttachments RENAME COLUMN contentType TO mimeType")  # Zotero 4's name
+    z.close()
+    with reading.open_log(tmp_path / "log.db") as log, pytest.raises(reading.InvalidInput, match="cannot read"):
+        reading.import_zotero(log, tmp_path / "Zotero")
