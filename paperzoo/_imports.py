@@ -16,15 +16,17 @@ def is_zotero_folder(path: str | Path) -> bool:
     return (p.is_dir() and (p / "zotero.sqlite").is_file()) or (p.is_file() and p.name == "zotero.sqlite")
 
 
-def start_indexing(log: Log) -> bool:
-    """Start embedding the new passages in the background (the index package's background indexer); False when
-    it is not available or not started. The one place an import starts it: the caller never waits for it."""
-    import index
-
-    start = getattr(index, "start_background_indexing", None)
-    if start is None:
+def _index_new_pdfs(log: Log, report: dict[str, Any]) -> bool:
+    """After PDFs arrived: start the background indexer (:func:`paperzoo.index_in_background`, which knows whether
+    it is on); True when it was started. An index folder that cannot be written leaves search by keyword working."""
+    if not report.get("pdfs"):
         return False
-    return bool(start(log.path))
+    from ._search import index_in_background
+
+    try:
+        return index_in_background(log)
+    except OSError:
+        return False
 
 
 def import_zotero(log: Log, folder: str | Path | None = None, *, attachments_base: str | Path | None = None,
@@ -37,12 +39,12 @@ def import_zotero(log: Log, folder: str | Path | None = None, *, attachments_bas
 
     report = reading.import_zotero(log, folder or Path("~/Zotero").expanduser(), attachments_base=attachments_base,
                                    progress=progress, on_progress=on_progress)
-    report["indexing"] = bool(report["pdfs"]) and start_indexing(log)
+    report["indexing"] = _index_new_pdfs(log, report)
     return report
 
 
 def import_file(log: Log, path: str | Path, *, fmt: str | None = None, progress: bool = False) -> dict[str, Any]:
     """Import a BibTeX, CSL-JSON, RIS, JSONL or CSV file (PDFs named in it attached), then start indexing them."""
     report = log.import_file(Path(path), fmt=fmt, progress=progress)
-    report["indexing"] = bool(report.get("pdfs")) and start_indexing(log)
+    report["indexing"] = _index_new_pdfs(log, report)
     return report

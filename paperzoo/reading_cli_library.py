@@ -24,7 +24,7 @@ def import_zotero(ctx: click.Context, folder: Path | None, attachments_base: Pat
         echo(f"skipped: {line}", err=True)
     echo(reading.zotero_summary(report))
     if report.get("indexing"):
-        echo("indexing the new PDFs' passages in the background", err=True)
+        echo("indexing the new pages in the background (`reading stats` shows progress)", err=True)
 
 
 def import_file(ctx: click.Context, path: Path | None, fmt: str | None) -> dict[str, Any]:
@@ -35,4 +35,6 @@ def import_file(ctx: click.Context, path: Path | None, fmt: str | None) -> dict[
     report = run(log_of(ctx), path, fmt=fmt, progress=sys.stderr.isatty())
     for line in report.get("missing", []):
         echo(f"missing: {line}", err=True)
+    if report.get("indexing"):
+        echo("indexing the new pages in the background (`reading stats` shows progress)", err=True)
     return report

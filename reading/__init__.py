@@ -10,11 +10,26 @@ them; nothing heavy (torch, sentence-transformers, faiss) is ever imported here.
 """
 from typing import TYPE_CHECKING, Any
 
+from ._backup import BackupReport, RestoreReport, backup, restore
 from ._config import ENV_VAR, default_db_path
-from ._errors import InvalidArxivId, InvalidInput, LogBusy, LogDamaged, PaperNotFound, ReadingError, database_error
+from ._errors import (
+    DiskFull,
+    InvalidArxivId,
+    InvalidInput,
+    LogBusy,
+    LogDamaged,
+    LogNewer,
+    LogReadOnly,
+    LogUnavailable,
+    NotALog,
+    PaperNotFound,
+    ReadingError,
+    database_error,
+)
 from ._fulltext import ImportReport, PdfAddResult, library_dir
 from ._ids import normalise_title, parse_arxiv_id, parse_doi
 from ._export import check_writable, log_files, write_atomic
+from ._intake import starter_summary
 from ._intake import summary as import_summary
 from ._log import STATUSES, AddResult, Log, open_log
 from ._pdf import EncryptedPdf, PdfError
@@ -35,6 +50,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AddResult",
+    "BackupReport",
+    "DiskFull",
     "ENV_VAR",
     "EncryptedPdf",
     "ImportReport",
@@ -43,6 +60,10 @@ __all__ = [
     "Log",
     "LogBusy",
     "LogDamaged",
+    "LogNewer",
+    "LogReadOnly",
+    "LogUnavailable",
+    "NotALog",
     "Note",
     "Paper",
     "PaperNotFound",
@@ -50,7 +71,9 @@ __all__ = [
     "PdfError",
     "Read",
     "ReadingError",
+    "RestoreReport",
     "STATUSES",
+    "backup",
     "check_writable",
     "database_error",
     "default_db_path",
@@ -62,6 +85,8 @@ __all__ = [
     "open_log",
     "parse_arxiv_id",
     "parse_doi",
+    "restore",
+    "starter_summary",
     "write_atomic",
     "zotero_summary",
 ]
