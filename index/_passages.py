@@ -232,7 +232,17 @@ class _Ingest:
             "kind": _vectors.kind_of(self.index), "pages_version": None, "data_version": None, **(versions or {}),
             "page_keys": {str(g): k for g, k in sorted(self.indexed.items())}, "titles": self.titles,
             "ingest_path": getattr(self.embedder, "ingest_path", None), "updated_at": _now(),
+            "ingest_peak_rss_mb": _peak_rss_mb(),
         })
+
+
+def _peak_rss_mb() -> float | None:
+    """This process's peak resident memory so far (Linux reports kB), for the manifest and benches."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _now() -> str:
