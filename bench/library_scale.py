@@ -8,7 +8,8 @@ a reference list; reportlab, deterministic) are imported with `reading import FO
 starts the background indexer. Reported, side by side in one run with the machine's load:
 
 - time until keyword-searchable (the import command returning: the pages' FTS rows are in its transaction);
-- the first full-text search (hybrid, the default) in a fresh process, against a cold `reading list`;
+- the first full-text search (hybrid, the default) in a fresh process, against a cold `reading list`; the first
+  paper-level search (which still syncs the paper index first);
 - search latency while the indexer runs: p50/p95 in fresh processes and warm (in this process);
 - time until fully indexed, the ingest rate in passages/s against the model's raw throughput on a sample of the
   same passages in this run (fp32 and bf16 interleaved, where the CPU has bf16), the indexer's peak RSS;
@@ -202,6 +203,9 @@ def main() -> None:
     print(f"first full-text search    {t_first:.2f} s in a fresh process; cold `reading list` {t_list:.2f} s; "
           f"above it {t_first - t_list:+.2f} s  (load {os.getloadavg()[0]:.1f})")
     print(f"  it said: {waiting_line}")
+    t_paper, _ = _cli(db, "search", query, "-k", "10", env=env)  # the paper index still syncs first
+    print(f"first paper-level search  {t_paper:.2f} s in a fresh process (embeds the {args.n} new papers' titles "
+          f"first); above a cold list {t_paper - t_list:+.2f} s")
 
     folder_p = index.passages_dir(db)
     peak: float | None = None
