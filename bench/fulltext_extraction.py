@@ -113,12 +113,14 @@ def margins_left(truth: dict[str, Any], pages: list[str]) -> tuple[int, int]:
             left += (" " + " ".join(want) + " ") in flat
             continue
         n = want[0]  # a page number: a line of its own, or glued to the start or end of a body line
-        for x in lines:
-            if x == [n]:
+        raw = [x.strip() for x in pages[page - 1].split("\n")] if page <= len(pages) else []
+        for line, x in zip(raw, lines):
+            if line == n:
                 left += 1
                 break
-            if x and n in (x[0], x[-1]) and len(x) > 1:
-                rest = x[1:] if x[0] == n else x[:-1]
+            glued = line.startswith(n + " ") or line.endswith(" " + n)
+            if glued and len(x) > 3:  # the rest must be a stretch of body text (not "σ 2 + ϵ" of an equation)
+                rest = x[1:] if line.startswith(n + " ") else x[:-1]
                 if (" " + " ".join(x) + " ") not in body and (" " + " ".join(rest) + " ") in body:
                     left += 1
                     break
@@ -143,16 +145,21 @@ def section_score(truth: dict[str, Any], passages: Iterable[tuple[str, str]]) ->
     """(passages whose section is right, passages placed in the ground truth)."""
     where, sections = _paragraph_of(truth)
     right = total = 0
-    for text, section in passages:
-        t = tokens(text)[:30]
+    cursor = 0  # passages come in reading order: the made-up text repeats sentences, so a passage is placed in
+    for text, section in passages:  # the paragraph sharing most word triples with its start, not before the last
+        t = tokens(text)
+        start = next((j for j in range(len(t) - 2) if tuple(t[j:j + 3]) in where), 0)
+        t = t[start:start + 40]  # from where its body text starts (a figure's text or a caption may come first)
         votes: dict[int, int] = defaultdict(int)
         for j in range(len(t) - 2):
             for i in set(where.get(tuple(t[j:j + 3]), ())):
                 votes[i] += 1
         if not votes:
             continue
-        best = max(votes.values())
-        para = min(i for i, v in votes.items() if v == best)
+        later = {i: v for i, v in votes.items() if i >= cursor} or votes
+        best = max(later.values())
+        para = min(i for i, v in later.items() if v == best)
+        cursor = para
         want = _squash(sections[para])
         total += 1
         right += _squash(section) == want or (not want and _squash(section) in ("", "abstract"))

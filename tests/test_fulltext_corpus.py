@@ -52,6 +52,8 @@ def test_bench_figures_mean_what_they_say(t: dict) -> None:
             for page in range(1, t["pages"] + 1)]
     left, total = fx.margins_left(t, junk)
     assert left == len(t["margin_lines"])
+    # a digit of an equation or a footnote mark is no page number
+    assert fx.margins_left(t, [pages[0] + "\nσ 2 + ϵ\n1 2\n(3)"] * t["pages"])[0] == 0
     # sections: a passage from each paragraph, labelled right, then wrong
     passages = [(p["text"], p["section"]) for p in t["paragraphs"]]
     assert fx.section_score(t, passages) == (len(passages), len(passages))
