@@ -142,28 +142,45 @@ def _paragraph_of(truth: dict[str, Any]) -> tuple[dict[tuple[str, ...], list[int
 
 
 def section_score(truth: dict[str, Any], passages: Iterable[tuple[str, str]]) -> tuple[int, int]:
-    """(passages whose section is right, passages placed in the ground truth)."""
+    """(passages whose section is right, passages placed in the ground truth).
+
+    A passage is placed in the paragraph where its body text starts (a figure's text or a caption may come
+    first), by the word triples its first 40 body words share with each paragraph. The made-up text repeats
+    sentences, so the placement of all passages is chosen together: in reading order (each in the same paragraph
+    as the one before or a later one), sharing the most triples in all (dynamic programming).
+    """
     where, sections = _paragraph_of(truth)
-    right = total = 0
-    cursor = 0  # passages come in reading order: the made-up text repeats sentences, so a passage is placed in
-    for text, section in passages:  # the paragraph sharing most word triples with its start, not before the last
+    placed: list[tuple[str, dict[int, int]]] = []
+    for text, section in passages:
         t = tokens(text)
         start = next((j for j in range(len(t) - 2) if tuple(t[j:j + 3]) in where), 0)
-        t = t[start:start + 40]  # from where its body text starts (a figure's text or a caption may come first)
+        t = t[start:start + 40]
         votes: dict[int, int] = defaultdict(int)
         for j in range(len(t) - 2):
             for i in set(where.get(tuple(t[j:j + 3]), ())):
                 votes[i] += 1
-        if not votes:
-            continue
-        later = {i: v for i, v in votes.items() if i >= cursor} or votes
-        best = max(later.values())
-        para = min(i for i, v in later.items() if v == best)
-        cursor = para
-        want = _squash(sections[para])
-        total += 1
-        right += _squash(section) == want or (not want and _squash(section) in ("", "abstract"))
-    return right, total
+        if votes:
+            placed.append((section, dict(votes)))
+    m = len(sections)
+    # best[k][i]: the most triples for passages 0..k with passage k in paragraph i (paragraphs never go back)
+    best = [[0.0] * m for _ in placed]
+    back = [[0] * m for _ in placed]
+    for k, (_, votes) in enumerate(placed):
+        run, arg = float("-inf"), 0
+        for i in range(m):
+            if k and best[k - 1][i] > run:
+                run, arg = best[k - 1][i], i
+            best[k][i] = (run if k else 0.0) + votes.get(i, -0.5)  # a paragraph it shares nothing with costs
+            back[k][i] = arg
+    right = 0
+    if placed:
+        i = max(range(m), key=lambda j: (best[-1][j], -j))
+        for k in range(len(placed) - 1, -1, -1):
+            want = _squash(sections[i])
+            got = _squash(placed[k][0])
+            right += got == want or (not want and got in ("", "abstract"))
+            i = back[k][i]
+    return right, len(placed)
 
 
 def refsec_found(truth: dict[str, Any], doc: Any) -> bool | None:
