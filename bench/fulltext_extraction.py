@@ -21,6 +21,7 @@ with the targets of issue 25:
   ``PdfText.references`` exists).
 
     python bench/fulltext_extraction.py [--corpus DIR] [--no-sections] [--show c00]
+    python bench/fulltext_extraction.py --seed 7 [-n 24]   # a held-out corpus typeset now (needs TeX Live)
 """
 from __future__ import annotations
 
@@ -320,9 +321,20 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--no-sections", action="store_true", help="skip the temporary log (faster)")
     ap.add_argument("--show", metavar="KEY", help="print the extracted pages of one paper (c00, ...)")
+    ap.add_argument("--seed", type=int, help="typeset a held-out corpus with this seed first (needs TeX Live), "
+                    "so that the extractor is not tuned to the fixtures alone")
+    ap.add_argument("-n", type=int, default=16, help="papers in the held-out corpus (with --seed)")
     args = ap.parse_args()
-    for line in run(args.corpus, sections=not args.no_sections, show=args.show):
-        print(line)
+    with tempfile.TemporaryDirectory(prefix="held-out-corpus-") as tmp:
+        corpus = args.corpus
+        if args.seed is not None:
+            sys.path.insert(0, str(ROOT))
+            from bench.texcorpus import make_corpus
+
+            make_corpus(tmp, args.n, seed=args.seed, workers=2)
+            corpus = Path(tmp)
+        for line in run(corpus, sections=not args.no_sections, show=args.show):
+            print(line)
 
 
 if __name__ == "__main__":
