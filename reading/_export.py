@@ -1,4 +1,4 @@
-"""Exports: BibTeX (re-imports to the same library), JSON (everything) and CSV; atomic file writes."""
+"""Exports: BibTeX (re-imports to the same library), JSON (everything), CSV and CSL-JSON; atomic file writes."""
 from __future__ import annotations
 
 import csv
@@ -132,7 +132,7 @@ def write_atomic(path: Path, text: str, *, protect: Iterable[Path | str] = ()) -
 
 
 def export_text(log: Log, fmt: str, *, tag: str | None = None) -> str:
-    """The log (or the papers with ``tag``) as ``bibtex``, ``json`` or ``csv`` text."""
+    """The log (or the papers with ``tag``) as ``bibtex``, ``json``, ``csv`` or ``csl-json`` text."""
     papers = log.papers(tag=tag, sort="added")
     papers.reverse()  # oldest first: stable files that diff well
     if fmt == "json":
@@ -141,7 +141,11 @@ def export_text(log: Log, fmt: str, *, tag: str | None = None) -> str:
         return _csv(papers)
     if fmt == "bibtex":
         return _bibtex(papers)
-    raise InvalidInput(f"unknown export format {fmt!r}: use bibtex, json or csv")
+    if fmt == "csl-json":
+        from ._csl import csl_json
+
+        return csl_json(papers)
+    raise InvalidInput(f"unknown export format {fmt!r}: use bibtex, json, csv or csl-json")
 
 
 def _portable(paper: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,6 +169,7 @@ def _csv(papers: Sequence[Mapping[str, Any]]) -> str:
                 "read_on": join_items(r["read_on"] for r in p["reads"]), "added_at": p["added_at"],
                 "abstract": p["abstract"], "notes": join_notes(n["text"] for n in p["notes"]),
                 "needs_refresh": "yes" if p["needs_refresh"] else "",
+                "manual_fields": " ".join(p["manual_fields"]), "models": join_items(p["models"]),
             }.items()
         })
     return buf.getvalue()
@@ -230,6 +235,7 @@ def _bibtex(papers: Sequence[Mapping[str, Any]]) -> str:
             ("added", p["added_at"]),
             ("zoomodels", ", ".join(p["models"])),
             ("needsrefresh", "yes" if p["needs_refresh"] else None),
+            ("manualfields", ", ".join(p["manual_fields"])),
         ]
         fields = []
         for key, value in values:

@@ -32,7 +32,7 @@ from ._inbox import InboxMixin
 from ._types import Paper
 from ._zoo_links import ZooLinksMixin
 
-__all__ = ["STATUSES", "AddResult", "Log", "open_log"]
+__all__ = ["STATUSES", "AddResult", "Log", "check_log_file", "open_log"]
 
 
 class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
@@ -541,6 +541,43 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
             total = _db.count_papers(self.conn)
         day = dt.date.fromisoformat(parse_date(today) or dt.date.today().isoformat())
         return compute(days, tags, total_papers=total, window_days=window_days, today=day)
+
+    # --- integrity ------------------------------------------------------------------------------------------------
+
+    def check(self) -> dict[str, Any]:
+        """Check the log file (``PRAGMA quick_check``, foreign keys) and its PDF library (the folder is this log's;
+        every stored copy is present and hashes to its name). Reads only, except that temporary files of killed
+        imports are removed.
+
+        Returns:
+            ``{"problems": [{"where": "log" | "pdf" | "library", "problem": one line, "fix": one line}],
+            "notes": [one line], "pdfs": number checked}``; no problems means sound.
+        """
+        from ._check import check
+
+        return check(self)
+
+
+def check_log_file(path: Path | str) -> None:
+    """Refuse now, without changing a byte, a file that :func:`open_log` would refuse as not a log or as a log of a
+    newer version (a missing or empty file is fine: it would become a log). For commands that open the log only
+    after minutes of work (``zoo bench --store``).
+
+    Raises:
+        ReadingError: NotALog or LogNewer, one line; or LogDamaged when SQLite cannot read the file.
+    """
+    import sqlite3
+
+    file = Path(path).expanduser()
+    try:
+        if file.is_dir() or (file.exists() and not file.is_file()):
+            raise _db.NotALog(f"{file} is not a log file: it is a folder, a device or a pipe")
+        if file.is_file() and file.stat().st_size > 0:
+            _db.identify(file)
+    except sqlite3.DatabaseError as err:
+        from ._errors import database_error
+
+        raise database_error(err, file) from None
 
 
 def open_log(path: Path | str | None = None) -> Log:
