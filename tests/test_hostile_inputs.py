@@ -170,10 +170,30 @@ def test_a_folder_import_goes_past_every_kind_of_bad_file(tmp_path, monkeypatch)
         result = CliRunner().invoke(reading_cli.cli, ["--db", str(db), "import", str(folder)])
         assert result.exit_code == 0 and result.exception is None, result.output
         assert "Traceback" not in result.output
-    assert "failed: c-crash.pdf: cannot be read (RuntimeError: an error nobody expected)" in result.output
+    assert "c-crash.pdf cannot be read (RuntimeError: an error nobody expected)" in result.output
     with open_log(db) as log:
         names = sorted(row["file_name"] for p in log.papers() for row in log.pdfs(p["id"]))
     assert names == ["a.pdf", "b-surrogate.pdf", "d-caf\ufffd.pdf", "z.pdf"]
+
+
+def test_every_importer_gets_an_unforeseen_pdf_failure_as_a_reading_error(tmp_path, monkeypatch):
+    """Zotero's and BibTeX's file fields attach PDFs one by one and go on past a ReadingError: the intake turns any
+    failure of the PDF reader into one (a lone surrogate once raised UnicodeDecodeError and stopped them)."""
+    from reading import ReadingError, _pdf
+
+    def extract(path: Any, **kw: Any) -> Any:
+        raise UnicodeDecodeError("utf-16-le", b"\x00\xd8", 0, 2, "unexpected end of data")
+
+    monkeypatch.setattr(_pdf, "extract", extract)
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(_pdf_bytes())
+    with open_log(tmp_path / "log.db") as log:
+        pid = log.add(None, title="Host paper", fetch=False).paper["id"]
+        with pytest.raises(ReadingError, match=r"x.pdf cannot be read \(UnicodeDecodeError"):
+            log.attach_pdf(pid, pdf)
+        with pytest.raises(ReadingError, match="cannot be read"):
+            log.add_pdf(pdf, fetch=False)
+        assert log.pdfs(pid) == [] and len(log.papers()) == 1
 
 
 def test_unreadable_files_are_one_line(tmp_path, monkeypatch):
