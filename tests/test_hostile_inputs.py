@@ -489,6 +489,19 @@ def test_a_bomb_behind_a_padded_dictionary_is_found(tmp_path):
         extract(bomb)
 
 
+def test_many_content_streams_under_the_per_stream_bound_are_bounded_in_all(tmp_path):
+    from reading._pdf import MAX_CONTENT_BYTES, MAX_CONTENT_STREAM_BYTES, check_streams
+
+    n = MAX_CONTENT_BYTES // MAX_CONTENT_STREAM_BYTES + 1
+    piece = _zeros_deflated((MAX_CONTENT_STREAM_BYTES >> 20) - 1)
+    body = b"".join(b"%d 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n" % (i, len(piece)) + piece
+                    + b"\nendstream\nendobj\n" for i in range(1, n + 1))
+    many = tmp_path / "many.pdf"
+    many.write_bytes(b"%PDF-1.4\n" + body + b"%%EOF\n")
+    with pytest.raises(PdfError, match="page content in all"):
+        check_streams(many)
+
+
 def test_a_page_of_a_million_words_is_refused(tmp_path):
     words = b"[" + b" ".join(b"(word%d )" % (i % 100) for i in range(600_000)) + b"] TJ"
     page = tmp_path / "words.pdf"
