@@ -220,7 +220,7 @@ def _check_config(config: TrainConfig) -> None:
 
     check_range("steps", config.steps, 1, 10**9)
     check_range("batch size", config.batch_size, 1, 64 * MAX_BATCH)
-    check_range("lr", config.lr, 1e-12, 100.0)
+    check_range("lr", config.lr, 0.0, 100.0)
     check_range("momentum", config.momentum, 0.0, 1.0)
     check_range("weight decay", config.weight_decay, 0.0, 1.0)
     check_range("label smoothing", config.label_smoothing, 0.0, 0.999)
