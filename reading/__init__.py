@@ -31,7 +31,7 @@ from ._ids import normalise_title, parse_arxiv_id, parse_doi
 from ._export import check_writable, log_files, write_atomic
 from ._intake import starter_summary
 from ._intake import summary as import_summary
-from ._log import STATUSES, AddResult, Log, open_log
+from ._log import STATUSES, AddResult, Log, check_log_file, open_log
 from ._pdf import EncryptedPdf, PdfError
 from ._types import Note, Paper, Read
 
@@ -74,6 +74,7 @@ __all__ = [
     "RestoreReport",
     "STATUSES",
     "backup",
+    "check_log_file",
     "check_writable",
     "database_error",
     "default_db_path",

@@ -275,6 +275,9 @@ def connect(path: Path | str) -> Connection:
     file = Path(path)
     if file.is_dir():
         raise NotALog(f"{file} is a folder, not a log file; give the log's file (e.g. {file / 'reading.db'})")
+    if file.exists() and not file.is_file():
+        raise NotALog(f"{file} is not a log file: it is not a regular file (a device, a pipe or a socket); it was "
+                      "left as it is")
     exists = file.exists() and file.stat().st_size > 0
     if not exists:
         file.parent.mkdir(parents=True, exist_ok=True)

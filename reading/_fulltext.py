@@ -24,6 +24,7 @@ from ._base import LogCore
 from ._errors import FileChanged, InvalidInput, PaperNotFound, ReadingError
 from ._stale import remove_stale, temp_prefix
 from ._fields import _check_rating, _check_status, _check_year, _clean_tags, now_iso, split_authors
+from ._ids import normalise_title
 from ._types import Paper
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ PASSAGE_WORDS = 200
 #: Passages per page at most: a passage id is ``page row id * PASSAGE_SLOTS + passage number``.
 PASSAGE_SLOTS = 64
 NO_TEXT = "no text layer: metadata from you, full text not searchable"
+#: Share of the shorter title's words the other must hold for a PDF's title to agree with a paper's.
+TITLE_AGREEMENT = 0.6
 #: A query word on more than this share of the pages is left out of a page search (see `_rarer_words`) ...
 COMMON_SHARE = 0.25
 #: ... once the log holds this many pages (below it every word is searched: it is fast anyway).
@@ -77,36 +80,43 @@ def atomic_write_owner(path: Path, owner: dict[str, Any]) -> None:
         fh.write(json.dumps(owner, sort_keys=True) + "\n")
 
 
+def _names(real: Path, suffix: str) -> tuple[Path, Path, Path, Path]:
+    """The folders a log file may use, in order of preference: natural, ``<full name><suffix>``, a spare one named
+    with a hash of the path (for the rare name two logs share), and the legacy ``<stem><suffix>``."""
+    spare = real.with_name(f"{real.name}.{hashlib.sha256(str(real).encode()).hexdigest()[:8]}{suffix}")
+    return _natural(real, suffix), real.with_name(real.name + suffix), spare, real.with_name(real.stem + suffix)
+
+
 def _live_owner(owner: dict[str, Any] | None, real: Path, folder: Path, suffix: str) -> bool:
-    """Whether ``folder`` is, by its marker, the folder of another log file that still exists and uses it."""
+    """Whether ``folder`` is, by its marker, the folder of another log file that still exists and may use it."""
     if owner is None or owner["log"] == str(real):
         return False
     other = Path(owner["log"])
-    return other.is_file() and other != real and folder in (_natural(other, suffix), other.with_name(other.stem
-                                                                                                      + suffix))
+    return other.is_file() and other != real and folder in _names(other, suffix)
 
 
 def owned_folder(db_path: str | os.PathLike[str], suffix: str) -> tuple[Path, dict[str, Any] | None]:
     """The folder (``suffix`` ``.pdfs`` here; ``index`` follows the same rule for ``.index``) of the log file
     ``db_path``, reached through symlinks by its resolved path, and its marker (None when unmarked).
 
-    In order: a folder whose marker names this log; its natural folder (:func:`_natural`), unless another log that
-    still exists uses it (then ``<full name><suffix>``); a legacy ``<stem><suffix>`` folder without a marker that no
-    ``<stem>.db`` beside it owns (a log renamed from ``.db`` before markers existed).
+    In order: a folder whose marker names this log; a legacy ``<stem><suffix>`` folder without a marker when the
+    natural one does not exist and no ``<stem>.db`` beside it owns it (a log renamed from ``.db`` before markers
+    existed); the first of its natural folder (:func:`_natural`), ``<full name><suffix>`` and a spare name that no
+    other existing log uses.
     """
     real = Path(db_path).expanduser().resolve()
-    natural, full, legacy = _natural(real, suffix), real.with_name(real.name + suffix), real.with_name(real.stem + suffix)
-    owners = {c: read_owner(c) for c in dict.fromkeys((natural, full, legacy)) if c.is_dir()}
+    natural, full, spare, legacy = _names(real, suffix)
+    owners = {c: read_owner(c) for c in dict.fromkeys((natural, full, spare, legacy)) if c.is_dir()}
     for folder, owner in owners.items():
         if owner is not None and owner["log"] == str(real):
             return folder, owner
-    if natural in owners and not _live_owner(owners[natural], real, natural, suffix):
-        return natural, owners[natural]
-    if natural in owners:
-        return full, owners.get(full)
-    if legacy in owners and owners[legacy] is None and not real.with_name(real.stem + ".db").is_file():
+    if natural not in owners and legacy in owners and owners[legacy] is None \
+            and not real.with_name(real.stem + ".db").is_file():
         return legacy, None
-    return natural, None
+    for folder in dict.fromkeys((natural, full)):
+        if not _live_owner(owners.get(folder), real, folder, suffix):
+            return folder, owners.get(folder)
+    return spare, owners.get(spare)
 
 
 def library_dir(db_path: str | os.PathLike[str]) -> Path:
@@ -143,6 +153,22 @@ def split_passages(text: str, words: int = PASSAGE_WORDS) -> list[str]:
     return [" ".join(tokens[i:i + size]) for i in range(0, len(tokens), size)]
 
 
+def titles_agree(pdf_title: str | None, paper_title: str | None) -> bool | None:
+    """Whether a PDF's own title names the same paper as ``paper_title``; None when either is unknown (a
+    placeholder such as "arXiv:1807.11164" is no title).
+
+    Lenient, since a title read from a first page may be cut or carry stray words: same normalised title, one
+    inside the other, or most words of the shorter one in the longer.
+    """
+    a, b = normalise_title(pdf_title), normalise_title(paper_title)
+    if not a or not b or b.startswith("arxiv ") and len(b.split()) <= 3:
+        return None
+    if a == b or (min(len(a), len(b)) >= 12 and (a in b or b in a)):
+        return True
+    wa, wb = set(a.split()), set(b.split())
+    return len(wa & wb) >= TITLE_AGREEMENT * min(len(wa), len(wb))
+
+
 def passage_id(page_row: int, number: int) -> int:
     return page_row * PASSAGE_SLOTS + number
 
@@ -162,6 +188,8 @@ class PdfAddResult:
         duplicate: this very file was already in the log (nothing stored again).
         message: a one-line note (offline arXiv, no text layer ...), or None.
         restored: a duplicate whose stored copy was missing or altered, restored from this file.
+        unattached: why the PDF was not attached to the paper of an arXiv id or DOI found in it (the paper's
+            title is another: the PDF cites it), or None; also in ``message``.
     """
 
     paper: Paper
@@ -170,6 +198,7 @@ class PdfAddResult:
     duplicate: bool = False
     message: str | None = None
     restored: bool = False
+    unattached: str | None = None
 
 
 @dataclass
@@ -279,7 +308,11 @@ class FulltextMixin(LogCore):
             state = "altered"
         if state is None:
             return None
-        self._store_file(src, sha256)
+        try:
+            self._store_file(src, sha256)
+        except OSError as err:  # a full disk, a read-only library folder
+            raise ReadingError(f"cannot restore the stored copy of {src.name} in {self.library_dir()}: "
+                               f"{err.strerror or err}") from None
         return f"its stored copy was {state} and has been restored from this file"
 
     _verified: dict[str, tuple[int, int, int]] = {}  # sha256 -> (inode, size, mtime_ns) of the copy last verified
@@ -385,20 +418,39 @@ class FulltextMixin(LogCore):
                                                                                         else ""),
                                 restored=repaired is not None)
         _, doc = self._read_pdf(src, password=password, name=name, on_page=on_page)
-        aid = doc.arxiv_id
+        aid, doi = doc.arxiv_id, doc.doi
         fetched: dict[str, Any] = {}
         messages = []
-        if aid and fetch:
+        own_title = title.strip() if title and title.strip() else doc.title
+        refused: list[str] = []
+        if aid:
             with self._lock:
                 existing = self._match(aid, None, None)
-            if existing is None or self._paper(existing)["needs_refresh"]:
+                logged = self._paper(existing) if existing is not None else None
+            if fetch and (logged is None or logged["needs_refresh"]):
                 from ._arxiv import FetchError, fetch_one
 
                 try:
                     fetched = fetch_one(aid, client=client)
                 except FetchError as err:
                     messages.append(f"{err}; logged arXiv:{aid} from the PDF, run `reading refresh` later")
-        from_pdf: dict[str, Any] = {"title": doc.title, "authors": doc.authors or None, "doi": doc.doi}
+            their = fetched.get("title") or (logged["title"] if logged is not None else None)
+            if titles_agree(own_title, their) is False:  # an id the PDF cites, not its own
+                refused.append(f"arXiv:{aid} (“{their}”)")
+                aid, fetched, messages = None, {}, []
+        if doi:
+            with self._lock:
+                existing = self._match(None, doi, None)
+                their = self._paper(existing)["title"] if existing is not None else None
+            if titles_agree(own_title, their) is False:
+                refused.append(f"doi:{doi} (“{their}”)")
+                doi = None
+        unattached = None
+        if refused:
+            unattached = (f"not attached to {' or '.join(refused)}: the PDF's title is “{own_title}”, so the id "
+                          "is one it cites; logged as a paper of its own")
+            messages.insert(0, unattached)
+        from_pdf: dict[str, Any] = {"title": doc.title, "authors": doc.authors or None, "doi": doi}
         if not (doc.title or fetched.get("title") or typed.get("title")):
             from_pdf["title"] = " ".join(Path(name).stem.replace("_", " ").split()) or "untitled PDF"
         fields = {k: v for k, v in {**from_pdf, **fetched, **typed}.items() if v}
@@ -406,9 +458,11 @@ class FulltextMixin(LogCore):
             fields["arxiv_id"] = aid
         if not doc.has_text:
             messages.append(f"{name}: {NO_TEXT}")
-        return self._commit_pdf(src, sha, name, doc, fields, manual=list(typed),
-                                needs_refresh=bool(aid) and not fetched, tags=tags_, note=note, status=status_,
-                                rating=rating_, messages=messages)
+        result = self._commit_pdf(src, sha, name, doc, fields, manual=list(typed),
+                                  needs_refresh=bool(aid) and not fetched, tags=tags_, note=note, status=status_,
+                                  rating=rating_, messages=messages)
+        result.unattached = unattached
+        return result
 
     def _annotate(self, pid: int, tags: list[str], note: str | None, status: str | None,
                   rating: int | None) -> None:
@@ -539,6 +593,8 @@ class FulltextMixin(LogCore):
             (report.already if result.duplicate else report.added if result.created else report.joined).append(pid)
             if result.created and result.paper.get("needs_refresh"):
                 report.needs_refresh += 1
+            if result.unattached:
+                report.notes.append((shown, result.unattached))
             if not result.pdf["has_text"]:
                 report.notes.append((shown, NO_TEXT))
         return report
