@@ -768,3 +768,20 @@ def test_the_app_offers_no_altered_copy_for_download(tmp_path, monkeypatch):
     errors = [e.value for e in at.error]
     assert any("was altered" in e and "restore it" in e for e in errors), errors
     assert not [b for b in at.get("download_button")]
+
+
+def test_the_app_refuses_another_programs_file_in_one_line(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    places = _places(tmp_path / "places.sqlite")
+    before, files = _sha(places), _siblings(places)
+    monkeypatch.setenv("READING_DB", str(places))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    monkeypatch.setenv("INDEX_BACKGROUND", "0")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    for page in ("library", "log_paper", "search"):
+        at.switch_page(f"ui/pages/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("is not a reading log" in e.value for e in at.error), [e.value for e in at.error]
+    assert _sha(places) == before and _siblings(places) == files
