@@ -768,3 +768,45 @@ def test_the_app_offers_no_altered_copy_for_download(tmp_path, monkeypatch):
     errors = [e.value for e in at.error]
     assert any("was altered" in e and "restore it" in e for e in errors), errors
     assert not [b for b in at.get("download_button")]
+
+
+def test_the_app_refuses_another_programs_file_in_one_line(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    places = _places(tmp_path / "places.sqlite")
+    before, files = _sha(places), _siblings(places)
+    monkeypatch.setenv("READING_DB", str(places))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    monkeypatch.setenv("INDEX_BACKGROUND", "0")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    for page in ("library", "log_paper", "search"):
+        at.switch_page(f"ui/pages/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("is not a reading log" in e.value for e in at.error), [e.value for e in at.error]
+    assert _sha(places) == before and _siblings(places) == files
+
+
+def test_a_log_renamed_without_its_folder_finds_it_by_its_library_id(tmp_path):
+    main = tmp_path / "papers.db"
+    sha, stored = _with_pdf(main)
+    renamed = tmp_path / "archive-2026.sqlite"
+    main.rename(renamed)
+    result = _check(renamed)
+    assert result.exit_code == 0, result.output
+    with open_log(renamed) as log:
+        path = Path(log.pdfs(1)[0]["path"])
+        assert path.is_file() and _sha(path) == sha and log.library_dir() == reading.library_dir(renamed)
+    assert not stored.parent.parent.exists()  # moved along, not copied
+
+
+def test_a_copy_renamed_elsewhere_does_not_take_the_originals_folder(tmp_path):
+    import shutil
+
+    main = tmp_path / "papers.db"
+    sha, stored = _with_pdf(main)
+    with open_log(main) as log:
+        log.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(main, tmp_path / "copy.db")
+    assert _check(tmp_path / "copy.db").exit_code == 1  # its PDFs are the original's: missing here, and said so
+    assert stored.is_file() and reading.library_dir(main) == stored.parent.parent
