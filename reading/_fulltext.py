@@ -385,7 +385,18 @@ class FulltextMixin(LogCore):
 
         if not path.is_file():
             raise InvalidInput(f"no file {str(path)!r}")
-        return file_sha256(path), extract(path, password=password, name=name, on_page=on_page)
+        sha = file_sha256(path)
+        try:
+            return sha, extract(path, password=password, name=name, on_page=on_page)
+        except (ReadingError, KeyboardInterrupt):
+            raise
+        except Exception as err:  # noqa: BLE001 - a file PDFium or its bindings fail on in a way no one foresaw:
+            # one line naming the file, so every importer (folder, Zotero, BibTeX file fields) goes on to the next
+            from ._pdf import PdfError
+
+            why = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+            raise PdfError(f"{shown_name(name or path.name)} cannot be read "
+                           f"({type(err).__name__}{': ' + why if why else ''})") from None
 
     def add_pdf(
         self,
