@@ -105,7 +105,7 @@ def _sync_locked(log: PaperLog, folder: Path, embedder: Embedder, full: bool, pr
     if report.rebuilt == "missing" and refs:
         _note(report, f"building the passage index for {len(refs)} pages")
     rows = log.passage_texts(todo_pages) if todo_pages else []
-    texts = {pid: _embed_text(titles.get(paper, ""), text) for pid, paper, _sha, _page, text in rows}
+    texts = {pid: _embed_text(titles.get(paper, ""), text) for pid, paper, _sha, _page, text, *_ in rows}
     new_ids, new_vecs = embed_resumable(folder, embedder, list(texts), texts,
                                         {str(pid): content_hash(t) for pid, t in texts.items()}, progress,
                                         chunk_size, batch_size, report, unit="passage", desc="embedding passages")
@@ -202,7 +202,7 @@ def _best_passages(log: PaperLog, pages: Sequence[int], query: str) -> dict[int,
     """For each page, (its passage sharing most words with the query (the first on a tie), how many it shares)."""
     words = {w.lower() for w in _WORD.findall(query)}
     best: dict[int, tuple[int, int]] = {}
-    for pid, _paper, _sha, _page, text in log.passage_texts(pages):
+    for pid, _paper, _sha, _page, text, *_ in log.passage_texts(pages):
         overlap = len(words & {w.lower() for w in _WORD.findall(text)})
         page = pid // SLOTS
         if page not in best or overlap > best[page][1]:
@@ -260,15 +260,16 @@ def search_passages(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybr
 def _rows(log: PaperLog, ranked: Sequence[tuple[int, float]]) -> list[dict[str, Any]]:
     if not ranked:
         return []
-    texts = {pid: (paper, sha, page, text)
-             for pid, paper, sha, page, text in log.passage_texts(sorted({p // SLOTS for p, _ in ranked}))}
+    texts = {row[0]: (row[1], row[2], row[3], row[4], row[5] if len(row) > 5 else "")
+             for row in log.passage_texts(sorted({p // SLOTS for p, _ in ranked}))}
     papers = {p["id"]: p for p in log.papers(ids=sorted({texts[p][0] for p, _ in ranked if p in texts}))}
     out = []
     for pid, score in ranked:
         if pid not in texts or texts[pid][0] not in papers:  # removed since it was indexed
             continue
-        paper_id, sha, page, text = texts[pid]
+        paper_id, sha, page, text, section = texts[pid]
         paper = papers[paper_id]
         out.append({"id": paper_id, "arxiv_id": paper.get("arxiv_id"), "title": paper.get("title", ""),
-                    "page": page, "passage": text, "score": round(float(score), 6), "sha256": sha})
+                    "page": page, "section": section, "passage": text, "score": round(float(score), 6),
+                    "sha256": sha})
     return out

@@ -31,10 +31,30 @@ def related(log: Log, ref: int | str, k: int = 10, *, mode: str = "hybrid", embe
 
 def reindex(log: Log, *, full: bool = False, embedder: Embedder | None = None,
             progress: bool | None = None) -> SyncReport:
-    """Bring the index up to date now, waiting for another writer; ``full`` re-embeds everything."""
+    """Bring the index up to date now, waiting for another writer; ``full`` re-embeds everything.
+
+    PDFs stored before sections and reference lists were kept are read again first (``Log.reextract_pdfs``), so
+    their passages get sections and lose their reference lists; the report's messages say so.
+    """
     import index
 
-    return index.reindex(log, full=full, embedder=embedder, progress=progress)
+    notes = reread_pdfs(log)
+    report = index.reindex(log, full=full, embedder=embedder, progress=progress)
+    report.messages[:0] = notes
+    return report
+
+
+def reread_pdfs(log: Log) -> list[str]:
+    """Read the PDFs stored before sections and reference lists were kept again; one-line notes (also logged)."""
+    import logging
+
+    done, failed = log.reextract_pdfs()
+    notes = [f"read {done} PDFs stored by an earlier version again for their sections and reference lists"] \
+        if done else []
+    notes += [f"{name} could not be read again ({why}); it keeps its old text" for name, why in failed]
+    for note in notes:
+        logging.getLogger("paperzoo").warning(note)
+    return notes
 
 
 def rank_inbox(log: Log, *, tag: str | None = None, k: int = 20, ranker: str = "fusion",
