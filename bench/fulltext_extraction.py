@@ -113,11 +113,14 @@ def margins_left(truth: dict[str, Any], pages: list[str]) -> tuple[int, int]:
             left += (" " + " ".join(want) + " ") in flat
             continue
         n = want[0]  # a page number: a line of its own, or glued to the start or end of a body line
-        for x in lines:
-            if x == [n]:
+        raw = pages[page - 1].split("\n") if page <= len(pages) else []
+        for x, line in zip(lines, raw):
+            # a line that is the number alone (not an equation's "(2)" or "σ 2 + ϵ", whose other characters the
+            # tokens drop), or a body line of several words with the number glued to an end
+            if x == [n] and line.strip() == n:
                 left += 1
                 break
-            if x and n in (x[0], x[-1]) and len(x) > 1:
+            if x and n in (x[0], x[-1]) and len(x) > 3 and n in (line.split()[0], line.split()[-1]):
                 rest = x[1:] if x[0] == n else x[:-1]
                 if (" " + " ".join(x) + " ") not in body and (" " + " ".join(rest) + " ") in body:
                     left += 1

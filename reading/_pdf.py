@@ -160,7 +160,7 @@ def _finish_page(lines: list[str], layout: PageLayout, keep: set[str]) -> tuple[
     """A page's text from its lines: ligatures to letters, a word hyphenated at a line end joined on the first line
     (so the lines stay the lines of the layout; one left empty is dropped and the layout's indices follow)."""
     lines = [normalise_text(line) for line in lines]
-    fixed = set(layout.reference_lines(len(lines))) | {i for i, _ in layout.headings}
+    fixed = set(layout.reference_lines(len(lines))) | {i for i, h in layout.headings if lines[i].strip() == h}
     for i in range(len(lines) - 1):
         if i in fixed or i + 1 in fixed:
             continue

@@ -153,7 +153,7 @@ def page_words(textpage: Any) -> list[Word]:
         return []
     text = textpage.get_text_range(0, n)
     if len(text) != n:  # characters outside the BMP: fall back to one call per character
-        text = "".join(chr(raw.FPDFText_GetUnicode(textpage.raw, i) or 32) for i in range(n))
+        text = "".join(chr(raw.FPDFText_GetUnicode(textpage.raw, i) or 32) for i in range(n)).replace("\x02", SOFT)
     tp = textpage.raw
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     ox, oy = ctypes.c_double(), ctypes.c_double()
@@ -235,6 +235,10 @@ def _signature(line: Line) -> str:
     return re.sub(r"\d+", "#", "".join(line.text.lower().split()))
 
 
+def _head_words(text: str) -> set[str]:
+    return set(re.findall(r"[^\W\d_]{2,}", text.lower()))
+
+
 def _numbers(line: Line) -> set[int]:
     """Numbers a line starts or ends with ("Title 3", "4 F. Author")."""
     ends = {line.words[0].text, line.words[-1].text}
@@ -246,9 +250,30 @@ def running_lines(pages: Sequence[tuple[list[Line], float]]) -> list[set[int]]:
     page-number lines.
 
     Looked for among the outermost lines of the top and bottom fifths of each page, outside in: a line is running
-    when its text (digits aside) recurs at the same edge of another page, when it is a page number, or when it
-    is short and holds the page's number (odd and even pages often carry different headers: "Title 3", "4 Author").
+    when its text (digits aside) recurs at the same edge of another page, when it is a page number, when it is
+    short and holds the page's number (odd and even pages often carry different headers: "Title 3", "4 Author"),
+    or, from page 2 on, when its words are those of the first page's title and author lines (a short paper shows
+    its title head and its authors head once each), or it is set smaller than the text and stands apart from it.
     """
+    sizes: Counter[float] = Counter()
+    for lines, _ in pages:
+        for line in lines:
+            for w in line.words:
+                sizes[round(w.size * 2) / 2] += len(w.text)
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    head = {t for line in pages[0][0][:8] for t in _head_words(line.text)} if pages else set()
+
+    def echoes_first_page(line: Line) -> bool:
+        words = _head_words(line.text) - {"et", "al"}
+        return len(words) >= 2 and len(words & head) >= 0.8 * len(words)
+
+    def apart(lines: list[Line], i: int, side: int) -> bool:
+        """Set smaller than the text and further from the next line in than two lines of text."""
+        j = i + 1 if side == 0 else i - 1
+        if not 0 <= j < len(lines) or lines[i].size > 0.9 * body:
+            return False
+        return abs(lines[i].base - lines[j].base) > 2.2 * body and len(lines[i].words) <= 14
+
     def edge_lines(lines: list[Line], height: float) -> tuple[list[int], list[int]]:
         top = [i for i in range(min(3, len(lines))) if lines[i].base >= height * (1 - EDGE_ZONE)]
         bottom = [i for i in range(len(lines) - 1, max(-1, len(lines) - 4), -1) if lines[i].base <= height * EDGE_ZONE]
@@ -276,7 +301,8 @@ def running_lines(pages: Sequence[tuple[list[Line], float]]) -> list[set[int]]:
                 text = line.text.strip()
                 short = len(line.words) <= 14
                 running = (short and seen[side][_signature(line)] >= 2) or bool(_PAGE_NUMBER.match(text)) or (
-                    short and any(k - n in offset for k in _numbers(line)) and len(line.words) <= 10)
+                    short and any(k - n in offset for k in _numbers(line)) and len(line.words) <= 10) or (
+                    n > 1 and short and (echoes_first_page(line) or apart(lines, i, side)))
                 if not running:
                     break
                 drop.add(i)
@@ -382,20 +408,28 @@ def order_page(lines: list[Line], width: float) -> list[Line]:
     left: list[Line] = []
     right: list[Line] = []
     columned = True  # whether the line before with words on both sides was read as two columns
+    in_columns = False  # whether a line of column text came since the last line across the page
     for line, (lw, rw, cross) in zip(lines, split):
+        if cross and rw and abs(rw[0].x0 - rx0) <= 1.5 and cross[-1].x1 < rx0 and lw and abs(lw[0].x0 - lx0) <= 1.5:
+            lw, cross = lw + cross, []  # a line of the left column set too long: it pokes into the gutter
         across = bool(cross)
+        size = line.size
         if lw and rw and not across:
-            size = line.size
             at_edges = abs(lw[0].x0 - lx0) <= 1.5 and abs(rw[0].x0 - rx0) <= 1.5
-            # pieces on both sides, neither where its column's lines start (centred author names), or a gap between
-            # them no wider than a space (a line set across the page that has a space in the gutter): one line
+            # pieces on both sides centred in their halves before the columns start (author blocks side by side;
+            # later, two headings that happen to share a baseline), or a gap between them no wider than a space
+            # (a line set across the page that has a space in the gutter): one line
             half = g0 - lx0
-            centred = abs((lw[0].x0 + lw[-1].x1) / 2 - (lx0 + g0) / 2) < 0.1 * half \
+            centred = not in_columns and abs((lw[0].x0 + lw[-1].x1) / 2 - (lx0 + g0) / 2) < 0.1 * half \
                 and abs((rw[0].x0 + rw[-1].x1) / 2 - (rx0 + rx0 + half) / 2) < 0.1 * half \
                 and lw[0].x0 > lx0 + 2 * size and rw[0].x0 > rx0 + 2 * size \
                 and lw[-1].x1 - lw[0].x0 < 0.7 * half and rw[-1].x1 - rw[0].x0 < 0.7 * half
             across = centred or (rw[0].x0 - lw[-1].x1 < 0.6 * size and not (at_edges and columned))
             columned = not across
+        if not across and any(piece and abs(piece[0].x0 - edge) <= 1.5 for piece, edge in ((lw, lx0), (rw, rx0))):
+            in_columns = True
+        elif across:
+            in_columns = False
         if across:
             line.edge = min(lx0, line.x0)
             out += left + right + [line]  # a line across the page ends the band above it
