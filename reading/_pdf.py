@@ -212,16 +212,50 @@ def _title_from_words(words: list[Word], page_height: float) -> tuple[str | None
             run.append(i)
     title = " ".join(_join(lines[i]) for i in run).strip()
     title = dehyphenate(normalise_text(title))
+    return (title if len(title) >= 4 else None), _authors_after(lines, run[-1] + 1)
+
+
+def _authors_after(lines: list[list[Word]], start: int) -> list[str]:
+    """The author names in the lines after the title: the lines set like the first of them (size and weight:
+    affiliations are set smaller or lighter), rows of names set side by side, or one list wrapped over lines
+    ("..., and Kaveh" "Kowalczyk1"); up to the abstract."""
+    def style(line: list[Word]) -> tuple[float, bool]:
+        return round(max(w.size for w in line), 0), sum(w.bold for w in line) * 2 > len(line)
+
+    def groups(line: list[Word]) -> list[str]:
+        out: list[list[Word]] = [[]]
+        for w in line:  # names set side by side are far apart
+            if out[-1] and w.x0 - out[-1][-1].x1 > 1.5 * w.size:
+                out.append([])
+            out[-1].append(w)
+        return [normalise_text(_join(g)) for g in out]
+
+    if start >= len(lines):
+        return []
+    first = style(lines[start])
     authors: list[str] = []
-    nxt = run[-1] + 1
-    if nxt < len(lines):
-        groups: list[list[Word]] = [[]]
-        for w in lines[nxt]:  # names set side by side are far apart
-            if groups[-1] and w.x0 - groups[-1][-1].x1 > 1.5 * w.size:
-                groups.append([])
-            groups[-1].append(w)
-        authors = [name for group in groups for name in _author_names(normalise_text(_join(group)))]
-    return (title if len(title) >= 4 else None), authors
+    wrapped = ""  # a list of names going on over lines
+    for line in lines[start:start + 10]:
+        text = _join(line)
+        if re.match(r"\W*abstract\b", text, re.IGNORECASE):
+            break
+        if style(line) != first:
+            continue
+        parts = groups(line)
+        if len(parts) > 1:
+            names = [name for part in parts for name in _author_names(part)]
+        else:
+            wrapped = f"{wrapped} {parts[0]}".strip()
+            names = [] if re.search(r"(,|\band)\s*$", wrapped) else _author_names(wrapped)
+            if not names and wrapped.count(",") >= 1 and len(wrapped) < 300:
+                continue  # a list of names going on on the next line ("..., and Kaveh" "Kowalczyk1")
+            wrapped = ""
+        if authors and not names:
+            break  # set like the names, but no names: the block of authors is over
+        authors += names
+    if wrapped:
+        authors += _author_names(wrapped)
+    return authors
 
 
 _NAME = re.compile(r"^[A-ZÀ-Ý][\w.'\-]*(?:\s+[A-ZÀ-Ý][\w.'\-]*){1,3}$")

@@ -28,6 +28,7 @@ import json
 import math
 import re
 import statistics
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -252,8 +253,9 @@ def running_lines(pages: Sequence[tuple[list[Line], float]]) -> list[set[int]]:
     Looked for among the outermost lines of the top and bottom fifths of each page, outside in: a line is running
     when its text (digits aside) recurs at the same edge of another page, when it is a page number, when it is
     short and holds the page's number (odd and even pages often carry different headers: "Title 3", "4 Author"),
-    or, from page 2 on, when its words are those of the first page's title and author lines (a short paper shows
-    its title head and its authors head once each), or it is set smaller than the text and stands apart from it.
+    or, from page 2 on, when it is set smaller than the text and either its words are those of the first page's
+    title and author lines (a short paper shows its title head and its authors head once each) or it stands apart
+    from the text.
     """
     sizes: Counter[float] = Counter()
     for lines, _ in pages:
@@ -264,8 +266,9 @@ def running_lines(pages: Sequence[tuple[list[Line], float]]) -> list[set[int]]:
     head = {t for line in pages[0][0][:8] for t in _head_words(line.text)} if pages else set()
 
     def echoes_first_page(line: Line) -> bool:
+        """Set smaller than the text, in words of the first page's title and author lines."""
         words = _head_words(line.text) - {"et", "al"}
-        return len(words) >= 2 and len(words & head) >= 0.8 * len(words)
+        return len(words) >= 2 and len(words & head) >= 0.9 * len(words) and line.size < 0.95 * body
 
     def apart(lines: list[Line], i: int, side: int) -> bool:
         """Set smaller than the text and further from the next line in than two lines of text."""
@@ -552,9 +555,19 @@ def join_lines(parts: Sequence[str]) -> str:
     return normalise_text(text.replace(SOFT, ""))
 
 
+#: Accents TeX sets as glyphs of their own (OT1: "Gr¨unwald") and the combining marks they stand for.
+_ACCENTS = {"\u00a8": "\u0308", "\u00b4": "\u0301", "`": "\u0300", "\u02c6": "\u0302", "\u02dc": "\u0303",
+            "\u00b8": "\u0327", "\u02c7": "\u030c", "\u02da": "\u030a", "\u02dd": "\u030b", "\u02d8": "\u0306",
+            "\u02d9": "\u0307", "\u00af": "\u0304"}
+_ACCENT_RE = re.compile("([" + "".join(_ACCENTS) + "])([A-Za-z\u0131])")
+
+
 def normalise_text(text: str) -> str:
-    """Ligatures to letters, NULs dropped."""
+    """Ligatures to letters, an accent set apart joined to its letter ("¨u" -> "ü"), NULs dropped."""
     text = _LIGATURE_RE.sub(lambda m: LIGATURES[m.group()], text)
+    if _ACCENT_RE.search(text):
+        text = unicodedata.normalize("NFC", _ACCENT_RE.sub(
+            lambda m: m.group(2).replace("\u0131", "i") + _ACCENTS[m.group(1)], text))
     return text.replace("\x00", "")
 
 
