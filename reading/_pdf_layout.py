@@ -303,8 +303,9 @@ def running_lines(pages: Sequence[tuple[list[Line], float]]) -> list[set[int]]:
                 line = lines[i]
                 text = line.text.strip()
                 short = len(line.words) <= 14
+                plain = line.size <= body * 1.05 and not all(w.bold for w in line.words)  # not a heading
                 running = (short and seen[side][_signature(line)] >= 2) or bool(_PAGE_NUMBER.match(text)) or (
-                    short and any(k - n in offset for k in _numbers(line)) and len(line.words) <= 10) or (
+                    short and plain and any(k - n in offset for k in _numbers(line)) and len(line.words) <= 10) or (
                     n > 1 and short and (echoes_first_page(line) or apart(lines, i, side)))
                 if not running:
                     break
