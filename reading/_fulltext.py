@@ -22,6 +22,7 @@ from ._atomic import atomic_open
 from ._base import LogCore
 from ._errors import InvalidInput, PaperNotFound, ReadingError
 from ._fields import _check_rating, _check_status, _check_year, _clean_tags, now_iso, split_authors
+from ._ids import normalise_title
 from ._types import Paper
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ PASSAGE_WORDS = 200
 #: Passages per page at most: a passage id is ``page row id * PASSAGE_SLOTS + passage number``.
 PASSAGE_SLOTS = 64
 NO_TEXT = "no text layer: metadata from you, full text not searchable"
+#: Share of the shorter title's words the other must hold for a PDF's title to agree with a paper's.
+TITLE_AGREEMENT = 0.6
 #: A query word on more than this share of the pages is left out of a page search (see `_rarer_words`) ...
 COMMON_SHARE = 0.25
 #: ... once the log holds this many pages (below it every word is searched: it is fast anyway).
@@ -111,6 +114,22 @@ def page_passages(text: str, layout_json: str | None, section: str = "") -> tupl
     return out, section
 
 
+def titles_agree(pdf_title: str | None, paper_title: str | None) -> bool | None:
+    """Whether a PDF's own title names the same paper as ``paper_title``; None when either is unknown (a
+    placeholder such as "arXiv:1807.11164" is no title).
+
+    Lenient, since a title read from a first page may be cut or carry stray words: same normalised title, one
+    inside the other, or most words of the shorter one in the longer.
+    """
+    a, b = normalise_title(pdf_title), normalise_title(paper_title)
+    if not a or not b or b.startswith("arxiv ") and len(b.split()) <= 3:
+        return None
+    if a == b or (min(len(a), len(b)) >= 12 and (a in b or b in a)):
+        return True
+    wa, wb = set(a.split()), set(b.split())
+    return len(wa & wb) >= TITLE_AGREEMENT * min(len(wa), len(wb))
+
+
 def passage_id(page_row: int, number: int) -> int:
     return page_row * PASSAGE_SLOTS + number
 
@@ -129,6 +148,8 @@ class PdfAddResult:
         pdf: the stored PDF (sha256, file_name, size, page_count, has_text, added_at, path).
         duplicate: this very file was already in the log (nothing stored again).
         message: a one-line note (offline arXiv, no text layer ...), or None.
+        unattached: why the PDF was not attached to the paper of an arXiv id or DOI found in it (the paper's
+            title is another: the PDF cites it), or None; also in ``message``.
     """
 
     paper: Paper
@@ -136,6 +157,7 @@ class PdfAddResult:
     pdf: dict[str, Any]
     duplicate: bool = False
     message: str | None = None
+    unattached: str | None = None
 
 
 @dataclass
@@ -268,20 +290,39 @@ class FulltextMixin(LogCore):
             return PdfAddResult(self._paper(pid), False, self._pdf_row(known[0]), duplicate=True,
                                 message=f"{name} is already in the log (paper {pid})")
         _, doc = self._read_pdf(src, password=password, name=name, on_page=on_page)
-        aid = doc.arxiv_id
+        aid, doi = doc.arxiv_id, doc.doi
         fetched: dict[str, Any] = {}
         messages = []
-        if aid and fetch:
+        own_title = title.strip() if title and title.strip() else doc.title
+        refused: list[str] = []
+        if aid:
             with self._lock:
                 existing = self._match(aid, None, None)
-            if existing is None or self._paper(existing)["needs_refresh"]:
+                logged = self._paper(existing) if existing is not None else None
+            if fetch and (logged is None or logged["needs_refresh"]):
                 from ._arxiv import FetchError, fetch_one
 
                 try:
                     fetched = fetch_one(aid, client=client)
                 except FetchError as err:
                     messages.append(f"{err}; logged arXiv:{aid} from the PDF, run `reading refresh` later")
-        from_pdf: dict[str, Any] = {"title": doc.title, "authors": doc.authors or None, "doi": doc.doi}
+            their = fetched.get("title") or (logged["title"] if logged is not None else None)
+            if titles_agree(own_title, their) is False:  # an id the PDF cites, not its own
+                refused.append(f"arXiv:{aid} (“{their}”)")
+                aid, fetched, messages = None, {}, []
+        if doi:
+            with self._lock:
+                existing = self._match(None, doi, None)
+                their = self._paper(existing)["title"] if existing is not None else None
+            if titles_agree(own_title, their) is False:
+                refused.append(f"doi:{doi} (“{their}”)")
+                doi = None
+        unattached = None
+        if refused:
+            unattached = (f"not attached to {' or '.join(refused)}: the PDF's title is “{own_title}”, so the id "
+                          "is one it cites; logged as a paper of its own")
+            messages.insert(0, unattached)
+        from_pdf: dict[str, Any] = {"title": doc.title, "authors": doc.authors or None, "doi": doi}
         if not (doc.title or fetched.get("title") or typed.get("title")):
             from_pdf["title"] = " ".join(Path(name).stem.replace("_", " ").split()) or "untitled PDF"
         fields = {k: v for k, v in {**from_pdf, **fetched, **typed}.items() if v}
@@ -289,9 +330,11 @@ class FulltextMixin(LogCore):
             fields["arxiv_id"] = aid
         if not doc.has_text:
             messages.append(f"{name}: {NO_TEXT}")
-        return self._commit_pdf(src, sha, name, doc, fields, manual=list(typed),
-                                needs_refresh=bool(aid) and not fetched, tags=tags_, note=note, status=status_,
-                                rating=rating_, messages=messages)
+        result = self._commit_pdf(src, sha, name, doc, fields, manual=list(typed),
+                                  needs_refresh=bool(aid) and not fetched, tags=tags_, note=note, status=status_,
+                                  rating=rating_, messages=messages)
+        result.unattached = unattached
+        return result
 
     def _annotate(self, pid: int, tags: list[str], note: str | None, status: str | None,
                   rating: int | None) -> None:
@@ -408,6 +451,8 @@ class FulltextMixin(LogCore):
             (report.already if result.duplicate else report.added if result.created else report.joined).append(pid)
             if result.created and result.paper.get("needs_refresh"):
                 report.needs_refresh += 1
+            if result.unattached:
+                report.notes.append((shown, result.unattached))
             if not result.pdf["has_text"]:
                 report.notes.append((shown, NO_TEXT))
         return report
