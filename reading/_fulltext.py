@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterable
@@ -48,18 +49,90 @@ STOPWORDS = frozenset(
 )
 
 
+#: The marker file in a log's PDF folder: ``{"log": resolved path of the log file, "library_id": id in its meta}``.
+OWNER_FILE = "owner.json"
+
+
+def _natural(real: Path, suffix: str) -> Path:
+    """``papers.db`` -> ``papers<suffix>`` (the name it always had); any other name keeps its extension:
+    ``papers.bak`` -> ``papers.bak<suffix>``, so a copy of a log beside it never shares its folders."""
+    return real.with_name((real.stem if real.suffix == ".db" else real.name) + suffix)
+
+
+def read_owner(folder: Path) -> dict[str, Any] | None:
+    """The marker of a log's folder, or None when there is none (a folder made before markers) or it is unreadable."""
+    try:
+        owner = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return owner if isinstance(owner, dict) and isinstance(owner.get("log"), str) else None
+
+
+def write_owner(folder: Path, real: Path, library_id: int | None) -> None:
+    """Mark ``folder`` as the folder of the log ``real`` (best effort: a read-only folder stays unmarked)."""
+    with contextlib.suppress(OSError):
+        atomic_write_owner(folder / OWNER_FILE, {"log": str(real), "library_id": library_id})
+
+
+def atomic_write_owner(path: Path, owner: dict[str, Any]) -> None:
+    with atomic_open(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(owner, sort_keys=True) + "\n")
+
+
+def _live_owner(owner: dict[str, Any] | None, real: Path, folder: Path, suffix: str) -> bool:
+    """Whether ``folder`` is, by its marker, the folder of another log file that still exists and uses it."""
+    if owner is None or owner["log"] == str(real):
+        return False
+    other = Path(owner["log"])
+    return other.is_file() and other != real and folder in (_natural(other, suffix), other.with_name(other.stem
+                                                                                                      + suffix))
+
+
+def owned_folder(db_path: str | os.PathLike[str], suffix: str) -> tuple[Path, dict[str, Any] | None]:
+    """The folder (``suffix`` ``.pdfs`` here; ``index`` follows the same rule for ``.index``) of the log file
+    ``db_path``, reached through symlinks by its resolved path, and its marker (None when unmarked).
+
+    In order: a folder whose marker names this log; its natural folder (:func:`_natural`), unless another log that
+    still exists uses it (then ``<full name><suffix>``); a legacy ``<stem><suffix>`` folder without a marker that no
+    ``<stem>.db`` beside it owns (a log renamed from ``.db`` before markers existed).
+    """
+    real = Path(db_path).expanduser().resolve()
+    natural, full, legacy = _natural(real, suffix), real.with_name(real.name + suffix), real.with_name(real.stem + suffix)
+    owners = {c: read_owner(c) for c in dict.fromkeys((natural, full, legacy)) if c.is_dir()}
+    for folder, owner in owners.items():
+        if owner is not None and owner["log"] == str(real):
+            return folder, owner
+    if natural in owners and not _live_owner(owners[natural], real, natural, suffix):
+        return natural, owners[natural]
+    if natural in owners:
+        return full, owners.get(full)
+    if legacy in owners and owners[legacy] is None and not real.with_name(real.stem + ".db").is_file():
+        return legacy, None
+    return natural, None
+
+
 def library_dir(db_path: str | os.PathLike[str]) -> Path:
-    """The PDF library folder beside a log file: `/x/reading.db` -> `/x/reading.pdfs/`."""
-    db = Path(db_path)
-    return db.with_name(db.stem + ".pdfs")
+    """The PDF library folder of a log file: `/x/reading.db` -> `/x/reading.pdfs/`, `/x/papers.bak` ->
+    `/x/papers.bak.pdfs/` (see :func:`owned_folder`; :meth:`FulltextMixin.library_dir` also checks the marker)."""
+    return owned_folder(db_path, ".pdfs")[0]
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file the user gave; a file that cannot be read is InvalidInput in one line."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError as err:
+        raise InvalidInput(f"cannot read {shown_name(Path(path).name)}: {err.strerror or err}") from None
     return h.hexdigest()
+
+
+def shown_name(name: str | os.PathLike[str]) -> str:
+    """A file name as text that can be stored and shown: bytes that are not UTF-8 (which Python keeps as lone
+    surrogates, and SQLite cannot store) become U+FFFD."""
+    return os.fsencode(name).decode("utf-8", errors="replace")
 
 
 def split_passages(text: str, words: int = PASSAGE_WORDS) -> list[str]:
@@ -194,13 +267,34 @@ class FulltextMixin(LogCore):
     """add_pdf, attach_pdf, import_pdfs, pdfs, pdf_pages, pdf_file, fulltext_search, passage_texts,
     reference_entries, reextract_pdfs (mixed into Log)."""
 
+    _library: tuple[Path, Path] | None = None  # (library folder, the log path it was found for)
+
     # --- storage ----------------------------------------------------------------------------------------------
 
     def library_dir(self) -> Path:
-        """Where this log keeps its PDFs."""
+        """Where this log keeps its PDFs (see :func:`owned_folder`); the folder is marked as this log's when it is
+        first used.
+
+        Raises:
+            InvalidInput: an in-memory log. ReadingError: the folder's marker names another log (another library
+            id): one line; nothing is read from or written to it.
+        """
         if str(self.path) == ":memory:":
             raise InvalidInput("an in-memory log cannot hold PDFs; open a log file")
-        return library_dir(self.path)
+        cached = getattr(self, "_library", None)
+        if cached is not None and cached[1] == self.path:
+            return cached[0]
+        folder, owner = owned_folder(self.path, ".pdfs")
+        with self._lock:
+            lid = _db.library_id(self.conn)
+        real = self.path.expanduser().resolve()
+        if owner is not None and owner.get("library_id") not in (None, lid) and lid is not None:
+            raise ReadingError(f"the PDF folder {folder} belongs to another log (library {owner['library_id']}, "
+                               f"{owner['log']}), not to this one (library {lid}): move it away or open that log")
+        if folder.is_dir() and (owner is None or owner["log"] != str(real)) and not getattr(self, "read_only", None):
+            write_owner(folder, real, lid)  # claimed: unmarked (made before markers), or moved here with its log
+        self._library = (folder, self.path)
+        return folder
 
     def pdf_file(self, sha256: str) -> Path:
         """The stored copy of the PDF with this hash."""
@@ -211,6 +305,11 @@ class FulltextMixin(LogCore):
         target = self.pdf_file(sha256)
         if target.exists() and target.stat().st_size == src.stat().st_size:
             return False
+        folder = self.library_dir()
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            with self._lock:
+                write_owner(folder, self.path.expanduser().resolve(), _db.library_id(self.conn))
         target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_open(target, "wb", prefix=".incoming-", suffix=".pdf") as out, open(src, "rb") as fh:
             shutil.copyfileobj(fh, out, 1 << 20)
@@ -220,6 +319,10 @@ class FulltextMixin(LogCore):
         """Delete stored PDFs no paper refers to any more (after the removal was committed)."""
         if str(self.path) == ":memory:":
             return
+        try:
+            self.library_dir()
+        except ReadingError:
+            return  # the folder is another log's: its files are not ours to delete
         with self._lock:
             live = _db.pdf_shas(self.conn)
         for sha in set(shas) - live:
@@ -271,7 +374,7 @@ class FulltextMixin(LogCore):
             right ``password``. Nothing is stored then.
         """
         src = Path(path)
-        name = name or src.name
+        name = shown_name(name or src.name)
         tags_ = _clean_tags(tags)
         rating_ = _check_rating(rating)
         status_ = _check_status(status)
@@ -357,7 +460,10 @@ class FulltextMixin(LogCore):
                     rating: int | None, messages: list[str], paper_id: int | None = None) -> PdfAddResult:
         """Store the file, then the paper (new or merged) and the PDF's pages in one transaction."""
         self.library_dir()
-        stored = self._store_file(src, sha)
+        try:
+            stored = self._store_file(src, sha)
+        except OSError as err:  # a full disk, a file-size limit (EFBIG), a read-only library folder
+            raise ReadingError(f"cannot store {name} in {self.library_dir()}: {err.strerror or err}") from None
         try:
             with self._lock, self._write():
                 known = _db.select_pdfs(self.conn, sha256=sha)
@@ -400,7 +506,7 @@ class FulltextMixin(LogCore):
             reading._pdf.PdfError: not a PDF, truncated, corrupt, encrypted.
         """
         src = Path(path)
-        name = name or src.name
+        name = shown_name(name or src.name)
         pid = self._resolve(ref)
         if not src.is_file():
             raise InvalidInput(f"no file {str(src)!r}")
@@ -435,7 +541,7 @@ class FulltextMixin(LogCore):
         from ._pdf import EncryptedPdf
 
         for path in tqdm(files, unit="pdf", desc="import", disable=not progress or not files):
-            shown = str(path.relative_to(root))
+            shown = shown_name(path.relative_to(root))
             try:
                 result = self.add_pdf(path, tags=tags, fetch=fetch, client=client)
             except EncryptedPdf as err:
@@ -446,6 +552,14 @@ class FulltextMixin(LogCore):
                 continue
             except OSError as err:
                 report.failed.append((shown, f"cannot read it: {err.strerror or err}"))
+                continue
+            except Exception as err:  # noqa: BLE001 - one odd file must not stop the import of the rest
+                import sqlite3
+
+                if isinstance(err, sqlite3.Error):  # the log itself fails: every later file would too
+                    raise
+                text = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+                report.failed.append((shown, f"cannot be read ({type(err).__name__}{': ' + text if text else ''})"))
                 continue
             pid = int(result.paper["id"])
             (report.already if result.duplicate else report.added if result.created else report.joined).append(pid)
@@ -593,6 +707,12 @@ class FulltextMixin(LogCore):
         """Page row id -> paper id for every page with a text layer (what the passage index is made of)."""
         with self._lock:
             return _db.page_refs(self.conn)
+
+    def page_keys(self) -> dict[int, tuple[str, int]]:
+        """Page row id -> (PDF sha256, page number) for every page with a text layer: row ids of removed pages are
+        reused, this pair never is (the passage index keys its vectors by it)."""
+        with self._lock:
+            return _db.page_keys(self.conn)
 
     def paper_titles(self, ids: Iterable[int]) -> dict[int, str]:
         """Paper id -> title, for the given ids (a cheap read for the passage index)."""

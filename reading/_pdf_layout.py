@@ -42,6 +42,7 @@ _LIGATURE_RE = re.compile("[" + "".join(LIGATURES) + "]")
 SOFT = "\ufffe"
 HYPHENS = "-\u00ad\u2010\u2011" + SOFT
 _WORD_SPAN = re.compile(r"[^\s\ufffe]+\ufffe?|\ufffe")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Share of the page height at its top and at its bottom where running headers, footers and page numbers are looked
 #: for.
 EDGE_ZONE = 0.2
@@ -564,8 +565,11 @@ _ACCENT_RE = re.compile("([" + "".join(_ACCENTS) + "])([A-Za-z\u0131])")
 
 
 def normalise_text(text: str) -> str:
-    """Ligatures to letters, an accent set apart joined to its letter ("¨u" -> "ü"), NULs dropped."""
+    """Ligatures to letters, an accent set apart joined to its letter ("¨u" -> "ü"), UTF-16 surrogates read one by
+    one joined (a lone one becomes U+FFFD), NULs dropped."""
     text = _LIGATURE_RE.sub(lambda m: LIGATURES[m.group()], text)
+    if _SURROGATE.search(text):  # UTF-16 code units read one by one: pairs joined, lone ones (SQLite refuses) to U+FFFD
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     if _ACCENT_RE.search(text):
         text = unicodedata.normalize("NFC", _ACCENT_RE.sub(
             lambda m: m.group(2).replace("\u0131", "i") + _ACCENTS[m.group(1)], text))

@@ -190,12 +190,12 @@ def test_a_page_of_references_alone_has_no_passages(log, tmp_path):
     assert count not in pages_with_passages  # the last page holds references only
 
 
-def _downgrade_to_v4(path) -> None:
-    """Make a log look as if its PDFs were stored before layouts were kept (schema 4, no layouts)."""
+def _downgrade(path) -> None:
+    """Make a log look as if its PDFs were stored before layouts were kept (the schema before that migration)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("DROP TABLE pdf_references")
     conn.execute("ALTER TABLE pages DROP COLUMN layout")
-    conn.execute("PRAGMA user_version = 4")
+    conn.execute(f"PRAGMA user_version = {_db.MIGRATIONS.index(_db._V6_PDF_LAYOUT)}")
     conn.close()
 
 
@@ -205,7 +205,7 @@ def test_pdfs_stored_before_layouts_behave_as_before_until_read_again(tmp_path):
     with open_log(path) as log:
         log.add_pdf(pdf, fetch=False)
         new_rows = log.passage_texts()
-    _downgrade_to_v4(path)
+    _downgrade(path)
     with open_log(path) as log:
         assert _db.schema_version(log.conn) == _db.SCHEMA_VERSION
         rows = log.passage_texts()
@@ -225,7 +225,7 @@ def test_a_pdf_that_cannot_be_read_again_keeps_its_text_and_is_not_tried_again(t
     with open_log(path) as log:
         sha = log.add_pdf(_paper(tmp_path / "p.pdf"), fetch=False).pdf["sha256"]
         before = log.pdf_pages(sha)
-    _downgrade_to_v4(path)
+    _downgrade(path)
     with open_log(path) as log:
         log.pdf_file(sha).unlink()
         done, failed = log.reextract_pdfs()

@@ -65,6 +65,36 @@ class DataNotFound(ZooError, FileNotFoundError):
     """A dataset folder that is missing or holds no images."""
 
 
+#: Bounds on the sizes a caller may ask for (the memory of a run follows them): an image side in pixels, a batch,
+#: and the bytes of one fp32 input batch.
+MAX_SIDE = 4096
+MAX_BATCH = 4096
+MAX_INPUT_BYTES = 2 << 30
+
+
+def check_range(what: str, value: Any, lo: float, hi: float) -> None:
+    """The zoo's one check of a number it was given: InvalidOption (one line) unless ``value`` is a finite number
+    in ``[lo, hi]`` (NaN passes no comparison, so it is refused explicitly)."""
+    import math
+
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not (ok and lo <= value <= hi):
+        raise InvalidOption(f"{what} must be between {lo:g} and {hi:g}, not {value!r}")
+
+
+def check_input(batch: int, shape: Iterable[int]) -> None:
+    """InvalidOption unless a batch of ``shape`` (C, H, W) images is within the bounds above."""
+    c, h, w = shape
+    check_range("batch size", batch, 1, MAX_BATCH)
+    check_range("image channels", c, 1, 64)
+    check_range("image height", h, 1, MAX_SIDE)
+    check_range("image width", w, 1, MAX_SIDE)
+    need = 4 * batch * c * h * w
+    if need > MAX_INPUT_BYTES:
+        raise InvalidOption(f"a batch of {batch} images of {c}x{h}x{w} needs {need / 2**30:.1f} GiB for its input "
+                            f"alone (the bound is {MAX_INPUT_BYTES / 2**30:g} GiB): use a smaller batch or size")
+
+
 #: What a claim's ``unit`` multiplies its value by: counts in base units, accuracies stay in %.
 UNIT_SCALE = {"": 1.0, "K": 1e3, "M": 1e6, "G": 1e9, "%": 1.0}
 
