@@ -109,17 +109,10 @@ def related(log: Log, ref: int | str, k: int = 10, *, mode: str = "hybrid", embe
 
 def reindex(log: Log, *, full: bool = False, embedder: Embedder | None = None,
             progress: bool | None = None) -> SyncReport:
-    """Bring the index up to date now, waiting for another writer; ``full`` re-embeds everything.
-
-    PDFs stored before sections and reference lists were kept are read again first (``Log.reextract_pdfs``), so
-    their passages get sections and lose their reference lists; the report's messages say so.
-    """
+    """Bring the index up to date now, waiting for another writer; ``full`` re-embeds everything."""
     import index
 
-    notes = reread_pdfs(log)
-    report = index.reindex(log, full=full, embedder=embedder, progress=progress)
-    report.messages[:0] = notes
-    return report
+    return index.reindex(log, full=full, embedder=embedder, progress=progress)
 
 
 def reread_pdfs(log: Log) -> list[str]:
@@ -138,9 +131,14 @@ def reread_pdfs(log: Log) -> list[str]:
 def reindex_passages(log: Log, *, full: bool = False, embedder: Embedder | None = None,
                      progress: bool | None = None, poll_s: float = 1.0) -> SyncReport:
     """Embed the PDFs' waiting pages now, in this process (a progress bar on a terminal). When the background
-    indexer is at work, follow its progress until it is done instead (never an error), then finish what is left."""
+    indexer is at work, follow its progress until it is done instead (never an error), then finish what is left.
+
+    PDFs stored before sections and reference lists were kept are read again first (``Log.reextract_pdfs``), so
+    their passages get sections and lose their reference lists; the report's messages say so.
+    """
     import index
 
+    notes = reread_pdfs(log)
     status = index.indexing_status(log)
     if status["running"] and not full:
         from tqdm.auto import tqdm
@@ -153,8 +151,10 @@ def reindex_passages(log: Log, *, full: bool = False, embedder: Embedder | None 
                 status = index.indexing_status(log)
                 bar.total = status["pages_total"]
                 bar.update(max(0, status["pages_indexed"] - bar.n))
-    return index.sync_passages(log, embedder=embedder, full=full, wait=True, progress=progress,
-                               commit_every=COMMIT_EVERY)
+    report = index.sync_passages(log, embedder=embedder, full=full, wait=True, progress=progress,
+                                 commit_every=COMMIT_EVERY)
+    report.messages[:0] = notes
+    return report
 
 
 def rank_inbox(log: Log, *, tag: str | None = None, k: int = 20, ranker: str = "fusion",

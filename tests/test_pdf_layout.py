@@ -231,3 +231,31 @@ def test_a_pdf_that_cannot_be_read_again_keeps_its_text_and_is_not_tried_again(t
         done, failed = log.reextract_pdfs()
         assert done == 0 and [name for name, _ in failed] == ["p.pdf"]
         assert log.pdf_pages(sha) == before and log.reextract_pdfs() == (0, [])
+
+
+def test_reindex_passages_reads_old_pdfs_again_and_json_rows_carry_the_section(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    import index
+    from paperzoo.reading_cli import cli
+
+    monkeypatch.setenv(index.MODEL_ENV, "hash-bow-128")
+    path = tmp_path / "old.db"
+    with open_log(path) as log:
+        log.add_pdf(_paper(tmp_path / "p.pdf", header="Running Header Text", many_references=10), fetch=False)
+    _downgrade(path)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["--db", str(path), "reindex", "--passages"], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    with open_log(path) as log:
+        assert log.reextract_pdfs() == (0, []) and len(log.reference_entries()) == 10 * len(REFERENCES)
+    found = runner.invoke(cli, ["--db", str(path), "search", "w710 w711 w712", "--fulltext", "--json", "-k", "3",
+                                "--mode", "keyword"], catch_exceptions=False)
+    assert found.exit_code == 0, found.output
+    hits = json.loads(found.stdout)
+    assert hits and hits[0]["section"] == "2.1 Ablation"
+    plain = runner.invoke(cli, ["--db", str(path), "search", "w710 w711 w712", "--fulltext", "-k", "1",
+                                "--mode", "keyword"], catch_exceptions=False)
+    assert "page" in plain.stdout and "· 2.1 Ablation" in plain.stdout
