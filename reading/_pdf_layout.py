@@ -161,7 +161,7 @@ def page_words(textpage: Any) -> list[Word]:
     ox, oy = ctypes.c_double(), ctypes.c_double()
     name = ctypes.create_string_buffer(128)
     flags = ctypes.c_int()
-    fonts: dict[tuple[str, int, int], tuple[bool, bool]] = {}
+    fonts: dict[tuple[bytes, int], tuple[bool, bool]] = {}  # a font's weight and slant, by its name and flags
     words = []
     for m in _WORD_SPAN.finditer(text):
         first, last = m.start(), m.end() - 1
@@ -169,21 +169,22 @@ def page_words(textpage: Any) -> list[Word]:
             continue
         x0, y0, y1 = left.value, bottom.value, top.value
         end = last - 1 if text[last] == SOFT and last > first else last
-        angle = raw.FPDFText_GetCharAngle(tp, first)
-        rotated = angle >= 0 and abs(math.sin(angle)) > 0.3
         if end > first:
             raw.FPDFText_GetCharBox(tp, end, left, right, bottom, top)
             # a word set vertically advances in y, not in x
-            rotated = rotated or abs((bottom.value + top.value) - (y0 + y1)) / 2 > abs(right.value - x0)
+            rotated = abs((bottom.value + top.value) - (y0 + y1)) / 2 > abs(right.value - x0)
+        else:  # one character: only its angle tells
+            angle = raw.FPDFText_GetCharAngle(tp, first)
+            rotated = angle >= 0 and abs(math.sin(angle)) > 0.3
         x1 = right.value
         base = oy.value if raw.FPDFText_GetCharOrigin(tp, first, ox, oy) else y0
         size = raw.FPDFText_GetFontSize(tp, first) or (y1 - y0) or 10.0
-        weight = raw.FPDFText_GetFontWeight(tp, first)
         raw.FPDFText_GetFontInfo(tp, first, name, 128, flags)
-        key = (name.value.decode("latin-1"), flags.value, weight)
+        key = (name.value, flags.value)
         style = fonts.get(key)
         if style is None:
-            font = key[0].split("+")[-1]
+            font = key[0].decode("latin-1").split("+")[-1]
+            weight = raw.FPDFText_GetFontWeight(tp, first)
             style = fonts[key] = (weight >= 600 or bool(flags.value & (1 << 18)) or bool(_BOLD_NAME.search(font)),
                                   bool(flags.value & (1 << 6)) or bool(_ITALIC_NAME.search(font)))
         if x1 < x0:  # right-to-left runs or odd boxes
@@ -467,17 +468,21 @@ def _caps(text: str) -> bool:
 
 def heading_text(line: Line, body: float, *, in_references: bool = False) -> str | None:
     """The heading a line is, as printed, or None for a line of text."""
-    text = " ".join(line.text.split())
     words = line.words
-    if not text or len(text) > 100 or len(words) > 14 or not text[0].isalnum():
+    if len(words) > 14:
         return None
+    text = " ".join(line.text.split())
+    if not text or len(text) > 100 or not text[0].isalnum():
+        return None
+    numbered = bool(_NUMBERED.match(text)) and not re.match(r"^\d+(\.\d+)?\s+[a-z%]", text)
+    named = bool(_NAMED.match(text)) and len(words) <= 5
+    size = statistics.median(w.size for w in words)
+    larger = size >= body * 1.12
+    if not (numbered or named or larger):
+        return None  # most lines of text end here
     letters = sum(len(w.text) for w in words)
     bold = sum(len(w.text) for w in words if w.bold) >= 0.8 * letters
     italic = sum(len(w.text) for w in words if w.italic) >= 0.8 * letters
-    size = statistics.median(w.size for w in words)
-    larger = size >= body * 1.12
-    numbered = bool(_NUMBERED.match(text)) and not re.match(r"^\d+(\.\d+)?\s+[a-z%]", text)
-    named = bool(_NAMED.match(text)) and len(words) <= 5
     caps = _caps(text)
     if text[-1] in ",;" or (text[-1] == "." and len(words) > 3 and not numbered):
         return None
