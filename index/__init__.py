@@ -33,7 +33,7 @@ from ._errors import SearchIndexError
 from ._passages import PassageHits, indexing_status, mark_matches, passages_dir, sync_passages
 from ._protocol import PaperLog
 from ._search import MODES, SearchError, reindex, related, search, vectors
-from ._store import index_dir
+from ._store import check_folder, index_dir, indexed_ids
 from ._sync import SyncReport, sync
 
 __all__ = [
@@ -52,8 +52,10 @@ __all__ = [
     "SyncReport",
     "clear_caches",
     "get_embedder",
+    "check_folder",
     "index_dir",
     "indexing_status",
+    "indexed_ids",
     "mark_matches",
     "passages_dir",
     "reindex",

@@ -314,9 +314,18 @@ def _best_passages(log: PaperLog, pages: Sequence[int], query: str) -> dict[int,
     return best
 
 
+#: Words never marked as matches (unless the query has nothing else): nearly every passage holds them.
+FUNCTION_WORDS = frozenset(
+    "a an and are as at be been being but by can could did do does for from had has have he her his how i if in "
+    "into is it its may more not of on or our she so than that the their them then there these they this those to "
+    "us using via was we were what when where which while who whom why will with without would you your".split())
+
+
 def mark_matches(text: str, query: str, left: str = "**", right: str = "**") -> str:
-    """``text`` with the words it shares with ``query`` (case-insensitively, or sharing a 5-letter stem) marked."""
+    """``text`` with the words it shares with ``query`` (case-insensitively, or sharing a 5-letter stem) marked;
+    function words ("the", "they", "on") are not, unless the query is made of nothing else."""
     words = {w.lower() for w in _WORD.findall(query) if len(w) > 1}
+    words = (words - FUNCTION_WORDS) or words
     stems = {w[:5] for w in words if len(w) >= 5}
     if not words:
         return text

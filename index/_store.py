@@ -239,6 +239,40 @@ def read_index(folder: Path, manifest: dict[str, Any]) -> tuple[Any, dict[str, A
     return index, manifest
 
 
+def check_folder(folder: Path) -> list[str]:
+    """What is wrong with the index files in ``folder`` (one line each; empty when they are sound or absent): the
+    manifest cannot be read, or the index file it names is missing or does not match its checksum."""
+    if not folder.is_dir():
+        return []
+    try:
+        manifest = read_manifest(folder)
+    except CorruptIndex as exc:
+        return [f"{folder}: {exc}"]
+    if manifest is None:
+        return []
+    name = manifest.get("index_file")
+    if not isinstance(name, str) or "/" in name:
+        return [f"{folder}: the manifest names no index file"]
+    try:
+        data = (folder / name).read_bytes()
+    except OSError:
+        return [f"{folder}: the index file {name} is missing"]
+    if hashlib.sha256(data).hexdigest() != manifest.get("index_sha256"):
+        return [f"{folder}: the index file {name} does not match its checksum"]
+    return []
+
+
+def indexed_ids(folder: Path) -> set[int] | None:
+    """Ids of the papers the committed index holds (None when there is no readable manifest)."""
+    try:
+        manifest = read_manifest(folder)
+    except CorruptIndex:
+        return None
+    if not manifest or not isinstance(manifest.get("hashes"), dict):
+        return None
+    return {int(k) for k in manifest["hashes"] if str(k).isdigit()}
+
+
 def update_manifest(folder: Path, manifest: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """Rewrite the manifest with `changes` (same index file); returns the new manifest."""
     manifest = {**manifest, **changes}

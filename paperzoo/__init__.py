@@ -8,12 +8,14 @@
 - benchmark and evaluation results into the log, one rule: :mod:`paperzoo._bench_results`;
 - claimed vs measured, one rule for the latest result: :mod:`paperzoo._claims`;
 - model <-> paper links, the starter set: :mod:`paperzoo._links`;
+- the integrity check of a log, its PDFs and its index (``reading check``): :mod:`paperzoo._check`;
 - the one guard of every output path (never the log, its files or its folders): :mod:`paperzoo._outputs`.
 
 Importing this package is light (click is not needed, torch, faiss and sentence-transformers are not imported): its
 modules import ``index`` and ``zoo`` inside the functions that need them.
 """
 from ._bench_results import bench_rows, eval_rows, store_bench, store_eval
+from ._check import check
 from ._claims import ACCURACY, COUNTS, LATENCY, Comparison, compare, headline_claims, latest
 from ._outputs import check_output, protected_files
 from ._links import LinkReport, load_starter, log_model_paper, registry_links, sync_model_links
@@ -39,6 +41,7 @@ __all__ = [
     "background_indexing",
     "LinkReport",
     "bench_rows",
+    "check",
     "check_output",
     "compare",
     "embed_candidates",

@@ -15,7 +15,7 @@ import click
 
 from reading import ENV_VAR, STATUSES, import_summary, write_atomic
 
-from . import reading_cli_backup, reading_cli_fulltext, reading_cli_inbox, reading_cli_search
+from . import reading_cli_backup, reading_cli_check, reading_cli_fulltext, reading_cli_inbox, reading_cli_search
 from ._cli import Group, LogState, OutputFile, log_of, protected_files
 from ._echo import echo, echo_data
 from ._links import load_starter
@@ -373,6 +373,7 @@ cli.add_command(reading_cli_fulltext.attach)
 cli.add_command(reading_cli_fulltext.pages)
 cli.add_command(reading_cli_backup.backup)
 cli.add_command(reading_cli_backup.restore)
+cli.add_command(reading_cli_check.check_cmd)
 
 
 def main() -> None:

@@ -77,8 +77,8 @@ def add_pdfs(ctx: click.Context, paths: Sequence[str], *, password: str | None =
             bar.close()
         verb = "already in the log" if result.duplicate else "added" if result.created else "PDF added to"
         echo(f"{verb}: {_line(result.paper, result.pdf)}")
-        if result.message and not result.duplicate:
-            echo(f"warning: {result.message}", err=True)
+        if result.message and (result.restored or not result.duplicate):
+            echo(f"{'restored' if result.restored else 'warning'}: {result.message}", err=True)
     if failed < len(paths):
         index_in_background(log)
     if failed:
@@ -127,8 +127,8 @@ def attach(ctx: click.Context, ref: str, file: Path, password: str | None) -> No
     finally:
         bar.close()
     echo(f"{'already attached' if result.duplicate else 'attached'}: {_line(result.paper, result.pdf)}")
-    if result.message and not result.duplicate:
-        echo(f"warning: {result.message}", err=True)
+    if result.message and (result.restored or not result.duplicate):
+        echo(f"{'restored' if result.restored else 'warning'}: {result.message}", err=True)
     if not result.duplicate:
         index_in_background(log)
 
@@ -159,8 +159,8 @@ def pages(ctx: click.Context, ref: str, page: int | None) -> None:
 
 
 def print_passages(hits: list[dict[str, Any]], query: str, as_json: bool) -> None:
-    """`reading search --fulltext` output: JSON rows, or title, page, section and the passage with matched words
-    marked."""
+    """`reading search --fulltext` output: JSON rows, or title, the file and its page, the section, and the passage
+    with matched words marked."""
     if as_json:
         echo(json.dumps(hits, ensure_ascii=False, indent=2))
         return
@@ -172,7 +172,8 @@ def print_passages(hits: list[dict[str, Any]], query: str, as_json: bool) -> Non
     color = sys.stdout.isatty()
     left, right = ("\x1b[1;4m", "\x1b[0m") if color else ("**", "**")
     for rank, hit in enumerate(hits, start=1):
-        where = f"page {hit['page']}" + (f" · {printable(hit['section'])}" if hit.get("section") else "")
+        where = f"{printable(hit['file'])}, " if hit.get("file") else ""
+        where += f"page {hit['page']}" + (f" · {printable(hit['section'])}" if hit.get("section") else "")
         echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']:>5}  {hit['title']}  · {where}")
         echo(f"      {mark_matches(printable(hit['passage']), query, left, right)}\n", safe=True)
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from ._stale import remove_stale, temp_prefix
+
 
 def fsync_dir(folder: str | os.PathLike[str]) -> None:
     """Make a rename in ``folder`` durable (a no-op where folders cannot be opened)."""
@@ -68,7 +70,10 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", *, encoding: str
     path = Path(path)
     if permissions is None:
         permissions = new_file_mode(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix or f".{path.name}.", suffix=suffix)
+    if prefix is None:  # an export: what a killed one left beside this target goes first
+        prefix = f".{path.name}."
+        remove_stale(path.parent, prefix, suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(prefix), suffix=suffix)
     try:
         with os.fdopen(fd, mode, encoding=encoding, newline=None if "b" in mode else "") as fh:
             yield fh

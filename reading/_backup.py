@@ -30,7 +30,7 @@ from ._atomic import atomic_open, rename_into_place
 from ._errors import InvalidInput
 from ._export import check_target, log_files
 from ._fields import now_iso
-from ._fulltext import library_dir
+from ._fulltext import OWNER_FILE, library_dir
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._log import Log
@@ -116,6 +116,8 @@ def backup(log: Log, target: str | os.PathLike[str], *, progress: bool = False) 
     if str(log.path) == ":memory:":
         raise InvalidInput("an in-memory log cannot be backed up; open a log file")
     path = Path(target).expanduser()
+    if path.suffix.lower() == ".zip":
+        raise InvalidInput(f"a backup is a tar archive: name it .tar, .tar.gz or .tgz, not {path.name}")
     check_target(path, log_files(log.path))
     if path.is_dir():
         raise InvalidInput(f"cannot write {target}: it is a folder")
@@ -269,6 +271,8 @@ def restore(archive: str | os.PathLike[str], db: str | os.PathLike[str], *, forc
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(target.with_name(target.name + suffix))
         rename_into_place(target.with_name(f".{target.name}.restoring"), target)
+        with contextlib.suppress(FileNotFoundError):  # the folder is the restored log's now: it claims it on open
+            os.unlink(library / OWNER_FILE)
     except OSError as err:
         with contextlib.suppress(OSError):
             os.unlink(target.with_name(f".{target.name}.restoring"))

@@ -1060,6 +1060,15 @@ def pages_fts_search(conn: sqlite3.Connection, match: str, k: int, paper_ids: It
     return [(r[0], float(r[1])) for r in conn.execute(sql, args)]
 
 
+def integrity_problems(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
+    """What ``PRAGMA quick_check`` and ``PRAGMA foreign_key_check`` find (empty when the file is sound)."""
+    rows = [r[0] for r in conn.execute(f"PRAGMA quick_check({int(limit)})").fetchall()]
+    found = [] if rows == ["ok"] else rows
+    for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check").fetchall()[:limit]:
+        found.append(f"row {rowid} of {table} refers to a row of {parent} that does not exist")
+    return found
+
+
 def library_id(conn: sqlite3.Connection) -> int | None:
     """The random id that ties the log to its PDF and index folders (None in a log not yet migrated)."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'library_id'").fetchone()

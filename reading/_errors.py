@@ -22,6 +22,10 @@ class LogDamaged(ReadingError):
     """The log file cannot be read as a database (damaged, truncated, or not a log at all)."""
 
 
+class FileChanged(ReadingError):
+    """A file changed while it was being read into the log (its bytes no longer hash as before); nothing stored."""
+
+
 class LogBusy(ReadingError):
     """Another program held the log's write lock for longer than the busy timeout."""
 

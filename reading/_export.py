@@ -165,6 +165,7 @@ def _csv(papers: Sequence[Mapping[str, Any]]) -> str:
                 "read_on": join_items(r["read_on"] for r in p["reads"]), "added_at": p["added_at"],
                 "abstract": p["abstract"], "notes": join_notes(n["text"] for n in p["notes"]),
                 "needs_refresh": "yes" if p["needs_refresh"] else "",
+                "manual_fields": " ".join(p["manual_fields"]), "models": join_items(p["models"]),
             }.items()
         })
     return buf.getvalue()
@@ -230,6 +231,7 @@ def _bibtex(papers: Sequence[Mapping[str, Any]]) -> str:
             ("added", p["added_at"]),
             ("zoomodels", ", ".join(p["models"])),
             ("needsrefresh", "yes" if p["needs_refresh"] else None),
+            ("manualfields", ", ".join(p["manual_fields"])),
         ]
         fields = []
         for key, value in values:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from . import _db
 from ._atomic import atomic_open
 from ._base import LogCore
-from ._errors import InvalidInput, PaperNotFound, ReadingError
+from ._errors import FileChanged, InvalidInput, PaperNotFound, ReadingError
+from ._stale import remove_stale, temp_prefix
 from ._fields import _check_rating, _check_status, _check_year, _clean_tags, now_iso, split_authors
 from ._ids import normalise_title
 from ._types import Paper
@@ -221,6 +222,7 @@ class PdfAddResult:
         pdf: the stored PDF (sha256, file_name, size, page_count, has_text, added_at, path).
         duplicate: this very file was already in the log (nothing stored again).
         message: a one-line note (offline arXiv, no text layer ...), or None.
+        restored: a duplicate whose stored copy was missing or altered, restored from this file.
         unattached: why the PDF was not attached to the paper of an arXiv id or DOI found in it (the paper's
             title is another: the PDF cites it), or None; also in ``message``.
     """
@@ -230,6 +232,7 @@ class PdfAddResult:
     pdf: dict[str, Any]
     duplicate: bool = False
     message: str | None = None
+    restored: bool = False
     unattached: str | None = None
 
 
@@ -268,6 +271,7 @@ class FulltextMixin(LogCore):
     reference_entries, reextract_pdfs (mixed into Log)."""
 
     _library: tuple[Path, Path] | None = None  # (library folder, the log path it was found for)
+    _swept = False  # stale temporary files of killed imports removed from the library (once per log object)
 
     # --- storage ----------------------------------------------------------------------------------------------
 
@@ -301,19 +305,77 @@ class FulltextMixin(LogCore):
         return self.library_dir() / sha256[:2] / f"{sha256}.pdf"
 
     def _store_file(self, src: Path, sha256: str) -> bool:
-        """Copy ``src`` into the library (temp file + fsync + rename); False if an intact copy is already there."""
+        """Copy ``src`` into the library, hashing the bytes as they are copied: the copy is renamed into place only
+        when they hash to ``sha256`` (temp file + fsync + rename), so a file replaced while it is being added is
+        never stored under the first file's hash. False if an intact copy (same hash) is already there.
+
+        Raises:
+            FileChanged: the bytes read now are not those hashed before; nothing is stored.
+        """
         target = self.pdf_file(sha256)
-        if target.exists() and target.stat().st_size == src.stat().st_size:
+        if target.is_file() and file_sha256(target) == sha256:
             return False
         folder = self.library_dir()
-        if not folder.is_dir():
-            folder.mkdir(parents=True, exist_ok=True)
+        marked = (folder / OWNER_FILE).is_file()
+        self._sweep_library(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        h = hashlib.sha256()
+        with atomic_open(target, "wb", prefix=temp_prefix(".incoming-"), suffix=".pdf") as out, \
+                open(src, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+                out.write(block)
+            if h.hexdigest() != sha256:
+                raise FileChanged(f"{src.name} changed while it was being added (its bytes no longer match what was "
+                                  "read): nothing was stored; add it again")
+        self._verified.pop(sha256, None)
+        if not marked:  # a new library: marked as this log's once its first file is in
             with self._lock:
                 write_owner(folder, self.path.expanduser().resolve(), _db.library_id(self.conn))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_open(target, "wb", prefix=".incoming-", suffix=".pdf") as out, open(src, "rb") as fh:
-            shutil.copyfileobj(fh, out, 1 << 20)
         return True
+
+    def _sweep_library(self, folder: Path) -> None:
+        """Delete what killed imports left in the library (``.incoming-*`` files whose process is gone, or old),
+        once per log object."""
+        if self._swept or not folder.is_dir():
+            return
+        self._swept = True
+        for sub in (folder, *(p for p in folder.iterdir() if p.is_dir())):
+            remove_stale(sub, ".incoming-")
+
+    def _repair_file(self, src: Path, sha256: str) -> str | None:
+        """Restore the stored copy of a PDF already in the log from ``src`` (a file with the same hash) when that
+        copy is missing or altered; a note saying so, or None when the copy was intact."""
+        target = self.pdf_file(sha256)
+        state = "missing" if not target.is_file() else None
+        if state is None and file_sha256(target) != sha256:
+            state = "altered"
+        if state is None:
+            return None
+        self._store_file(src, sha256)
+        return f"its stored copy was {state} and has been restored from this file"
+
+    _verified: dict[str, tuple[int, int, int]] = {}  # sha256 -> (inode, size, mtime_ns) of the copy last verified
+
+    def verified_pdf_file(self, sha256: str) -> Path:
+        """The stored copy of a PDF, checked against its hash (once per change of the file: cheap on repeat).
+
+        Raises:
+            ReadingError: the copy is missing or its bytes no longer match (one line saying how to restore it).
+        """
+        target = self.pdf_file(sha256)
+        try:
+            st = target.stat()
+        except OSError:
+            raise ReadingError(f"the stored copy of PDF {sha256[:12]} is missing ({target}): add the original file "
+                               "again (reading add FILE) to restore it") from None
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._verified.get(sha256) != sig:
+            if file_sha256(target) != sha256:
+                raise ReadingError(f"the stored copy of PDF {sha256[:12]} was altered (its bytes no longer match its "
+                                   "hash): add the original file again (reading add FILE) to restore it")
+            self._verified[sha256] = sig
+        return target
 
     def _forget_files(self, shas: Iterable[str]) -> None:
         """Delete stored PDFs no paper refers to any more (after the removal was committed)."""
@@ -388,10 +450,13 @@ class FulltextMixin(LogCore):
             known = _db.select_pdfs(self.conn, sha256=sha)
         if known:
             pid = known[0]["paper_id"]
+            repaired = self._repair_file(src, sha)  # a missing or altered stored copy is restored from it
             with self._lock, self._write():
                 self._annotate(pid, tags_, note, None, rating_)
             return PdfAddResult(self._paper(pid), False, self._pdf_row(known[0]), duplicate=True,
-                                message=f"{name} is already in the log (paper {pid})")
+                                message=f"{name} is already in the log (paper {pid})" + (f"; {repaired}" if repaired
+                                                                                        else ""),
+                                restored=repaired is not None)
         _, doc = self._read_pdf(src, password=password, name=name, on_page=on_page)
         aid, doi = doc.arxiv_id, doc.doi
         fetched: dict[str, Any] = {}
@@ -516,8 +581,11 @@ class FulltextMixin(LogCore):
         if known:
             if known[0]["paper_id"] != pid:
                 raise InvalidInput(f"{name} is already attached to paper {known[0]['paper_id']}")
+            repaired = self._repair_file(src, sha)
             return PdfAddResult(self._paper(pid), False, self._pdf_row(known[0]), duplicate=True,
-                                message=f"{name} is already attached to paper {pid}")
+                                message=f"{name} is already attached to paper {pid}" + (f"; {repaired}" if repaired
+                                                                                       else ""),
+                                restored=repaired is not None)
         _, doc = self._read_pdf(src, password=password, name=name, on_page=on_page)
         messages = [] if doc.has_text else [f"{name}: {NO_TEXT}"]
         return self._commit_pdf(src, sha, name, doc, {}, manual=[], needs_refresh=False, tags=[], note=None,
@@ -593,7 +661,7 @@ class FulltextMixin(LogCore):
         with self._lock:
             if not _db.select_pdfs(self.conn, sha256=sha256):
                 raise PaperNotFound(f"no PDF {sha256[:12]} in the log")
-        return render_page(self.pdf_file(sha256), page, scale=scale)
+        return render_page(self.verified_pdf_file(sha256), page, scale=scale)
 
     def pages_version(self) -> int:
         """A counter that grows whenever a PDF is stored or removed (the passage index's staleness check)."""

@@ -351,6 +351,7 @@ def _bib_record(entry: Any, ours: bool, decoder: Any, *, flagged: bool = False) 
         record["models"] = [m.strip() for m in fields.get("zoomodels", "").split(",") if m.strip()]
     if flagged:
         record["needs_refresh"] = fields.get("needsrefresh") == "yes"
+        record["manual_fields"] = fields.get("manualfields", "").replace(",", " ").split()
     return record
 
 
@@ -481,7 +482,7 @@ def _commit_batch(log: Log, records: list[dict[str, Any]], key: str, offset: int
 # --- our own JSON and CSV exports -------------------------------------------------------------------------------
 
 CSV_COLUMNS = ("id", "arxiv_id", "doi", "title", "authors", "year", "venue", "categories", "url", "status", "rating",
-               "tags", "read_on", "added_at", "abstract", "notes", "needs_refresh")
+               "tags", "read_on", "added_at", "abstract", "notes", "needs_refresh", "manual_fields", "models")
 
 
 def json_records(text: str) -> Iterator[dict[str, Any]]:
@@ -585,6 +586,8 @@ def csv_records(text: str) -> Iterator[dict[str, Any]]:
             "notes": split_notes(row.get("notes")),
             # a file without the column (older exports, other programs) leaves the flag to the usual guess
             "needs_refresh": None if "needs_refresh" not in fieldnames else row.get("needs_refresh") == "yes",
+            "manual_fields": (row.get("manual_fields") or "").split(),
+            "models": split_items(row.get("models")),
             "_where": f"row {i}",
         }
 

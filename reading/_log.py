@@ -542,6 +542,21 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
         day = dt.date.fromisoformat(parse_date(today) or dt.date.today().isoformat())
         return compute(days, tags, total_papers=total, window_days=window_days, today=day)
 
+    # --- integrity ------------------------------------------------------------------------------------------------
+
+    def check(self) -> dict[str, Any]:
+        """Check the log file (``PRAGMA quick_check``, foreign keys) and its PDF library (the folder is this log's;
+        every stored copy is present and hashes to its name). Reads only, except that temporary files of killed
+        imports are removed.
+
+        Returns:
+            ``{"problems": [{"where": "log" | "pdf" | "library", "problem": one line, "fix": one line}],
+            "notes": [one line], "pdfs": number checked}``; no problems means sound.
+        """
+        from ._check import check
+
+        return check(self)
+
 
 def open_log(path: Path | str | None = None) -> Log:
     """Open the log at ``path`` (default :func:`default_db_path`), creating it and its folder when missing.

@@ -144,7 +144,7 @@ def test_cli_add_starts_the_indexer_and_search_says_what_waits(run, monkeypatch)
     monkeypatch.setattr(index, "start_background_indexing", lambda *a, **kw: started.append(a) or True)
     out = run("search", "Charlie cosine schedule", "--fulltext", "--json", "-k", "2")
     rows = json.loads(out.stdout)
-    assert rows and set(rows[0]) == KEYS and started
+    assert rows and set(rows[0]) == KEYS | {"file"} and started  # the CLI names each passage's file
     assert "2 of 4 pages not yet searchable by meaning; indexing in the background, ETA" in out.stderr
     stats = run("stats")
     assert "PDF pages searchable by meaning: 2 of 4" in stats.stdout

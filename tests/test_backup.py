@@ -214,3 +214,9 @@ backup(open_log({str(logged.path)!r}), {str(tmp_path / "out" / "b.tar")!r})
         proc.wait()
     assert not (tmp_path / "out" / "b.tar").exists()  # only hidden temporary files, never a partial FILE
     assert all(p.name.startswith(".") for p in (tmp_path / "out").iterdir())
+
+
+def test_a_zip_name_is_refused_rather_than_written_as_tar(logged, tmp_path):
+    with pytest.raises(InvalidInput, match="tar archive"):
+        reading.backup(logged, tmp_path / "b.zip")
+    assert not (tmp_path / "b.zip").exists()

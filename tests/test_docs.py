@@ -106,10 +106,13 @@ def test_every_readme_reading_example_runs_on_a_starter_log(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     shutil.copy(Path(__file__).parent / "fixtures" / "bibtex" / "zotero_export.bib", tmp_path / "refs.bib")
     pdfs = Path(__file__).parent / "fixtures" / "pdf"  # the "Full text" examples' files
-    shutil.copy(pdfs / "twocolumn.pdf", tmp_path / "1807.11164v2.pdf")
+    from bench.fulltext_pdfgen import make_paper_pdf
+
+    # ShuffleNet V2's own PDF (its title agrees with the starter paper's, so it joins that paper)
+    make_paper_pdf(tmp_path / "1807.11164v2.pdf", title="ShuffleNet V2: Practical Guidelines for Efficient CNN "
+                   "Architecture Design", body="we drop the shuffle in the ablation " * 200, min_pages=2)
     (tmp_path / "papers").mkdir()
     shutil.copy(pdfs / "onecolumn.pdf", tmp_path / "papers" / "onecolumn.pdf")
-    from bench.fulltext_pdfgen import make_paper_pdf
 
     make_paper_pdf(tmp_path / "resnet.pdf", title="Deep Residual Learning", body="residual shortcuts " * 80)
     snapshot = {"id": "1605.08386", "title": "Heat-bath random walks with Markov bases", "authors": "C. Stanley",

@@ -200,8 +200,8 @@ def _siblings(path: Path) -> set[str]:
     return {p.name for p in path.parent.iterdir()}
 
 
-@pytest.mark.parametrize("args", [["list"], ["add", "--title", "X", "--no-fetch"], ["stats"]],
-                         ids=["list", "add", "stats"])
+@pytest.mark.parametrize("args", [["list"], ["add", "--title", "X", "--no-fetch"], ["stats"], ["check"]],
+                         ids=["list", "add", "stats", "check"])
 def test_another_programs_sqlite_file_is_refused_and_left_byte_identical(tmp_path, args):
     places = _places(tmp_path / "places.sqlite")
     before, files = _sha(places), _siblings(places)
@@ -477,3 +477,171 @@ def test_a_folder_of_another_log_is_refused(tmp_path):
     with open_log(main) as log:
         assert log.count() == 1
     assert _sha(main) == before
+
+
+# --- C. the content-addressed store verifies what it stores ------------------------------------------------------
+
+
+def test_a_pdf_replaced_while_it_is_added_is_not_stored_under_the_first_hash(tmp_path, monkeypatch):
+    import shutil
+
+    import reading._pdf as pdf_mod
+
+    db = tmp_path / "papers.db"
+    with open_log(db):
+        pass
+    src = tmp_path / "paper.pdf"
+    shutil.copy(PDF, src)
+    first = _sha(src)
+    real_extract = pdf_mod.extract
+
+    def extract_then_swap(*args, **kwargs):
+        text = real_extract(*args, **kwargs)
+        shutil.copy(PDF2, src)  # another program rewrites the file while we read it
+        return text
+
+    monkeypatch.setattr(pdf_mod, "extract", extract_then_swap)
+    before = _sha(db)
+    result = CliRunner().invoke(reading_cli, ["--db", str(db), "add", str(src), "--no-fetch"])
+    assert result.exit_code == 1
+    _one_error(result, "changed while it was being added")
+    assert _sha(db) == before
+    folder = reading.library_dir(db)
+    stored = [p for p in folder.rglob("*") if p.is_file() and p.name != "owner.json"] if folder.exists() else []
+    assert stored == [], stored  # neither under the first hash nor as a temporary file
+    with open_log(db) as log:
+        assert log.count() == 0 and not log.conn.execute("SELECT count(*) FROM pdfs WHERE sha256 = ?",
+                                                         (first,)).fetchone()[0]
+
+
+def _check(db: Path, *extra: str):
+    return CliRunner().invoke(reading_cli, ["--db", str(db), "check", *extra])
+
+
+@pytest.mark.parametrize("damage", ["deleted", "altered", "truncated"])
+def test_a_missing_or_altered_copy_is_found_and_restored_by_adding_the_original(tmp_path, damage):
+    db = tmp_path / "papers.db"
+    sha, stored = _with_pdf(db)
+    assert _check(db).exit_code == 0
+    if damage == "deleted":
+        stored.unlink()
+    elif damage == "altered":
+        data = bytearray(stored.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        stored.write_bytes(bytes(data))
+    else:
+        stored.write_bytes(stored.read_bytes()[:100])
+    result = _check(db)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("pdf:")]
+    assert len(lines) == 1 and sha[:12] in lines[0]
+    assert ("missing" if damage == "deleted" else "altered") in lines[0]
+    with open_log(db) as log, pytest.raises(reading.ReadingError, match="stored copy of PDF"):
+        log.render_pdf_page(sha, 1)
+    result = CliRunner().invoke(reading_cli, ["--db", str(db), "add", str(PDF), "--no-fetch"])
+    assert result.exit_code == 0 and "has been restored from this file" in result.output, result.output
+    assert _sha(stored) == sha and _check(db).exit_code == 0
+
+
+def test_attach_restores_a_missing_copy_too(tmp_path):
+    db = tmp_path / "papers.db"
+    sha, stored = _with_pdf(db)
+    stored.unlink()
+    result = CliRunner().invoke(reading_cli, ["--db", str(db), "attach", "1", str(PDF)])
+    assert result.exit_code == 0 and "restored" in result.output, result.output
+    assert _sha(stored) == sha
+
+
+def test_check_reports_a_damaged_log_and_a_damaged_index_one_line_each(tmp_path):
+    import index
+    from index import HashEmbedder
+
+    db = tmp_path / "papers.db"
+    with open_log(db) as log:
+        for i in range(5):
+            log.add(None, title=f"Paper {i}", abstract="words " * 50, fetch=False)
+        index.reindex(log, full=True, embedder=HashEmbedder(64))
+    result = _check(db, "--json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    assert json.loads(result.output)["problems"] == []
+    folder = index.index_dir(db)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / manifest["index_file"]).write_bytes(b"garbage")
+    result = _check(db)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("index:")]
+    assert len(lines) == 1 and "does not match its checksum" in lines[0]
+
+
+def test_check_finds_a_damaged_log_file(tmp_path):
+    from tests.test_hostile import _damage
+
+    db = tmp_path / "log.db"
+    _damage(db)
+    before = _sha(db)
+    result = _check(db)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert any(line.startswith("log:") or "damaged" in line for line in result.output.splitlines())
+    assert _sha(db) == before
+
+
+# --- leaks: what killed imports and exports left is removed on the next run ------------------------------------
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+def _left(path: Path, seconds: float, data: bytes = b"half a file") -> Path:
+    """A temporary file last written ``seconds`` ago."""
+    import time
+
+    path.write_bytes(data)
+    t = time.time() - seconds
+    os.utime(path, (t, t))
+    return path
+
+
+def test_a_killed_imports_incoming_files_are_removed_but_a_live_writers_are_kept(tmp_path):
+    db = tmp_path / "papers.db"
+    _with_pdf(db)
+    sub = next(p for p in reading.library_dir(db).iterdir() if p.is_dir())
+    dead = _left(sub / f".incoming-{_dead_pid()}-abcd1234.pdf", 60)
+    old = _left(sub / ".incoming-k2j3h4g5.pdf", 3600)  # an earlier release's name: no pid
+    live = _left(sub / f".incoming-{os.getppid()}-live0001.pdf", 3)  # a concurrent import
+    fresh = _left(sub / ".incoming-zz99yy88.pdf", 3)  # being written by a process we cannot see
+    result = CliRunner().invoke(reading_cli, ["--db", str(db), "add", str(PDF2), "--no-fetch"])
+    assert result.exit_code == 0, result.output
+    assert not dead.exists() and not old.exists() and live.exists() and fresh.exists()
+
+
+def test_a_killed_exports_temporary_files_are_removed_on_the_next_export(db, tmp_path):
+    out = tmp_path / "papers.json"
+    dead = _left(tmp_path / f".papers.json.{_dead_pid()}-abcd1234.tmp", 60)
+    old = _left(tmp_path / ".papers.json.q1w2e3r4.tmp", 3600)
+    live = _left(tmp_path / f".papers.json.{os.getppid()}-live0001.tmp", 3)
+    other = _left(tmp_path / ".notes.txt.q1w2e3r4.tmp", 3600)  # another target's: its own export cleans it
+    result = CliRunner().invoke(reading_cli, ["--db", str(db), "export", "--format", "json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not dead.exists() and not old.exists() and live.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".papers.json")) == [live.name]
+
+
+def test_a_backup_of_another_log_restored_over_a_log_claims_its_folder(tmp_path):
+    """`reading restore --force` replaces a log on purpose: the folder's marker then names the restored log."""
+    first, second = tmp_path / "first.db", tmp_path / "papers.db"
+    sha1, _ = _with_pdf(first, PDF)
+    sha2, stored2 = _with_pdf(second, PDF2)
+    with open_log(first) as log:
+        reading.backup(log, tmp_path / "first.tar")
+    reading.restore(tmp_path / "first.tar", second, force=True)
+    result = _check(second)
+    assert result.exit_code == 0, result.output
+    with open_log(second) as log:
+        assert Path(log.pdfs(1)[0]["path"]).is_file() and stored2.is_file()

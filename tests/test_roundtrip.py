@@ -33,7 +33,8 @@ def library(tmp_path):
 
 def _flags(log):
     return {p["title"]: (p["needs_refresh"], p["status"], p["rating"], p["tags"], [n["text"] for n in p["notes"]],
-                         [(r["read_on"], r["created_at"]) for r in p["reads"]], p["added_at"]) for p in log.papers()}
+                         [(r["read_on"], r["created_at"]) for r in p["reads"]], p["added_at"], p["models"],
+                         p["manual_fields"], p["url"], p["categories"]) for p in log.papers()}
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "bibtex"])
@@ -62,7 +63,7 @@ def test_export_import_export_is_the_same_export(library, tmp_path, monkeypatch,
             assert again == first
         expected, got = _flags(library), _flags(copy)
         if fmt != "json":  # only the JSON carries when each read was logged
-            expected = {k: (*v[:5], [r for r, _ in v[5]], v[6]) for k, v in expected.items()}
-            got = {k: (*v[:5], [r for r, _ in v[5]], v[6]) for k, v in got.items()}
+            expected = {k: (*v[:5], [r for r, _ in v[5]], *v[6:]) for k, v in expected.items()}
+            got = {k: (*v[:5], [r for r, _ in v[5]], *v[6:]) for k, v in got.items()}
         assert got == expected
         assert [p["title"] for p in copy.papers() if p["needs_refresh"]] == ["arXiv:1905.11946"]

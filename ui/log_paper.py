@@ -13,10 +13,18 @@ from ._markdown import safe_markdown
 from .common import flash, guarded, link, log_or_stop, one_line
 
 
-def _common(prefix: str) -> dict[str, Any]:
-    """The fields every way of logging shares; returns them as ``Log.add`` keyword arguments."""
+def _common(prefix: str, *, pdf: bool = False) -> dict[str, Any]:
+    """The fields every way of logging shares; returns them as ``Log.add`` keyword arguments.
+
+    ``pdf``: for uploads, whose status is left unset by default (a new paper is to-read, a paper already in the
+    log keeps its status and gets no read), as `reading add x.pdf` does."""
     c1, c2, c3 = st.columns(3)
-    status = c1.selectbox("Status", reading.STATUSES, index=2, key=f"{prefix}_status")
+    if pdf:
+        status = c1.selectbox("Status", [None, *reading.STATUSES], index=0, key=f"{prefix}_status",
+                              format_func=lambda s: "— (new papers: to-read)" if s is None else s,
+                              help="Left unset, a new paper is to-read and a paper already logged keeps its own.")
+    else:
+        status = c1.selectbox("Status", reading.STATUSES, index=2, key=f"{prefix}_status")
     rating = c2.selectbox("Rating", [None, 1, 2, 3, 4, 5], key=f"{prefix}_rating",
                           format_func=lambda r: "—" if r is None else "★" * r)
     read_on = c3.date_input("Read on", dt.date.today(), key=f"{prefix}_read_on",
@@ -191,7 +199,7 @@ def render() -> None:
     with by_arxiv:
         _arxiv(log)
     with by_pdf:
-        _fulltext.upload_tab(log, _common)
+        _fulltext.upload_tab(log, lambda prefix: _common(prefix, pdf=True))
     with by_hand:
         _by_hand(log)
     with by_bibtex:

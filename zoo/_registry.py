@@ -19,6 +19,8 @@ import fnmatch
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from ._errors import DataNotFound, InvalidOption, UnknownModelError, WeightsError, ZooError
+
 if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
 
@@ -40,29 +42,6 @@ __all__ = [
     "resolve",
     "split_tag",
 ]
-
-
-class ZooError(Exception):
-    """Base class of every error the zoo raises on purpose."""
-
-
-class UnknownModelError(ZooError, KeyError):
-    """A model name (or alias) that is not registered."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
-
-
-class WeightsError(ZooError):
-    """Weights that cannot be found, fetched, verified or loaded."""
-
-
-class InvalidOption(ZooError, ValueError):
-    """An option value the zoo cannot use: a layout, a dataset spec, a batch size, a budget, an activation ..."""
-
-
-class DataNotFound(ZooError, FileNotFoundError):
-    """A dataset folder that is missing or holds no images."""
 
 
 #: Bounds on the sizes a caller may ask for (the memory of a run follows them): an image side in pixels, a batch,

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 import torch
 
 from ._atomic import atomic_open
-from ._registry import WeightsError
+from ._errors import WeightsError
 
 __all__ = [
     "IMAGENET_MEAN",
