@@ -221,13 +221,17 @@ def group_lines(words: list[Word]) -> list[Line]:
     """Words grouped by baseline (top of the page first), each line sorted left to right."""
     lines: list[list[Word]] = []
     bases: list[float] = []
+    sizes: list[float] = []
     for w in sorted(words, key=lambda w: (-w.base, w.x0)):
-        tol = max(1.5, 0.45 * w.size)
+        # the larger font sets the tolerance: a raised footnote mark may come first and is small
+        tol = max(1.5, 0.45 * max(w.size, sizes[-1] if sizes else 0.0))
         if lines and abs(bases[-1] - w.base) <= tol:
             lines[-1].append(w)
+            sizes[-1] = max(sizes[-1], w.size)
             continue
         lines.append([w])
         bases.append(w.base)
+        sizes.append(w.size)
     return [Line(sorted(line, key=lambda w: w.x0)) for line in lines]
 
 
@@ -411,8 +415,8 @@ def order_page(lines: list[Line], width: float) -> list[Line]:
     lx0 = _edge([lw[0].x0 for lw, _, cross in split if lw and not cross])
     rx0 = _edge([rw[0].x0 for _, rw, cross in split if rw and not cross])
     out: list[Line] = []
-    left: list[Line] = []
-    right: list[Line] = []
+    left: list[Word] = []
+    right: list[Word] = []
     columned = True  # whether the line before with words on both sides was read as two columns
     in_columns = False  # whether a line of column text came since the last line across the page
     for line, (lw, rw, cross) in zip(lines, split):
@@ -438,14 +442,21 @@ def order_page(lines: list[Line], width: float) -> list[Line]:
             in_columns = False
         if across:
             line.edge = min(lx0, line.x0)
-            out += left + right + [line]  # a line across the page ends the band above it
+            out += column(left, 1, lx0) + column(right, 2, rx0) + [line]  # a line across the page ends the band
             left, right = [], []
             continue
-        if lw:
-            left.append(Line(lw, 1, lx0))
-        if rw:
-            right.append(Line(rw, 2, rx0))
-    return out + left + right
+        left += lw
+        right += rw
+    return out + column(left, 1, lx0) + column(right, 2, rx0)
+
+
+def column(words: list[Word], col: int, edge: float) -> list[Line]:
+    """A column's words as its lines (grouped again by baseline within the column: a footnote mark raised between
+    two lines of one column may have been grouped with a line of the other)."""
+    lines = group_lines(words)
+    for line in lines:
+        line.col, line.edge = col, edge
+    return lines
 
 
 # --- headings -----------------------------------------------------------------------------------------------------
