@@ -420,8 +420,9 @@ def order_page(lines: list[Line], width: float) -> list[Line]:
     columned = True  # whether the line before with words on both sides was read as two columns
     in_columns = False  # whether a line of column text came since the last line across the page
     for line, (lw, rw, cross) in zip(lines, split):
-        if cross and rw and abs(rw[0].x0 - rx0) <= 1.5 and cross[-1].x1 < rx0 and lw and abs(lw[0].x0 - lx0) <= 1.5:
-            lw, cross = lw + cross, []  # a line of the left column set too long: it pokes into the gutter
+        if len(cross) == 1 and rw and abs(rw[0].x0 - rx0) <= 1.5 and cross[0].x1 < rw[0].x1 and lw \
+                and abs(lw[0].x0 - lx0) <= 1.5:
+            lw, cross = lw + cross, []  # a line of the left column set too long: its last word pokes into the gutter
         across = bool(cross)
         size = line.size
         if lw and rw and not across:
