@@ -232,7 +232,17 @@ class _Ingest:
             "kind": _vectors.kind_of(self.index), "pages_version": None, "data_version": None, **(versions or {}),
             "page_keys": {str(g): k for g, k in sorted(self.indexed.items())}, "titles": self.titles,
             "ingest_path": getattr(self.embedder, "ingest_path", None), "updated_at": _now(),
+            "ingest_peak_rss_mb": _peak_rss_mb(),
         })
+
+
+def _peak_rss_mb() -> float | None:
+    """This process's peak resident memory so far (Linux reports kB), for the manifest and benches."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _now() -> str:
@@ -438,7 +448,8 @@ def indexing_status(log: PaperLog) -> dict[str, Any]:
 def _rows(log: PaperLog, ranked: Sequence[tuple[int, float]]) -> list[dict[str, Any]]:
     if not ranked:
         return []
-    texts = {int(row[0]): (row[1], row[2], row[3], row[4], row[5] if len(row) > 5 else "")
+    # rows are (passage id, paper, sha256, page, text[, section]): a log that marks sections gives the sixth
+    texts = {int(row[0]): (row[1], row[2], row[3], row[4], row[5] if len(row) > 5 else None)
              for row in log.passage_texts(sorted({p // SLOTS for p, _ in ranked}))}
     papers = {p["id"]: p for p in log.papers(ids=sorted({texts[p][0] for p, _ in ranked if p in texts}))}
     out = []
@@ -447,7 +458,8 @@ def _rows(log: PaperLog, ranked: Sequence[tuple[int, float]]) -> list[dict[str, 
             continue
         paper_id, sha, page, text, section = texts[pid]
         paper = papers[paper_id]
-        out.append({"id": paper_id, "arxiv_id": paper.get("arxiv_id"), "title": paper.get("title", ""),
-                    "page": page, "section": section, "passage": text, "score": round(float(score), 6),
-                    "sha256": sha})
+        row = {"id": paper_id, "arxiv_id": paper.get("arxiv_id"), "title": paper.get("title", ""), "page": page}
+        if section is not None:
+            row["section"] = section
+        out.append({**row, "passage": text, "score": round(float(score), 6), "sha256": sha})
     return out

@@ -73,7 +73,10 @@ def search(log: Log, query: str, k: int = 10, *, mode: str = "hybrid", embedder:
                         **filters)
     meta = getattr(hits, "metadata", None) or {}
     if background and meta.get("pages_waiting") and not meta.get("running"):
-        meta["running"] = index_in_background(log, embedder=embedder)
+        try:
+            meta["running"] = index_in_background(log, embedder=embedder)
+        except OSError:  # the index folder cannot be written: the answer stands, the line says nothing runs
+            meta["running"] = False
     return _with_files(log, hits)
 
 

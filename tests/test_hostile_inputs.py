@@ -388,6 +388,40 @@ def test_a_tokenizer_that_cannot_be_parsed_is_stale_not_a_traceback(entry):
         _onnx.load(folder, source)
 
 
+@pytest.mark.parametrize("damage, why", [
+    (lambda f: (f / "tokenizer.json").write_bytes((f / "tokenizer.json").read_bytes()[:-100]), "tokenizer is damaged"),
+    (lambda f: (f / "meta.json").write_text(json.dumps({**json.loads((f / "meta.json").read_text()),
+                                                        "max_seq_length": None})), "meta.json is damaged"),
+])
+def test_a_damaged_encoder_cache_is_made_again_with_a_message(tmp_path, monkeypatch, caplog, damage, why):
+    import logging
+
+    import index
+    from index import _embed, _onnx, _onnx_export
+
+    good = _embed.OnnxEmbedder(index.DEFAULT_MODEL)  # the session's cache (exported once per test session)
+    want = good.encode(["channel shuffle"])
+    source = _onnx.entry_dir(index.DEFAULT_MODEL)
+    folder = _onnx.entry_dir(index.DEFAULT_MODEL, tmp_path)
+    shutil.copytree(source, folder)
+    damage(folder)
+    made = []
+
+    def export_again(name: str, src: Path, target: Path, *, model_path: str) -> dict[str, Any]:
+        made.append(name)  # a copy of the good export stands in for the ~20 s export
+        shutil.rmtree(target)
+        shutil.copytree(source, target)
+        meta = _onnx.check(target, src)
+        return meta
+
+    monkeypatch.setattr(_onnx_export, "export", export_again)
+    with caplog.at_level(logging.WARNING, logger="index"):
+        fresh = _embed.OnnxEmbedder(index.DEFAULT_MODEL, cache=tmp_path)
+        got = fresh.encode(["channel shuffle"])
+    assert made and fresh.encoder == "onnx" and abs(float((got * want).sum()) - 1) < 1e-5
+    assert any(why in r.getMessage() and "again" in r.getMessage() for r in caplog.records)
+
+
 def test_a_transient_export_failure_is_not_recorded(tmp_path, monkeypatch):
     import index
     from index import _embed, _onnx, _onnx_export
@@ -524,3 +558,13 @@ def test_a_pdf_title_with_markdown_is_shown_escaped(tmp_path, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     offline = [e.value for e in at.warning if "logged offline" in e.value]
     assert offline and "Tracked" in offline[0] and "![" not in offline[0], offline
+
+    # a DOI read from a PDF may hold Markdown too: the paper page's links show it disarmed
+    with open_log(db) as log:
+        pid = log.add(None, title="Doi holder", doi=f"10.1000/a{TRACKER}", fetch=False).paper["id"]
+    at.query_params["id"] = str(pid)
+    at.switch_page("ui/pages/paper.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = [m.value for m in at.markdown]
+    assert any("doi:10.1000/a" in t for t in texts), texts
+    assert not any("![" in t for t in texts), texts

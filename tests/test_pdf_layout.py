@@ -209,7 +209,7 @@ def _downgrade(path) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("DROP TABLE pdf_references")
     conn.execute("ALTER TABLE pages DROP COLUMN layout")
-    conn.execute(f"PRAGMA user_version = {_db.MIGRATIONS.index(_db._V6_PDF_LAYOUT)}")
+    conn.execute(f"PRAGMA user_version = {_db.MIGRATIONS.index(_db._V7_PDF_LAYOUT)}")
     conn.close()
 
 

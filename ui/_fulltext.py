@@ -155,12 +155,13 @@ def pdf_section(log: reading.Log, paper: dict[str, Any]) -> None:
         c1, c2 = st.columns([1, 3])
         page = int(c1.number_input("Page", min_value=1, max_value=max(count, 1), step=1, key=key))
         with c2:
-            path = Path(pdf["path"])
-            if path.exists():
+            try:  # only a copy whose bytes still match its hash is offered
+                path = log.verified_pdf_file(pdf["sha256"])
+            except reading.ReadingError as err:
+                st.error(one_line(err))
+            else:
                 st.download_button("Download the PDF", path.read_bytes(), file_name=pdf["file_name"],
                                    mime="application/pdf", key=f"dl_{pdf['sha256'][:12]}")
-            else:
-                st.error("The stored copy of this PDF is missing from the library folder.")
         with guarded("Cannot show this page: "):
             st.image(_rendered(str(log.path), pdf["sha256"], page, 1.5), caption=f"page {page} of {count}",
                      width=PAGE_WIDTH_PX)

@@ -169,7 +169,7 @@ def _header(log: reading.Log, paper: dict[str, Any]) -> None:
     if paper.get("doi"):
         refs.append(f"[doi:{paper['doi']}](https://doi.org/{paper['doi']})")
     if refs:
-        st.markdown(" · ".join(refs))
+        st.markdown(safe_markdown(" · ".join(refs)))  # a DOI read from a PDF may hold "![t](...)"
     if paper.get("arxiv_id") and (paper.get("needs_refresh") or not paper.get("abstract")):
         from .log_paper import refresh_button
 

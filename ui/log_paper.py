@@ -1,4 +1,5 @@
-"""Log a paper: by arXiv id or URL (fetched), by hand, or from BibTeX; with tags, note, rating, status, read date."""
+"""Log a paper: by arXiv id or URL (fetched), by hand, or from BibTeX; with tags, note, rating, status, read date;
+or import a whole library (Zotero, BibTeX / CSL-JSON / RIS files)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,7 @@ import streamlit as st
 
 import reading
 
-from . import _fulltext
+from . import _fulltext, _library_import
 from ._markdown import safe_markdown
 from .common import flash, guarded, link, log_or_stop, one_line
 
@@ -195,7 +196,8 @@ def render() -> None:
     _last_saved(log)
     _fulltext.upload_outcome()
     _incomplete(log)
-    by_arxiv, by_pdf, by_hand, by_bibtex = st.tabs(["arXiv", "PDF", "By hand", "BibTeX"])
+    by_arxiv, by_pdf, by_hand, by_bibtex, by_library = st.tabs(["arXiv", "PDF", "By hand", "BibTeX",
+                                                                 "Import a library"])
     with by_arxiv:
         _arxiv(log)
     with by_pdf:
@@ -204,3 +206,5 @@ def render() -> None:
         _by_hand(log)
     with by_bibtex:
         _bibtex(log)
+    with by_library:
+        _library_import.import_tab(log)
