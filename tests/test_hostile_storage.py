@@ -810,3 +810,21 @@ def test_a_copy_renamed_elsewhere_does_not_take_the_originals_folder(tmp_path):
     shutil.copy(main, tmp_path / "copy.db")
     assert _check(tmp_path / "copy.db").exit_code == 1  # its PDFs are the original's: missing here, and said so
     assert stored.is_file() and reading.library_dir(main) == stored.parent.parent
+
+
+@pytest.mark.parametrize("target", ["{db}-wal", "{db}-journal", "{lib}/restored.db", "{idx}/restored.db"])
+def test_restore_may_replace_a_log_but_never_its_wal_or_folders(db, tmp_path, target):
+    import index
+
+    with open_log(db) as log:
+        log.library_dir().mkdir(parents=True, exist_ok=True)
+        reading.backup(log, tmp_path / "b.tar")
+    where = target.format(db=db, lib=reading.library_dir(db), idx=index.index_dir(db))
+    before = _sha(db)
+    result = CliRunner().invoke(reading_cli, ["--db", str(db), "restore", str(tmp_path / "b.tar"), "--db", where,
+                                              "--force"])
+    assert result.exit_code == 2, result.output
+    _one_error(result, "refusing to write")
+    assert _sha(db) == before and not Path(where).exists()
+    result = CliRunner().invoke(reading_cli, ["--db", str(db), "restore", str(tmp_path / "b.tar"), "--force"])
+    assert result.exit_code == 0, result.output  # the log itself: on purpose
