@@ -828,3 +828,17 @@ def test_restore_may_replace_a_log_but_never_its_wal_or_folders(db, tmp_path, ta
     assert _sha(db) == before and not Path(where).exists()
     result = CliRunner().invoke(reading_cli, ["--db", str(db), "restore", str(tmp_path / "b.tar"), "--force"])
     assert result.exit_code == 0, result.output  # the log itself: on purpose
+
+
+def test_a_log_that_cannot_be_created_in_a_read_only_folder_says_so(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    os.chmod(folder, 0o555)
+    try:
+        result = CliRunner().invoke(reading_cli, ["--db", str(folder / "new.db"), "list"])
+        assert result.exit_code == 1
+        line = _one_error(result, "cannot create the log")
+        assert "read-only" in line and "damaged" not in line
+        assert list(folder.iterdir()) == []
+    finally:
+        os.chmod(folder, 0o755)
