@@ -842,3 +842,33 @@ def test_a_log_that_cannot_be_created_in_a_read_only_folder_says_so(tmp_path):
         assert list(folder.iterdir()) == []
     finally:
         os.chmod(folder, 0o755)
+
+
+def test_a_wal_log_whose_shared_memory_cannot_be_made_is_read_as_immutable(db, monkeypatch):
+    """Without root, a WAL log in a read-only folder cannot get its -shm file: read-only is retried as immutable."""
+    real = _db._open
+    opened = []
+
+    class NoShm:
+        def execute(self, *_):
+            raise sqlite3.OperationalError("unable to open database file")
+
+        def close(self):
+            pass
+
+    def no_shm(target, *, uri):
+        opened.append(target)
+        if uri and "mode=ro" in target and "immutable" not in target:
+            return NoShm()
+        return real(target, uri=uri)
+
+    with open_log(db):
+        pass
+    os.chmod(db, 0o444)
+    try:
+        monkeypatch.setattr(_db, "_open", no_shm)
+        with open_log(db) as log:
+            assert log.read_only and [p["title"] for p in log.papers()] == ["Deep Residual Learning"]
+        assert any("immutable=1" in t for t in opened)
+    finally:
+        os.chmod(db, 0o644)
