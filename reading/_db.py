@@ -244,9 +244,22 @@ CREATE TABLE imported_items (
 CREATE INDEX imported_items_paper ON imported_items (paper_id);
 """
 
+# v7: the structure of each PDF page (its section headings and where its reference list starts, JSON; NULL for pages
+# stored before, until they are read again) and each PDF's reference list, one entry per row in list order.
+_V7_PDF_LAYOUT = """
+ALTER TABLE pages ADD COLUMN layout TEXT;
+CREATE TABLE pdf_references (
+    sha256 TEXT NOT NULL REFERENCES pdfs (sha256) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    page INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (sha256, number)
+);
+"""
+
 # Each migration takes the schema from version i to i + 1. Append, never edit a released one.
 MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX, _V3_CANDIDATES_VERSION, _V4_FULLTEXT,
-                               _V5_IDENTITY, _V6_IMPORTED)
+                               _V5_IDENTITY, _V6_IMPORTED, _V7_PDF_LAYOUT)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -281,6 +294,9 @@ def connect(path: Path | str) -> Connection:
     exists = file.exists() and file.stat().st_size > 0
     if not exists:
         file.parent.mkdir(parents=True, exist_ok=True)
+        folder = file.parent.resolve()
+        if not file.exists() and (not os.access(folder, os.W_OK) or not folder.stat().st_mode & 0o222):
+            raise LogReadOnly(f"cannot create the log {file}: its folder is read-only")
     version = identify(file) if exists else 0
     reason = _read_only_reason(file) if exists else None
     if reason is not None:
@@ -941,12 +957,63 @@ def set_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
 PDF_COLUMNS = ("sha256", "paper_id", "file_name", "size", "page_count", "has_text", "added_at")
 
 
-def insert_pdf(conn: sqlite3.Connection, row: dict[str, Any], pages: Sequence[str]) -> None:
-    """One PDF and its pages' text (page numbers from 1)."""
+def insert_pdf(conn: sqlite3.Connection, row: dict[str, Any], pages: Sequence[str],
+               layouts: Sequence[str | None] = (), references: Sequence[tuple[int, str]] = ()) -> None:
+    """One PDF, its pages' text and layout (JSON; page numbers from 1) and its reference list (page, entry)."""
     conn.execute(f"INSERT INTO pdfs ({', '.join(PDF_COLUMNS)}) VALUES ({_placeholders(PDF_COLUMNS)})",
                  [row[c] for c in PDF_COLUMNS])
-    conn.executemany("INSERT INTO pages (sha256, page, text) VALUES (?, ?, ?)",
-                     [(row["sha256"], n, text) for n, text in enumerate(pages, start=1)])
+    _insert_pages(conn, row["sha256"], pages, layouts, references)
+
+
+def _insert_pages(conn: sqlite3.Connection, sha256: str, pages: Sequence[str], layouts: Sequence[str | None],
+                  references: Sequence[tuple[int, str]]) -> None:
+    conn.executemany("INSERT INTO pages (sha256, page, text, layout) VALUES (?, ?, ?, ?)",
+                     [(sha256, n, text, layouts[n - 1] if n <= len(layouts) else None)
+                      for n, text in enumerate(pages, start=1)])
+    conn.executemany("INSERT INTO pdf_references (sha256, number, page, text) VALUES (?, ?, ?, ?)",
+                     [(sha256, n, page, text) for n, (page, text) in enumerate(references, start=1)])
+
+
+def replace_pages(conn: sqlite3.Connection, sha256: str, pages: Sequence[str], layouts: Sequence[str | None],
+                  references: Sequence[tuple[int, str]]) -> None:
+    """A stored PDF's pages and reference list read again: new page rows (the passage index sees the old ones
+    removed and new ones added), and the pages version moves on."""
+    conn.execute("DELETE FROM pages WHERE sha256 = ?", (sha256,))
+    conn.execute("DELETE FROM pdf_references WHERE sha256 = ?", (sha256,))
+    _insert_pages(conn, sha256, pages, layouts, references)
+    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'pages_version'")
+
+
+def settle_layouts(conn: sqlite3.Connection, sha256: str, layout: str) -> None:
+    """Give a PDF's pages without a layout this one (a PDF that cannot be read again keeps its text)."""
+    conn.execute("UPDATE pages SET layout = ? WHERE sha256 = ? AND layout IS NULL", (layout, sha256))
+
+
+def pdfs_without_layout(conn: sqlite3.Connection) -> list[str]:
+    """The PDFs with a text layer stored before page layouts were (oldest first)."""
+    return [r[0] for r in conn.execute(
+        "SELECT d.sha256 FROM pdfs d WHERE d.has_text AND EXISTS "
+        "(SELECT 1 FROM pages g WHERE g.sha256 = d.sha256 AND g.layout IS NULL) ORDER BY d.added_at, d.sha256")]
+
+
+def page_layouts(conn: sqlite3.Connection, shas: Iterable[str]) -> dict[str, dict[int, str | None]]:
+    """sha256 -> page number -> its layout JSON (None for a page stored before layouts were), for these PDFs."""
+    out: dict[str, dict[int, str | None]] = {}
+    for r in conn.execute("SELECT sha256, page, layout FROM pages WHERE sha256 IN (SELECT value FROM json_each(?))",
+                          (json.dumps(sorted(set(shas))),)):
+        out.setdefault(r[0], {})[r[1]] = r[2]
+    return out
+
+
+def select_references(conn: sqlite3.Connection, sha256: str | None = None) -> list[dict[str, Any]]:
+    """Reference entries of one PDF (or all), in list order: sha256, paper_id, number, page, text."""
+    sql = ("SELECT r.sha256, d.paper_id, r.number, r.page, r.text FROM pdf_references r "
+           "JOIN pdfs d ON d.sha256 = r.sha256")
+    args: list[Any] = []
+    if sha256 is not None:
+        sql += " WHERE r.sha256 = ?"
+        args.append(sha256)
+    return [dict(r) for r in conn.execute(sql + " ORDER BY d.added_at, r.sha256, r.number", args)]
 
 
 def select_pdfs(conn: sqlite3.Connection, *, paper_id: int | None = None, sha256: str | None = None

@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,6 +152,48 @@ def split_passages(text: str, words: int = PASSAGE_WORDS) -> list[str]:
     return [" ".join(tokens[i:i + size]) for i in range(0, len(tokens), size)]
 
 
+def _stored_text(doc: PdfText) -> tuple[list[str], list[str | None], list[tuple[int, str]]]:
+    """What the log keeps of a PDF's text: pages, their layouts as JSON, the reference list (none without text)."""
+    from ._pdf_layout import PageLayout
+
+    if not doc.has_text:
+        return [""] * doc.page_count, [PageLayout().to_json() for _ in range(doc.page_count)], []
+    layouts: list[str | None] = [layout.to_json() for layout in doc.layout or [PageLayout()] * doc.page_count]
+    return doc.pages, layouts, doc.references
+
+
+def page_passages(text: str, layout_json: str | None, section: str = "") -> tuple[list[tuple[str, str]], str]:
+    """A page's passages with their sections, and the section in force at the page's end.
+
+    ``section`` is the heading in force where the page starts. A page stored without a layout is cut as before
+    (no sections, no reference list known). Otherwise the page is cut at its headings, each stretch into passages
+    of about ``PASSAGE_WORDS`` words, and the reference list is left out.
+    """
+    from ._pdf_layout import PageLayout
+
+    layout = PageLayout.from_json(layout_json)
+    if layout is None:
+        return [(p, "") for p in split_passages(text)], ""
+    lines = text.split("\n")
+    refs = set(layout.reference_lines(len(lines)))
+    heads = dict(layout.headings)
+    stretches: list[tuple[str, list[str]]] = [(section, [])]
+    for i, line in enumerate(lines):
+        if i in heads:
+            section = heads[i]
+            stretches.append((section, []))
+        if i not in refs:
+            stretches[-1][1].append(line)
+    out: list[tuple[str, str]] = []
+    for name, body in stretches:
+        if not body or (len(body) == 1 and name and body[0].strip() == name):
+            continue  # nothing, or a heading alone (its text goes on over the page)
+        out += [(p, name) for p in split_passages("\n".join(body))]
+    if len(out) > PASSAGE_SLOTS:  # ids have room for this many passages a page: the last ones become one
+        out[PASSAGE_SLOTS - 1:] = [(" ".join(p for p, _ in out[PASSAGE_SLOTS - 1:]), out[PASSAGE_SLOTS - 1][1])]
+    return out, section
+
+
 def titles_agree(pdf_title: str | None, paper_title: str | None) -> bool | None:
     """Whether a PDF's own title names the same paper as ``paper_title``; None when either is unknown (a
     placeholder such as "arXiv:1807.11164" is no title).
@@ -223,8 +264,17 @@ class ImportReport:
         return line
 
 
+def _last_heading(layout_json: str | None, section: str) -> str:
+    """The heading in force at the end of a page that starts under ``section``."""
+    from ._pdf_layout import PageLayout
+
+    layout = PageLayout.from_json(layout_json)
+    return layout.headings[-1][1] if layout is not None and layout.headings else section
+
+
 class FulltextMixin(LogCore):
-    """add_pdf, attach_pdf, import_pdfs, pdfs, pdf_pages, pdf_file, fulltext_search, passage_texts (mixed into Log)."""
+    """add_pdf, attach_pdf, import_pdfs, pdfs, pdf_pages, pdf_file, fulltext_search, passage_texts,
+    reference_entries, reextract_pdfs (mixed into Log)."""
 
     _library: tuple[Path, Path] | None = None  # (library folder, the log path it was found for)
     _swept = False  # stale temporary files of killed imports removed from the library (once per log object)
@@ -247,7 +297,10 @@ class FulltextMixin(LogCore):
         folder, owner = owned_folder(self.path, ".pdfs")
         with self._lock:
             lid = _db.library_id(self.conn)
+            holds = bool(_db.pdf_shas(self.conn)) if not folder.is_dir() else False
         real = self.path.expanduser().resolve()
+        if holds and lid is not None and not getattr(self, "read_only", None):
+            folder, owner = self._follow_rename(folder, real, lid) or (folder, owner)
         if owner is not None and owner.get("library_id") not in (None, lid) and lid is not None:
             raise ReadingError(f"the PDF folder {folder} belongs to another log (library {owner['library_id']}, "
                                f"{owner['log']}), not to this one (library {lid}): move it away or open that log")
@@ -255,6 +308,25 @@ class FulltextMixin(LogCore):
             write_owner(folder, real, lid)  # claimed: unmarked (made before markers), or moved here with its log
         self._library = (folder, self.path)
         return folder
+
+    @staticmethod
+    def _follow_rename(folder: Path, real: Path, lid: int) -> tuple[Path, dict[str, Any]] | None:
+        """A log renamed without its folder (``mv papers.db archive.db``): the folder beside it whose marker holds
+        this log's library id and names a file that no longer exists is this log's; it is renamed to the name this
+        log uses (so every path derived from the log agrees) and re-marked."""
+        try:
+            siblings = [p for p in real.parent.iterdir() if p.name.endswith(".pdfs") and p.is_dir()]
+        except OSError:
+            return None
+        for old in siblings:
+            owner = read_owner(old)
+            if owner is None or owner.get("library_id") != lid or Path(owner["log"]).exists():
+                continue
+            with contextlib.suppress(OSError):
+                old.rename(folder)
+                write_owner(folder, real, lid)
+                return folder, {"log": str(real), "library_id": lid}
+        return None
 
     def pdf_file(self, sha256: str) -> Path:
         """The stored copy of the PDF with this hash."""
@@ -523,7 +595,7 @@ class FulltextMixin(LogCore):
                     _db.insert_read(self.conn, pid, dt.date.today().isoformat(), now_iso())
                 row = {"sha256": sha, "paper_id": pid, "file_name": name, "size": src.stat().st_size,
                        "page_count": doc.page_count, "has_text": int(doc.has_text), "added_at": now_iso()}
-                _db.insert_pdf(self.conn, row, doc.pages if doc.has_text else [""] * doc.page_count)
+                _db.insert_pdf(self.conn, row, *_stored_text(doc))
                 if not created:
                     self._touch(pid)
         except BaseException:
@@ -674,16 +746,73 @@ class FulltextMixin(LogCore):
         return kept if len(kept) >= 2 else sorted(words, key=lambda w: df[w])[:2]
 
     def passage_texts(self, page_ids: Iterable[int] | None = None
-                      ) -> list[tuple[int, int, str, int, str]]:
-        """``(passage id, paper id, PDF sha256, page number, passage text)`` of the stored pages (all when None),
-        by page; a passage id is ``page row id * PASSAGE_SLOTS + its number on the page``."""
+                      ) -> list[tuple[int, int, str, int, str, str]]:
+        """``(passage id, paper id, PDF sha256, page number, passage text, section)`` of the stored pages (all when
+        None), by page; a passage id is ``page row id * PASSAGE_SLOTS + its number on the page``.
+
+        ``section`` is the heading in force as printed ("4.2 Ablation"; carried over from earlier pages; "" before
+        the first). Reference lists are no passages: a page of references alone has none. Pages stored before
+        layouts were kept have no sections (see :meth:`reextract_pdfs`).
+        """
         with self._lock:
             rows = _db.page_rows(self.conn, None if page_ids is None else list(page_ids))
+            layouts = _db.page_layouts(self.conn, {row[2] for row in rows})
+        opening: dict[tuple[str, int], str] = {}  # (sha256, page) -> the section in force where the page starts
+        for sha, pages in layouts.items():
+            section = ""
+            for page in sorted(pages):
+                opening[sha, page] = section
+                section = _last_heading(pages[page], section)
         out = []
         for gid, pid, sha, page, text in rows:
-            for n, passage in enumerate(split_passages(text)):
-                out.append((passage_id(gid, n), pid, sha, page, passage))
+            passages, _ = page_passages(text, layouts.get(sha, {}).get(page), opening.get((sha, page), ""))
+            for n, (passage, section) in enumerate(passages):
+                out.append((passage_id(gid, n), pid, sha, page, passage, section))
         return out
+
+    def reference_entries(self, sha256: str | None = None) -> list[dict[str, Any]]:
+        """The reference lists of the stored PDFs (or of one): ``{sha256, paper_id, number, page, text}`` rows, one
+        entry each (``number`` from 1 in list order, ``page`` where it starts), PDF by PDF."""
+        with self._lock:
+            return _db.select_references(self.conn, sha256)
+
+    def reextract_pdfs(self, *, all_pdfs: bool = False,
+                       on_pdf: Callable[[int, int], None] | None = None) -> tuple[int, list[tuple[str, str]]]:
+        """Read stored PDFs again for their structure: those stored before sections and reference lists were kept
+        (or every one with ``all_pdfs``). Their pages get new text (running headers and footers out) and new page
+        rows, so the passage index re-embeds them at its next sync.
+
+        Returns:
+            (how many were read again, (file name, one-line reason) for each that could not be: its stored copy
+            is missing or unreadable, or it is encrypted; it keeps its text, without sections, and is not tried
+            again).
+        """
+        from ._pdf import PdfError, extract
+        from ._pdf_layout import PageLayout
+
+        with self._lock:
+            shas = [r["sha256"] for r in _db.select_pdfs(self.conn) if r["has_text"]] if all_pdfs \
+                else _db.pdfs_without_layout(self.conn)
+            names = {r["sha256"]: r["file_name"] for r in _db.select_pdfs(self.conn)}
+        done = 0
+        failed: list[tuple[str, str]] = []
+        for k, sha in enumerate(shas, start=1):
+            name = names.get(sha, sha[:12])
+            try:
+                doc = extract(self.pdf_file(sha), name=name)
+            except (PdfError, OSError) as err:
+                failed.append((name, str(err).splitlines()[0] if str(err) else type(err).__name__))
+                with self._lock, self._write():  # asked once: it keeps its text, with no sections known
+                    _db.settle_layouts(self.conn, sha, PageLayout().to_json())
+                continue
+            pages, layouts, refs = _stored_text(doc)
+            with self._lock, self._write():
+                if _db.select_pdfs(self.conn, sha256=sha):  # not removed meanwhile
+                    _db.replace_pages(self.conn, sha, pages, layouts, refs)
+                    done += 1
+            if on_pdf is not None:
+                on_pdf(k, len(shas))
+        return done, failed
 
     def page_refs(self) -> dict[int, int]:
         """Page row id -> paper id for every page with a text layer (what the passage index is made of)."""

@@ -215,7 +215,7 @@ def _stop_requests() -> Iterator[Callable[[], bool]]:
 
 
 def _check_config(config: TrainConfig) -> None:
-    """InvalidOption (one line) for a number no run can use: a NaN or negative learning rate trains to NaN."""
+    """InvalidOption (one line) for a number no run can use: a NaN or negative learning rate trains to NaN (0 is allowed: it freezes the weights)."""
     from .._registry import MAX_BATCH, MAX_SIDE, check_range
 
     check_range("steps", config.steps, 1, 10**9)
