@@ -85,7 +85,7 @@ def _with_layout(f: Any) -> Any:
 @click.option("--out", required=True, type=OutputFile(str), help="Checkpoint file (resumed if present).")
 @click.option("--steps", type=STEPS, default=120_000, show_default=True)
 @click.option("--batch-size", type=Int(1, 262_144), default=1024, show_default=True, help="Global, over all processes.")
-@click.option("--lr", type=Float(0, 100), default=0.5, show_default=True)
+@click.option("--lr", type=Float(0, 100, lo_open=True), default=0.5, show_default=True)
 @click.option("--momentum", type=Float(0, 1), default=0.9, show_default=True)
 @click.option("--weight-decay", type=Float(0, 1), default=4e-5, show_default=True)
 @click.option("--label-smoothing", type=Float(0, 0.999), default=0.1, show_default=True)
