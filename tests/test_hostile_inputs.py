@@ -442,6 +442,19 @@ def test_a_damaged_encoder_cache_is_made_again_with_a_message(tmp_path, monkeypa
     assert any(why in r.getMessage() and "again" in r.getMessage() for r in caplog.records)
 
 
+def test_a_transient_failure_recorded_by_an_older_version_is_retried(entry):
+    from index import _onnx
+
+    folder, source = entry
+    meta = _onnx.read_meta(folder)
+    assert meta is not None
+    _onnx.write_meta(folder, {**meta, "failed": "cannot load it (MemoryError())"})
+    with pytest.raises(_onnx.StaleEncoder, match="trying again"):
+        _onnx.check(folder, source)
+    _onnx.write_meta(folder, {**meta, "failed": "its ONNX export does not reproduce its vectors (cosine 0.9000)"})
+    assert _onnx.check(folder, source)["failed"]  # a verdict about the model stands
+
+
 def test_a_transient_export_failure_is_not_recorded(tmp_path, monkeypatch):
     import index
     from index import _embed, _onnx, _onnx_export
