@@ -623,3 +623,23 @@ def test_a_pdf_title_with_markdown_is_shown_escaped(tmp_path, monkeypatch):
     texts = [m.value for m in at.markdown]
     assert any("doi:10.1000/a" in t for t in texts), texts
     assert not any("![" in t for t in texts), texts
+
+
+def test_a_file_name_with_markdown_is_shown_escaped_in_full_text_hits(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "log.db"
+    monkeypatch.setenv("READING_DB", str(db))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    with open_log(db) as log:
+        log.add_pdf(FIXTURES / "twocolumn.pdf", name=f"a`{TRACKER}`b.pdf", fetch=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("ui/pages/search.py").run()
+    at.text_input(key="s_query").set_value("Charlie cosine schedule epochs")
+    at.session_state["s_scope"] = "Full text"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = [m.value for m in at.markdown]
+    assert any("track.png" in t for t in texts), texts
+    assert not any("![" in t for t in texts), texts
