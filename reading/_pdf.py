@@ -108,6 +108,9 @@ def check_pdf_bytes(head: bytes, tail: bytes, name: str) -> None:
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
 _NO_TEXT_STREAM = re.compile(rb"/Image\b|/Length[123]\b|/FontFile|/Type1C\b|/CIDFontType0C\b|/OpenType\b|"
                              rb"/EmbeddedFile\b|/Metadata\b|/XRef\b|/Predictor\b|/N\s+\d")
+_OBJ = re.compile(rb"(\d+)\s+\d+\s+obj\b")
+_CONTENTS = re.compile(rb"/Contents\s*(\[[^\]]*\]|\d+\s+\d+\s+R)")
+_REF = re.compile(rb"(\d+)\s+\d+\s+R")
 _STRING = re.compile(rb"\([^()]*\)|<[0-9A-Fa-f\s]{2,}>")
 _CHECKED: dict[tuple[str, int, int, int], None] = {}
 
@@ -138,17 +141,32 @@ def check_streams(path: Path, name: str | None = None) -> None:
         return
     try:
         all_content = 0
+        texts: dict[int, int] = {}  # object number -> bytes of strings, for streams that may be page content
+        pages: list[bytes] = []  # every /Contents reference (a page's streams), in the file and in object streams
         with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            pages += [c.group(1) for c in _CONTENTS.finditer(data)]
+            encrypted = data.find(b"/Encrypt") >= 0  # streams are ciphertext: nothing in them can be read here
             for m in _STREAM_START.finditer(data):
                 if m.end() + 2 > len(data):
                     break
-                cmf, flg = data[m.end()], data[m.end() + 1]
-                if cmf & 0x0F != 8 or (cmf * 256 + flg) % 31:
-                    continue  # not a zlib stream (whatever its dictionary says: a dictionary can be padded)
-                head = bytes(data[max(0, m.start() - 1024):m.start()])
-                head = head[head.rfind(b"obj") + 3:] if b"obj" in head else head
+                before = bytes(data[max(0, m.start() - 1024):m.start()])
+                objs = list(_OBJ.finditer(before))
+                head = before[objs[-1].end():] if objs else before
+                number = int(objs[-1].group(1)) if objs else -1
                 # strings are counted unless the dictionary says the stream holds no page text (an image, a font)
                 content = not _NO_TEXT_STREAM.search(head)
+                cmf, flg = data[m.end()], data[m.end() + 1]
+                if cmf & 0x0F != 8 or (cmf * 256 + flg) % 31:  # not zlib (whatever the dictionary says: it can lie)
+                    if content and not encrypted and b"/Filter" not in head:  # uncompressed: its strings count too
+                        stop = data.find(b"endstream", m.end())
+                        stop = len(data) if stop < 0 else stop
+                        text = sum(sum(len(x) for x in _STRING.findall(data[i:min(stop, i + (1 << 20))]))
+                                   for i in range(m.end(), stop, 1 << 20))
+                        texts[number] = texts.get(number, 0) + text
+                        if text > MAX_STREAM_TEXT:
+                            raise PdfError(f"{name} holds a page of more than {MAX_STREAM_TEXT:,} bytes of text "
+                                           f"(at byte {m.start():,}): not read")
+                    continue
                 limit = MAX_CONTENT_STREAM_BYTES if content else MAX_STREAM_BYTES
                 inflate = zlib.decompressobj()
                 total = text = 0
@@ -167,7 +185,9 @@ def check_streams(path: Path, name: str | None = None) -> None:
                     pending = inflate.unconsumed_tail
                     total += len(out)
                     if content and (b"(" in out or b"<" in out):
-                        text += sum(len(s) for s in _STRING.findall(out))
+                        text += sum(len(x) for x in _STRING.findall(out))
+                    if content and b"/Contents" in out:  # page dictionaries inside an object stream
+                        pages += [c.group(1) for c in _CONTENTS.finditer(out)]
                     if total > limit:
                         raise PdfError(f"{name} holds a compressed stream of more than {limit >> 20} MiB "
                                        f"(at byte {m.start():,}): not read (a decompression bomb?)")
@@ -179,6 +199,10 @@ def check_streams(path: Path, name: str | None = None) -> None:
                                        f"(at byte {m.start():,}): not read")
                 if content:
                     all_content += total
+                    texts[number] = texts.get(number, 0) + text
+        for ref in pages:  # a page whose text is split over many streams, each under the bound
+            if sum(texts.get(int(n), 0) for n in _REF.findall(ref)) > MAX_STREAM_TEXT:
+                raise PdfError(f"{name} holds a page of more than {MAX_STREAM_TEXT:,} bytes of text: not read")
     except (OSError, ValueError) as err:
         raise PdfError(f"cannot read {name}: {getattr(err, 'strerror', None) or err}") from None
     _CHECKED[key] = None

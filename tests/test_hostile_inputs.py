@@ -525,6 +525,25 @@ def test_a_page_of_a_million_words_is_refused(tmp_path):
     assert "bytes of text" in done.stderr
 
 
+def test_a_page_of_many_words_split_over_streams_or_uncompressed_is_refused(tmp_path):
+    from reading._pdf import MAX_STREAM_TEXT, check_streams
+
+    words = b" ".join(b"(word%d )" % (i % 100) for i in range(MAX_STREAM_TEXT // 8))  # ~0.9 of the bound each
+    plain = tmp_path / "plain.pdf"  # uncompressed: memory 300x the file's size would follow
+    plain.write_bytes(_pdf_bytes(b"BT /F1 1 Tf 0 0 Td [" + words + words + b"] TJ ET"))
+    with pytest.raises(PdfError, match="bytes of text"):
+        check_streams(plain)
+    piece = zlib.compress(b"BT /F1 1 Tf 0 0 Td [" + words + b"] TJ ET")
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents [4 0 R 5 0 R 6 0 R] >>"]
+    objs += [b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(piece) + piece + b"\nendstream"] * 3
+    split = tmp_path / "split.pdf"
+    split.write_bytes(b"%PDF-1.4\n" + b"".join(b"%d 0 obj\n" % i + o + b"\nendobj\n" for i, o in enumerate(objs, 1))
+                      + b"%%EOF\n")
+    with pytest.raises(PdfError, match="a page of more than"):
+        check_streams(split)
+
+
 def test_a_huge_page_renders_within_the_pixel_bound(tmp_path):
     from reading._pdf import MAX_RENDER_PIXELS, render_page
 
