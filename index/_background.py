@@ -5,7 +5,8 @@
 
 Started as ``python -m index._indexer DB`` in its own session (it outlives the command or app that started
 it, and a Ctrl-C there does not reach it). It takes the passage index's writer lock (a second indexer, or a
-foreground `reindex`, finds it taken and leaves the work to the holder), embeds the waiting pages in page order,
+foreground `reindex`, finds it taken and leaves the work to the holder), syncs the paper index (papers a search
+did not wait for), embeds the waiting pages in page order,
 saves every chunk as it is embedded (kill -9 loses at most the chunk in flight; the next run reuses the saved ones)
 and commits the index every `COMMIT_EVERY` seconds, so searches see it fill; then it exits.
 
@@ -97,7 +98,10 @@ def run(log: Any, *, model: str | None = None, commit_every: float = COMMIT_EVER
     from ._embed import get_embedder
     from ._passages import CHUNK_SIZE, is_fresh, sync_passages
 
+    from ._sync import sync
+
     embedder = get_embedder(model, log=log)
+    sync(log, embedder=embedder, progress=False)  # the papers first (a search waits for a few, not for many)
     tries = 0
     while not is_fresh(log, embedder):  # PDFs added while it ran found it running: it does them too
         report = sync_passages(log, embedder=embedder, wait=False, progress=False, commit_every=commit_every,

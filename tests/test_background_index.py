@@ -198,3 +198,48 @@ def test_the_manifest_records_the_ingest_path(log, tmp_path):
     assert index.indexing_status(log)["path"] == "test-engine 1 thread"
     assert np.all(_vectors.ids_of(_store.read_index(passages_dir(log.path),
                                                     _store.read_manifest(passages_dir(log.path)))[0]) // SLOTS > 0)
+
+
+# --- the paper index: a search waits for a few new papers, not for many -------------------------------------------
+
+
+class OneText(index.HashEmbedder):
+    """Embeds queries only: a search that embeds papers fails."""
+
+    def encode(self, texts, *, batch_size=32):
+        assert len(texts) == 1, "the search embedded papers"
+        return super().encode(texts, batch_size=batch_size)
+
+
+def _papers(log, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        log.add(title=f"Paper {i} on channel shuffle and group convolution", abstract=f"network number {i}",
+                fetch=False)
+
+
+def test_many_new_papers_wait_for_the_background_and_an_exact_match_comes_first(log):
+    _papers(log, 3)
+    index.sync(log, embedder=EMB)
+    _papers(log, index.FOREGROUND_PAPERS + 2, start=3)
+    log.add(title="The xylophone quokka paper", fetch=False)
+    hits = index.search(log, "xylophone quokka", k=3, embedder=OneText(64), foreground=False)
+    assert hits[0]["title"] == "The xylophone quokka paper"
+    assert hits.metadata["papers_waiting"] == index.FOREGROUND_PAPERS + 3
+    assert index.search(log, "channel shuffle", k=3, embedder=EMB, foreground=True).metadata["papers_waiting"] == 0
+
+
+def test_a_few_new_papers_are_embedded_before_the_search(log):
+    _papers(log, 3)
+    index.sync(log, embedder=EMB)
+    _papers(log, index.FOREGROUND_PAPERS, start=3)
+    hits = index.search(log, "channel shuffle", k=3, embedder=EMB, foreground=False)
+    assert hits.metadata["papers_waiting"] == 0
+    assert index.sync(log, embedder=EMB).embedded == 0
+
+
+def test_the_background_indexer_syncs_the_paper_index(log):
+    _papers(log, index.FOREGROUND_PAPERS + 5)
+    assert index.start_background_indexing(log.path, model=EMB.name)
+    _background.wait_for_children(timeout=120)
+    assert index.search(log, "channel shuffle", k=3, embedder=OneText(64), foreground=False
+                        ).metadata["papers_waiting"] == 0
