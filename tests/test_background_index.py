@@ -243,3 +243,25 @@ def test_the_background_indexer_syncs_the_paper_index(log):
     _background.wait_for_children(timeout=120)
     assert index.search(log, "channel shuffle", k=3, embedder=OneText(64), foreground=False
                         ).metadata["papers_waiting"] == 0
+
+
+def test_the_app_search_page_says_what_waits(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "app.db"
+    monkeypatch.setenv("READING_DB", str(db))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    monkeypatch.setenv("INDEX_BACKGROUND", "1")
+    monkeypatch.setattr(index, "start_background_indexing", lambda *a, **kw: True)  # app start, and the search
+    with open_log(db) as log:
+        log.add_pdf(FIXTURES / "twocolumn.pdf", fetch=False)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("ui/pages/search.py").run()
+    at.text_input(key="s_query").set_value("Charlie cosine schedule epochs")
+    at.session_state["s_scope"] = "Full text"
+    at.run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "2 of 2 pages not yet searchable by meaning; indexing in the background" in captions
+    assert "page 2" in " ".join(m.value for m in at.markdown)  # keyword matches are shown already
