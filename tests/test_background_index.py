@@ -265,3 +265,18 @@ def test_the_app_search_page_says_what_waits(tmp_path, monkeypatch):
     captions = " ".join(c.value for c in at.caption)
     assert "2 of 2 pages not yet searchable by meaning; indexing in the background" in captions
     assert "page 2" in " ".join(m.value for m in at.markdown)  # keyword matches are shown already
+
+
+def test_the_app_stats_page_shows_the_passage_index(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "app.db"
+    monkeypatch.setenv("READING_DB", str(db))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    with open_log(db) as log:
+        log.add_pdf(FIXTURES / "twocolumn.pdf", fetch=False)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("ui/pages/stats.py").run()
+    assert not at.exception
+    assert "PDF pages searchable by meaning: 0 of 2 (2 waiting;" in " ".join(c.value for c in at.caption)
