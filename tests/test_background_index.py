@@ -280,3 +280,47 @@ def test_the_app_stats_page_shows_the_passage_index(tmp_path, monkeypatch):
     at.switch_page("ui/pages/stats.py").run()
     assert not at.exception
     assert "PDF pages searchable by meaning: 0 of 2 (2 waiting;" in " ".join(c.value for c in at.caption)
+
+
+_SLOW_INDEXER = """
+import sys, time
+import index
+from reading import open_log
+
+class Slow(index.HashEmbedder):
+    def encode(self, texts, *, batch_size=32):
+        time.sleep(0.3)
+        return super().encode(texts, batch_size=batch_size)
+
+log = open_log(sys.argv[1])
+index.sync_passages(log, embedder=Slow(64), chunk_size=1, commit_every=0.0, progress=False)
+"""
+
+
+def test_kill_9_loses_at_most_the_chunk_in_flight(log, tmp_path):
+    """A real process killed with SIGKILL mid-ingest: the lock is free again, committed pages stay searchable, the
+    restart reuses every saved chunk and the index holds each passage exactly once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    log.add_pdf(_pdf(tmp_path, "k.pdf", [f"page {i} " + "words " * 60 for i in range(8)]), title="Killed Mid-Way")
+    folder = passages_dir(log.path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_INDEXER, str(log.path)], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while (index.indexing_status(log)["pages_indexed"] < 3) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    status = index.indexing_status(log)
+    assert 3 <= status["pages_indexed"] < 8 and not status["running"]
+    saved = len(list((folder / "chunks").glob("*.npz")))
+    report = index.sync_passages(log, embedder=EMB, chunk_size=1)
+    assert report.embedded == 8 - saved  # every saved chunk reused
+    ids = _vectors.ids_of(_store.read_index(folder, _store.read_manifest(folder))[0])
+    assert sorted(ids.tolist()) == sorted(row[0] for row in log.passage_texts())  # once each
