@@ -38,6 +38,10 @@ LOG_FILE = "indexer.log"
 #: it for an instant).
 LOCK_TRIES = 10
 
+#: After a failed run, seconds before a new indexer is started (its one-line reason is in `LOG_FILE`).
+RETRY_AFTER_S = 300.0
+FAILED = "the background indexer failed:"
+
 _CHILDREN: list[subprocess.Popen[bytes]] = []
 
 
@@ -62,7 +66,7 @@ def start_background_indexing(log_path: Any, *, model: str | None = None, opener
     if str(log_path) == ":memory:":
         return False  # another process cannot open an in-memory log
     folder = passages_dir(log_path)
-    if _store.lock_held(folder):
+    if _store.lock_held(folder) or _failed_recently(folder):
         return False
     folder.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "index._indexer", str(Path(log_path).resolve()), "--opener", opener]
@@ -77,6 +81,18 @@ def start_background_indexing(log_path: Any, *, model: str | None = None, opener
     _CHILDREN.append(child)
     threading.Thread(target=child.wait, name="index-background-reaper", daemon=True).start()  # no zombie
     return True
+
+
+def _failed_recently(folder: Path) -> bool:
+    """Whether the last indexer failed less than `RETRY_AFTER_S` ago (then searches do not start one each)."""
+    try:
+        st = (folder / LOG_FILE).stat()
+        if time.time() - st.st_mtime >= RETRY_AFTER_S:
+            return False
+        with open(folder / LOG_FILE, "rb") as fh:
+            return FAILED.encode() in fh.read(1 << 16)
+    except OSError:
+        return False
 
 
 def wait_for_children(timeout: float | None = None) -> None:
@@ -122,12 +138,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commit-every", type=float, default=COMMIT_EVERY, help="seconds between commits")
     parser.add_argument("--chunk-size", type=int, default=None, help="passages per saved chunk")
     args = parser.parse_args(argv)
-    module, _, function = args.opener.partition(":")
-    opened = getattr(importlib.import_module(module), function or "open_log")(args.db)
     try:
-        run(opened, model=args.model, commit_every=args.commit_every, chunk_size=args.chunk_size)
-    finally:
-        close = getattr(opened, "close", None)
-        if close is not None:
-            close()
+        module, _, function = args.opener.partition(":")
+        opened = getattr(importlib.import_module(module), function or "open_log")(args.db)
+        try:
+            run(opened, model=args.model, commit_every=args.commit_every, chunk_size=args.chunk_size)
+        finally:
+            close = getattr(opened, "close", None)
+            if close is not None:
+                close()
+    except Exception as exc:  # noqa: BLE001 - one line for the log file, and searches wait before retrying
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"{FAILED} {first}", file=sys.stderr)
+        return 1
     return 0

@@ -324,3 +324,14 @@ def test_kill_9_loses_at_most_the_chunk_in_flight(log, tmp_path):
     assert report.embedded == 8 - saved  # every saved chunk reused
     ids = _vectors.ids_of(_store.read_index(folder, _store.read_manifest(folder))[0])
     assert sorted(ids.tolist()) == sorted(row[0] for row in log.passage_texts())  # once each
+
+
+def test_a_failing_indexer_says_why_once_and_is_not_restarted_by_every_search(log, monkeypatch):
+    log.add_pdf(FIXTURES / "onecolumn.pdf")
+    assert index.start_background_indexing(log.path, model="/no/such/model/folder")
+    _background.wait_for_children(timeout=120)
+    text = (passages_dir(log.path) / _background.LOG_FILE).read_text()
+    assert _background.FAILED in text and "Traceback" not in text
+    assert index.start_background_indexing(log.path, model=EMB.name) is False  # not yet again
+    monkeypatch.setattr(_background, "RETRY_AFTER_S", 0.0)
+    assert index.start_background_indexing(log.path, model=EMB.name)
