@@ -342,8 +342,22 @@ def _gutter(lines: list[Line], width: float) -> tuple[float, float] | None:
     if best is None or best[1] - best[0] < 3:
         return None
     g0, g1 = lo + best[0], lo + best[1] - 1
+    # the strip ends where the right column's lines start (its leftmost margin shared by several lines: a short last
+    # column of hanging references leaves a wide blank strip before its text)
+    firsts: Counter[int] = Counter()
+    for line in lines:
+        for k, w in enumerate(line.words):
+            if w.x0 >= g0 and (k == 0 or line.words[k - 1].x1 <= g0 + 1):
+                firsts[round(w.x0)] += 1
+                break
+    margins = [x for x in firsts if x <= g1 + 1 and firsts[x - 1] + firsts[x] + firsts[x + 1] >= 3]
+    if margins:
+        g1 = min(g1, min(margins) - 1)
+    if g1 - g0 < 3:
+        return None
     left = right = across = 0
     starts: Counter[int] = Counter()
+    gaps: list[float] = []  # between the two sides of a line: a gutter, not a space between words
     for line in lines:
         lw, rw, cross = _sides(line.words, g0, g1)
         if cross:
@@ -353,7 +367,9 @@ def _gutter(lines: list[Line], width: float) -> tuple[float, float] | None:
         right += bool(rw)
         if rw:
             starts[round(rw[0].x0)] += 1
-    if left < 3 or right < 3 or across > len(lines) * 0.6:
+        if lw and rw:
+            gaps.append((rw[0].x0 - lw[-1].x1) / line.size)
+    if left < 3 or right < 3 or across > len(lines) * 0.6 or (gaps and statistics.median(gaps) < 0.6):
         return None
     aligned = max((starts[x - 1] + starts[x] + starts[x + 1] for x in starts), default=0)
     return (g0, g1) if aligned >= 3 else None

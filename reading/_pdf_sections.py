@@ -31,6 +31,7 @@ _REFERENCES = re.compile(
     r"reference\s+list|references\s+and\s+notes)\s*:?$", re.IGNORECASE)
 _APPENDIX = re.compile(r"^(?:appendix|appendices|supplementary|[A-Z](?:\.\d{1,2})*\.?\s+\S)", re.IGNORECASE)
 _RUN_IN_ABSTRACT = re.compile(r"^(abstract)\s*[—–\-.:]", re.IGNORECASE)
+_CAPTION = re.compile(r"^(?:fig\.|figure|table)\s*\d+[.:]", re.IGNORECASE)
 #: A reference entry's label: "[12]", "[Smi19]", "12." or "(12)".
 _LABEL = re.compile(r"^(?:\[[^\]\s]{1,12}\]|\(\d{1,3}\)|\d{1,3}\.)(?=\s|$)")
 
@@ -101,36 +102,60 @@ def is_references_heading(text: str) -> bool:
     return bool(_REFERENCES.match(" ".join(text.split())))
 
 
-def reference_entries(lines: Sequence[Line], labelled: bool) -> list[tuple[bool, str]]:
-    """Reference lines (in reading order) grouped into entries: (whether it starts an entry here, its text).
-
-    The first item does not start an entry when the page (or column) begins with the end of the entry before.
+def reference_entries(lines: Sequence[Line], labelled: bool) -> list[tuple[str, str]]:
+    """Reference lines (in reading order) grouped into entries: (kind, text), kind "start" for an entry that starts
+    here, "more" for the end of the entry before (the page or column begins with it), "other" for a line that is no
+    part of the list (a figure's text floated into it: it starts neither at the column's edge nor where the
+    entries' lines go on).
     """
     if not lines:
         return []
     edges: dict[int, float] = {}
     for line in lines:
-        edges[line.col] = min(edges.get(line.col, line.x0), line.x0)
+        if line.x0 >= line.edge - 2.0:
+            edges[line.col] = min(edges.get(line.col, line.x0), line.x0)
+    for line in lines:
+        edges.setdefault(line.col, line.x0)
     indented = sum(1 for line in lines if line.x0 > edges[line.col] + 0.8 * line.size)
+    hanging = indented >= max(1, len(lines) // 10)
     gaps = [a.base - b.base for a, b in zip(lines, lines[1:]) if a.col == b.col and a.base > b.base]
     step = statistics.median(gaps) if gaps else 0.0
-    out: list[tuple[bool, list[str]]] = []
+    starts: list[bool] = []
     prev: Line | None = None
     for line in lines:
         text = line.text.strip()
         near_edge = line.x0 <= edges[line.col] + 0.6 * line.size
         if labelled:
-            starts = bool(_LABEL.match(text)) and (near_edge or text.startswith("["))
-        elif indented >= max(1, len(lines) // 10):
-            starts = near_edge
+            starts.append(bool(_LABEL.match(text)) and (near_edge or text.startswith("[")))
+        elif hanging:
+            starts.append(near_edge)
         else:  # no hanging indent: entries are told apart by the space between them
-            starts = prev is None or prev.col != line.col or (step > 0 and prev.base - line.base > 1.25 * step)
-        if starts or not out:
-            out.append((starts, [text]))
-        else:
-            out[-1][1].append(text)
+            starts.append(prev is None or prev.col != line.col or (step > 0 and prev.base - line.base > 1.25 * step))
         prev = line
-    return [(starts, join_lines(parts)) for starts, parts in out]
+    # where the entries' lines go on, per column (labelled or hanging lists indent them all alike)
+    goes_on: dict[int, float] = {}
+    if labelled or hanging:
+        for col in edges:
+            xs = Counter(round(line.x0) for line, first in zip(lines, starts) if not first and line.col == col)
+            if xs:
+                goes_on[col] = max(xs, key=lambda x: (xs[x - 1] + xs[x] + xs[x + 1], -x))
+    out: list[tuple[str, list[str]]] = []
+    last = -1  # the entry lines go on with
+    for line, first in zip(lines, starts):
+        text = line.text.strip()
+        if first:
+            out.append(("start", [text]))
+            last = len(out) - 1
+        elif _CAPTION.match(text) or (labelled and line.x0 <= edges[line.col] + 0.6 * line.size) or (
+                line.col in goes_on and abs(line.x0 - goes_on[line.col]) > 0.6 * line.size
+                and line.x0 > edges[line.col] + 0.6 * line.size):
+            out.append(("other", [text]))  # a caption, or a line where no entry's line starts or goes on
+        elif last < 0:
+            out.append(("more", [text]))
+            last = len(out) - 1
+        else:
+            out[last][1].append(text)
+    return [(kind, join_lines(parts)) for kind, parts in out]
 
 
 def join_lines(parts: Sequence[str]) -> str:
@@ -236,11 +261,13 @@ def analyse(pages: Sequence[tuple[list[Word], float, float]]) -> DocLayout:
             j = i
             while j < len(lines) and heading_text(lines[j], body, in_references=True) is None:
                 j += 1
-            for starts, entry in reference_entries(lines[i:j], labelled):
+            for kind, entry in reference_entries(lines[i:j], labelled):
                 if layout.refs_from is None:
                     layout.refs_from = len(texts)
                 texts.append(entry)
-                if starts or not references:
+                if kind == "other":
+                    continue
+                if kind == "start" or not references:
                     references.append((p + 1, entry))
                 else:
                     page, before = references[-1]
