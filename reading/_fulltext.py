@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,7 +297,10 @@ class FulltextMixin(LogCore):
         folder, owner = owned_folder(self.path, ".pdfs")
         with self._lock:
             lid = _db.library_id(self.conn)
+            holds = bool(_db.pdf_shas(self.conn)) if not folder.is_dir() else False
         real = self.path.expanduser().resolve()
+        if holds and lid is not None and not getattr(self, "read_only", None):
+            folder, owner = self._follow_rename(folder, real, lid) or (folder, owner)
         if owner is not None and owner.get("library_id") not in (None, lid) and lid is not None:
             raise ReadingError(f"the PDF folder {folder} belongs to another log (library {owner['library_id']}, "
                                f"{owner['log']}), not to this one (library {lid}): move it away or open that log")
@@ -306,6 +308,25 @@ class FulltextMixin(LogCore):
             write_owner(folder, real, lid)  # claimed: unmarked (made before markers), or moved here with its log
         self._library = (folder, self.path)
         return folder
+
+    @staticmethod
+    def _follow_rename(folder: Path, real: Path, lid: int) -> tuple[Path, dict[str, Any]] | None:
+        """A log renamed without its folder (``mv papers.db archive.db``): the folder beside it whose marker holds
+        this log's library id and names a file that no longer exists is this log's; it is renamed to the name this
+        log uses (so every path derived from the log agrees) and re-marked."""
+        try:
+            siblings = [p for p in real.parent.iterdir() if p.name.endswith(".pdfs") and p.is_dir()]
+        except OSError:
+            return None
+        for old in siblings:
+            owner = read_owner(old)
+            if owner is None or owner.get("library_id") != lid or Path(owner["log"]).exists():
+                continue
+            with contextlib.suppress(OSError):
+                old.rename(folder)
+                write_owner(folder, real, lid)
+                return folder, {"log": str(real), "library_id": lid}
+        return None
 
     def pdf_file(self, sha256: str) -> Path:
         """The stored copy of the PDF with this hash."""
@@ -415,7 +436,18 @@ class FulltextMixin(LogCore):
 
         if not path.is_file():
             raise InvalidInput(f"no file {str(path)!r}")
-        return file_sha256(path), extract(path, password=password, name=name, on_page=on_page)
+        sha = file_sha256(path)
+        try:
+            return sha, extract(path, password=password, name=name, on_page=on_page)
+        except (ReadingError, KeyboardInterrupt):
+            raise
+        except Exception as err:  # noqa: BLE001 - a file PDFium or its bindings fail on in a way no one foresaw:
+            # one line naming the file, so every importer (folder, Zotero, BibTeX file fields) goes on to the next
+            from ._pdf import PdfError
+
+            why = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+            raise PdfError(f"{shown_name(name or path.name)} cannot be read "
+                           f"({type(err).__name__}{': ' + why if why else ''})") from None
 
     def add_pdf(
         self,

@@ -12,7 +12,7 @@ from typing import Any, cast
 from . import _db
 from ._bulk import BulkMixin
 from ._config import default_db_path
-from ._errors import InvalidInput, PaperNotFound, ReadingError
+from ._errors import InvalidInput, PaperNotFound
 from ._fields import (
     MANUAL_FIELDS,
     STATUSES,

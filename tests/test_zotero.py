@@ -340,3 +340,11 @@ def test_an_unknown_schema_is_one_line(tmp_path):
     z.close()
     with reading.open_log(tmp_path / "log.db") as log, pytest.raises(reading.InvalidInput, match="cannot read"):
         reading.import_zotero(log, tmp_path / "Zotero")
+
+
+def test_progress_is_reported_per_phase(zot, tmp_path):
+    seen: list[tuple[str, int, int]] = []
+    with reading.open_log(tmp_path / "log.db") as log:
+        reading.import_zotero(log, zot[0], on_progress=lambda phase, done, total: seen.append((phase, done, total)))
+    assert seen[0][0] == "items" and seen[-1] == ("pdfs", 4, 4)  # 3 attached + the missing one, named
+    assert ("items", 9, 9) in seen
