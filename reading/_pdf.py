@@ -26,7 +26,8 @@ from typing import Any
 
 from ._errors import ReadingError
 from ._ids import ARXIV_ID_IN_TEXT, is_arxiv_id, parse_arxiv_id, parse_doi, trim_doi
-from ._pdf_layout import HYPHENS, SOFT, PageLayout, Word, analyse, group_lines, normalise_text, page_words
+from ._pdf_layout import HYPHENS, SOFT, PageLayout, Word, group_lines, normalise_text, page_words
+from ._pdf_sections import analyse
 
 _SOFT = SOFT
 _HYPHENS = HYPHENS
