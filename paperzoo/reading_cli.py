@@ -15,7 +15,7 @@ import click
 
 from reading import ENV_VAR, STATUSES, import_summary, write_atomic
 
-from . import reading_cli_fulltext, reading_cli_inbox, reading_cli_search
+from . import reading_cli_citations, reading_cli_fulltext, reading_cli_inbox, reading_cli_search
 from ._cli import Group, LogState, OutputFile, log_of, protected_files
 from ._echo import echo, echo_data
 from ._links import load_starter
@@ -362,6 +362,9 @@ cli.add_command(reading_cli_search.reindex)
 cli.add_command(reading_cli_inbox.inbox)
 cli.add_command(reading_cli_fulltext.attach)
 cli.add_command(reading_cli_fulltext.pages)
+cli.add_command(reading_cli_citations.cites)
+cli.add_command(reading_cli_citations.cited_by)
+cli.add_command(reading_cli_citations.suggest)
 
 
 def main() -> None:

@@ -208,8 +208,47 @@ CREATE TRIGGER pdfs_version_delete AFTER DELETE ON pdfs BEGIN
 END;
 """
 
+# v5: the citation graph. One row per reference entry of a stored PDF: what the parser read from it, and the paper
+# of the log it cites (NULL while unmatched: a pending reference). Edges to a paper added later appear by its arXiv
+# id or DOI through the triggers below; by title, when the log next syncs its citations (reading._citations).
+# 'citations_linked' is the highest paper id whose title pending references were matched against.
+_V5_CITATIONS = """
+CREATE TABLE citations (
+    sha256 TEXT NOT NULL REFERENCES pdfs (sha256) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+    page INTEGER,
+    text TEXT NOT NULL,
+    arxiv_id TEXT,
+    doi TEXT,
+    title TEXT NOT NULL DEFAULT '',
+    title_norm TEXT NOT NULL DEFAULT '',
+    authors TEXT NOT NULL DEFAULT '[]',
+    year INTEGER,
+    cited_id INTEGER REFERENCES papers (id) ON DELETE SET NULL,
+    PRIMARY KEY (sha256, number)
+);
+CREATE INDEX citations_paper ON citations (paper_id);
+CREATE INDEX citations_cited ON citations (cited_id);
+CREATE INDEX citations_pending_arxiv ON citations (arxiv_id) WHERE cited_id IS NULL;
+CREATE INDEX citations_pending_doi ON citations (doi) WHERE cited_id IS NULL;
+INSERT OR IGNORE INTO meta (key, value) VALUES ('citations_linked', 0);
+CREATE TRIGGER citations_link_insert AFTER INSERT ON papers WHEN new.arxiv_id IS NOT NULL OR new.doi IS NOT NULL
+BEGIN
+    UPDATE citations SET cited_id = new.id WHERE cited_id IS NULL AND paper_id != new.id
+        AND (arxiv_id = new.arxiv_id OR doi = new.doi);
+END;
+CREATE TRIGGER citations_link_update AFTER UPDATE OF arxiv_id, doi ON papers
+    WHEN new.arxiv_id IS NOT NULL OR new.doi IS NOT NULL
+BEGIN
+    UPDATE citations SET cited_id = new.id WHERE cited_id IS NULL AND paper_id != new.id
+        AND (arxiv_id = new.arxiv_id OR doi = new.doi);
+END;
+"""
+
 # Each migration takes the schema from version i to i + 1. Append, never edit a released one.
-MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX, _V3_CANDIDATES_VERSION, _V4_FULLTEXT)
+MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX, _V3_CANDIDATES_VERSION, _V4_FULLTEXT,
+                               _V5_CITATIONS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -807,3 +846,108 @@ def count_pages(conn: sqlite3.Connection) -> int:
 def pages_matching(conn: sqlite3.Connection, match: str) -> int:
     """How many pages an FTS5 expression matches (no ranking: a cheap walk of the term's page list)."""
     return conn.execute("SELECT count(*) FROM pages_fts WHERE pages_fts MATCH ?", (match,)).fetchone()[0]
+
+
+# --- citations ------------------------------------------------------------------------------------------------
+
+CITATION_COLUMNS = ("sha256", "number", "paper_id", "page", "text", "arxiv_id", "doi", "title", "title_norm",
+                    "authors", "year", "cited_id")
+
+
+def replace_citations(conn: sqlite3.Connection, sha256: str, rows: Sequence[dict[str, Any]]) -> None:
+    """The reference entries of one PDF, parsed and matched (what was stored for it before is replaced)."""
+    conn.execute("DELETE FROM citations WHERE sha256 = ?", (sha256,))
+    conn.executemany(
+        f"INSERT INTO citations ({', '.join(CITATION_COLUMNS)}) VALUES ({_placeholders(CITATION_COLUMNS)})",
+        [[json.dumps(r[c], ensure_ascii=False) if c == "authors" else r[c] for c in CITATION_COLUMNS] for r in rows],
+    )
+
+
+def _citation(row: sqlite3.Row) -> dict[str, Any]:
+    d = dict(row)
+    if "authors" in d:
+        d["authors"] = json.loads(d["authors"] or "[]")
+    return d
+
+
+def select_citations(conn: sqlite3.Connection, *, paper_id: int | None = None, cited_id: int | None = None
+                     ) -> list[dict[str, Any]]:
+    """Citation rows of one citing paper (its PDFs' entries, in list order) or to one cited paper, with the other
+    side's title (``cited_title`` / ``citing_title``)."""
+    sql = ("SELECT c.*, cp.title AS cited_title, gp.title AS citing_title FROM citations c "
+           "JOIN papers gp ON gp.id = c.paper_id LEFT JOIN papers cp ON cp.id = c.cited_id")
+    if paper_id is not None:
+        rows = conn.execute(sql + " WHERE c.paper_id = ? ORDER BY c.sha256, c.number", (paper_id,))
+    else:
+        rows = conn.execute(sql + " WHERE c.cited_id = ? AND c.paper_id != c.cited_id ORDER BY c.paper_id, c.page, "
+                            "c.number", (cited_id,))
+    return [_citation(r) for r in rows]
+
+
+def pending_citations(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every unmatched reference: sha256, number, paper_id, text, arxiv_id, doi, title_norm, authors, year."""
+    rows = conn.execute("SELECT sha256, number, paper_id, text, arxiv_id, doi, title_norm, authors, year "
+                        "FROM citations WHERE cited_id IS NULL")
+    return [_citation(r) for r in rows]
+
+
+def link_citations(conn: sqlite3.Connection, links: Iterable[tuple[int, str, int]]) -> None:
+    """Set (cited paper id, sha256, entry number) edges on pending references."""
+    conn.executemany("UPDATE citations SET cited_id = ? WHERE sha256 = ? AND number = ? AND cited_id IS NULL",
+                     list(links))
+
+
+def matching_papers(conn: sqlite3.Connection, min_id: int = 0) -> list[dict[str, Any]]:
+    """id, arxiv_id, doi, title_norm, year, authors of the papers with an id above ``min_id``."""
+    rows = conn.execute("SELECT id, arxiv_id, doi, title_norm, year, authors FROM papers WHERE id > ? ORDER BY id",
+                        (min_id,))
+    return [_citation(r) for r in rows]
+
+
+def max_paper_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) FROM papers").fetchone()[0]
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: int) -> None:
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                 (key, int(value)))
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def unparsed_reference_shas(conn: sqlite3.Connection) -> list[str]:
+    """PDFs whose reference entries (``pdf_references``) have no citation rows yet."""
+    if not has_table(conn, "pdf_references"):
+        return []
+    rows = conn.execute("SELECT DISTINCT r.sha256 FROM pdf_references r WHERE NOT EXISTS "
+                        "(SELECT 1 FROM citations c WHERE c.sha256 = r.sha256)")
+    return [r[0] for r in rows]
+
+
+def unmatched_citations(conn: sqlite3.Connection, tag: str | None = None) -> list[dict[str, Any]]:
+    """Unmatched references for suggestions: paper_id (citing), arxiv_id, doi, title, title_norm, year, and the
+    citing paper's last read day (``last_read``, None if never read); only citing papers with ``tag`` if given."""
+    sql = ("SELECT c.paper_id, c.arxiv_id, c.doi, c.title, c.title_norm, c.year, "
+           "(SELECT max(read_on) FROM reads r WHERE r.paper_id = c.paper_id) AS last_read "
+           "FROM citations c WHERE c.cited_id IS NULL")
+    args: list[Any] = []
+    if tag is not None:
+        sql += " AND c.paper_id IN (SELECT paper_id FROM tags WHERE tag = ?)"
+        args.append(tag)
+    return [dict(r) for r in conn.execute(sql, args)]
+
+
+def citation_edges(conn: sqlite3.Connection, paper_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """(citing, cited) edges within the log that touch any of ``paper_ids``."""
+    arg = json.dumps([int(i) for i in paper_ids])
+    rows = conn.execute(
+        "SELECT DISTINCT paper_id, cited_id FROM citations WHERE cited_id IS NOT NULL AND paper_id != cited_id AND "
+        "(paper_id IN (SELECT value FROM json_each(?)) OR cited_id IN (SELECT value FROM json_each(?)))", (arg, arg))
+    return [(r[0], r[1]) for r in rows]
