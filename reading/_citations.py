@@ -139,19 +139,25 @@ def reference_rows(sha256: str, paper_id: int, entries: Iterable[tuple[int, str]
     return rows
 
 
-def _group_key(row: dict[str, Any]) -> str | None:
+def _keys(row: dict[str, Any]) -> list[str]:
+    """What an unmatched reference can be grouped by: its arXiv id, its DOI, its normalised title with its first
+    author's surname (two works may share a title, "Notes on X in practice"; one work is cited with a year that
+    changes from preprint to proceedings, so the year is left out)."""
+    keys = []
     if row.get("arxiv_id"):
-        return f"arxiv:{row['arxiv_id']}"
+        keys.append(f"arxiv:{row['arxiv_id']}")
     if row.get("doi"):
-        return f"doi:{row['doi']}"
-    if row.get("title_norm") and len(row["title_norm"]) >= 8:
-        return f"title:{row['title_norm']}"
-    return None
+        keys.append(f"doi:{row['doi']}")
+    title = row.get("title_norm") or ""
+    if len(title) >= 8:
+        authors = row.get("authors") or []
+        keys.append(f"title:{title}|{surname_key(authors[0]) if authors else ''}")
+    return keys
 
 
 def group_unmatched(rows: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Unmatched references grouped by the work they name: the same arXiv id, DOI or normalised title (an entry
-    giving an id and a title joins the two). Rows naming nothing usable are left out."""
+    """Unmatched references grouped by the work they name (see ``_keys``; an entry giving an id and a title joins
+    the two). Rows naming nothing usable are left out."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -162,10 +168,7 @@ def group_unmatched(rows: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]
 
     keys = []
     for row in rows:
-        own = [k for k in (f"arxiv:{row['arxiv_id']}" if row.get("arxiv_id") else None,
-                           f"doi:{row['doi']}" if row.get("doi") else None,
-                           f"title:{row['title_norm']}" if row.get("title_norm") and len(row["title_norm"]) >= 8
-                           else None) if k]
+        own = _keys(row)
         for k in own[1:]:
             parent[find(k)] = find(own[0])
         keys.append(own[0] if own else None)

@@ -211,7 +211,8 @@ END;
 # v5: the citation graph. One row per reference entry of a stored PDF: what the parser read from it, and the paper
 # of the log it cites (NULL while unmatched: a pending reference). Edges to a paper added later appear by its arXiv
 # id or DOI through the triggers below; by title, when the log next syncs its citations (reading._citations).
-# 'citations_linked' is the highest paper id whose title pending references were matched against.
+# 'citations_linked' is the highest paper id whose title pending references were matched against (lowered when a
+# paper's title, authors or year change, so that they are matched against it again).
 _V5_CITATIONS = """
 CREATE TABLE citations (
     sha256 TEXT NOT NULL REFERENCES pdfs (sha256) ON DELETE CASCADE,
@@ -237,6 +238,9 @@ CREATE TRIGGER citations_link_insert AFTER INSERT ON papers WHEN new.arxiv_id IS
 BEGIN
     UPDATE citations SET cited_id = new.id WHERE cited_id IS NULL AND paper_id != new.id
         AND (arxiv_id = new.arxiv_id OR doi = new.doi);
+END;
+CREATE TRIGGER citations_relink_title AFTER UPDATE OF title_norm, authors, year ON papers BEGIN
+    UPDATE meta SET value = min(value, new.id - 1) WHERE key = 'citations_linked';
 END;
 CREATE TRIGGER citations_link_update AFTER UPDATE OF arxiv_id, doi ON papers
     WHEN new.arxiv_id IS NOT NULL OR new.doi IS NOT NULL
@@ -932,16 +936,16 @@ def unparsed_reference_shas(conn: sqlite3.Connection) -> list[str]:
 
 
 def unmatched_citations(conn: sqlite3.Connection, tag: str | None = None) -> list[dict[str, Any]]:
-    """Unmatched references for suggestions: paper_id (citing), arxiv_id, doi, title, title_norm, year, and the
+    """Unmatched references for suggestions: paper_id (citing), arxiv_id, doi, title, title_norm, authors, year, the
     citing paper's last read day (``last_read``, None if never read); only citing papers with ``tag`` if given."""
-    sql = ("SELECT c.paper_id, c.arxiv_id, c.doi, c.title, c.title_norm, c.year, "
+    sql = ("SELECT c.paper_id, c.arxiv_id, c.doi, c.title, c.title_norm, c.authors, c.year, "
            "(SELECT max(read_on) FROM reads r WHERE r.paper_id = c.paper_id) AS last_read "
            "FROM citations c WHERE c.cited_id IS NULL")
     args: list[Any] = []
     if tag is not None:
         sql += " AND c.paper_id IN (SELECT paper_id FROM tags WHERE tag = ?)"
         args.append(tag)
-    return [dict(r) for r in conn.execute(sql, args)]
+    return [_citation(r) for r in conn.execute(sql, args)]
 
 
 def citation_edges(conn: sqlite3.Connection, paper_ids: Iterable[int]) -> list[tuple[int, int]]:

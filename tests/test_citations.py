@@ -106,13 +106,14 @@ def test_paper_index_never_matches_the_citing_paper():
 
 
 def test_group_unmatched_joins_ids_and_titles():
-    rows = [{"arxiv_id": "1704.04861", "doi": None, "title_norm": "mobilenets efficient cnns"},
-            {"arxiv_id": None, "doi": None, "title_norm": "mobilenets efficient cnns"},
+    rows = [{"arxiv_id": "1704.04861", "doi": None, "title_norm": "mobilenets efficient cnns", "authors": ["A. Howard"]},
+            {"arxiv_id": None, "doi": None, "title_norm": "mobilenets efficient cnns", "authors": ["Andrew Howard"]},
             {"arxiv_id": "1704.04861", "doi": None, "title_norm": "mobilenets"},
+            {"arxiv_id": None, "doi": None, "title_norm": "mobilenets efficient cnns", "authors": ["B. Other"]},
             {"arxiv_id": None, "doi": None, "title_norm": "another paper entirely"},
             {"arxiv_id": None, "doi": None, "title_norm": ""}]
     groups = sorted(len(g) for g in group_unmatched(rows))
-    assert groups == [1, 3]
+    assert groups == [1, 1, 3]  # one title, two first authors: two works
 
 
 # --- the log ----------------------------------------------------------------------------------------------------
@@ -158,9 +159,16 @@ def test_edges_and_pending_references(log, tmp_path):
     assert [r["id"] for r in log.cites(a)] == [resnet, attention, adam, None]
     assert [r["id"] for r in log.cited_by(attention)] == [a]
 
+    # a title corrected later (a refresh, an edit) is matched again
+    batch = log.add(title="Batch norm", authors="Sergey Ioffe", year=2015).paper["id"]
+    assert log.cites(a)[3]["id"] is None
+    log.update(batch, title="Batch Normalization: Accelerating Deep Network Training by Reducing Internal Covariate "
+                            "Shift")
+    assert log.cites(a)[3]["id"] == batch
+
     # removing the cited paper makes its references pending again; removing the citing one drops its references
     log.remove(adam)
-    assert [r["id"] for r in log.cites(a)] == [resnet, attention, None, None]
+    assert [r["id"] for r in log.cites(a)] == [resnet, attention, None, batch]
     log.remove(a)
     assert log.cited_by(resnet) == []
     assert log.conn.execute("SELECT count(*) FROM citations WHERE sha256 = ?", (sha,)).fetchone()[0] == 0
