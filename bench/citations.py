@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reading import normalise_title, open_log  # noqa: E402
-from reading._citations import group_unmatched  # noqa: E402
+from reading import _db  # noqa: E402
 from reading._refparse import parse_reference, surname_key  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "pdf" / "corpus"
@@ -148,10 +148,11 @@ def build_library(folder: Path, truths: list[dict[str, Any]], works: dict[str, d
             out["cite_s"].append(t2 - t1)
             key_of[int(res.paper["id"])] = t["key"]
         by_key = {t["key"]: t for t in truths}
+        work_key = _db.citation_keys(log.conn)
         found = total = 0
         fields: list[dict[str, bool]] = []
         predicted: set[tuple[str, str]] = set()
-        pending: list[dict[str, Any]] = []
+        pending: list[tuple[str, str]] = []  # (work_key, the work it cites)
         for pid, key in key_of.items():
             if key not in by_key:
                 continue
@@ -162,19 +163,20 @@ def build_library(folder: Path, truths: list[dict[str, Any]], works: dict[str, d
             found += len(mapping)
             for i, j in mapping.items():
                 fields.append(field_scores(rows[i]["text"], truth[j]))
+            sha = log.pdfs(pid)[0]["sha256"]
             for i, row in enumerate(rows):
                 if row["id"] is not None:
                     predicted.add((key, key_of.get(row["id"], f"?{row['id']}")))
-                elif i in mapping:
-                    pending.append({"arxiv_id": row["arxiv_id"], "doi": row["doi"],
-                                    "authors": parse_reference(row["text"]).authors,
-                                    "title_norm": normalise_title(row["title"]), "truth": truth[mapping[i]]["cites"]})
+                elif i in mapping and work_key.get((sha, i + 1)):
+                    pending.append((work_key[(sha, i + 1)], truth[mapping[i]]["cites"]))
         in_log = set(key_of.values())
         expected = {(t["key"], r["cites"]) for t in truths if t["key"] in in_log for r in t["references"]
                     if r["cites"] in in_log}
-        groups = [[r["truth"] for r in g] for g in group_unmatched(pending)]
-        grouped, same = _pairs(groups)
-        all_same = sum(n * (n - 1) // 2 for n in Counter(r["truth"] for r in pending).values())
+        grouped_by: dict[str, list[str]] = {}
+        for wk, cites in pending:
+            grouped_by.setdefault(wk, []).append(cites)
+        grouped, same = _pairs(list(grouped_by.values()))
+        all_same = sum(n * (n - 1) // 2 for n in Counter(c for _, c in pending).values())
         suggestions = log.suggest(k=10)
         named = 0
         for k in held:
@@ -227,13 +229,76 @@ def refextract_scores(python: str, pairs: list[tuple[str, dict[str, Any]]]) -> t
     return _rate(rows), data["import_s"], data["parse_s"] / max(1, len(pairs))
 
 
+def scale(n_pdfs: int, refs_per_pdf: int = 40, seed: int = 26) -> dict[str, float]:
+    """Timings of the graph's reads on a library of ``n_pdfs`` papers with a PDF each, ``refs_per_pdf`` references
+    each (to one another and to a pool of outside works cited with a Zipf-like skew), stored directly."""
+    import random
+    import statistics
+
+    from reading import _db
+
+    rng = random.Random(seed)
+    pool = [f"An outside work number {i} on {rng.choice(['pruning', 'search', 'quantization', 'vision'])}"
+            for i in range(n_pdfs * 8)]
+    with tempfile.TemporaryDirectory(prefix="bench-citations-scale-") as tmp:
+        log = open_log(Path(tmp) / "log.db")
+        titles = [f"Library paper {i} about {rng.choice(['nets', 'search', 'data'])}" for i in range(n_pdfs)]
+        with log.transaction():
+            ids = [int(log.add(title=titles[i], authors=[f"Author{i} Surname{i}"], year=2015 + i % 10, fetch=False,
+                               read_on=f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}").paper["id"]) for i in range(n_pdfs)]
+        t0 = time.perf_counter()
+        with log.transaction():
+            for i, pid in enumerate(ids):
+                sha = f"{i:064x}"
+                _db.insert_pdf(log.conn, {"sha256": sha, "paper_id": pid, "file_name": f"{i}.pdf", "size": 1,
+                                          "page_count": 1, "has_text": 1, "added_at": "2026-01-01"}, [""])
+                entries = []
+                for j in range(refs_per_pdf):
+                    if j < 4 and i > 0:
+                        k = rng.randrange(i)
+                        entries.append((9, f"[{j + 1}] Author{k} Surname{k}. {titles[k]}. In Venue, {2015 + k % 10}."))
+                    else:
+                        w = min(int(rng.paretovariate(1.2)) - 1, len(pool) - 1)
+                        entries.append((9, f"[{j + 1}] A. Writer{w} and B. Other. {pool[w]}. In Conf, 2020."))
+                log.store_references(sha, entries)
+        store = (time.perf_counter() - t0) / n_pdfs
+        log.sync_citations()
+
+        def median(fn: Any, runs: int = 5) -> float:
+            times = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t)
+            return statistics.median(times)
+
+        out = {"store_ms": store * 1e3, "refs": n_pdfs * refs_per_pdf,
+               "cites_ms": median(lambda: log.cites(ids[-1])) * 1e3,
+               "cited_by_ms": median(lambda: log.cited_by(ids[0])) * 1e3,
+               "suggest_ms": median(lambda: log.suggest(k=10), 3) * 1e3,
+               "graph_ms": median(lambda: log.citation_graph(ids[len(ids) // 2], hops=2)) * 1e3}
+        t = time.perf_counter()
+        log.add(title="An outside work number 3 on vision", authors="A. Writer3", year=2020)
+        log.sync_citations()
+        out["link_new_ms"] = (time.perf_counter() - t) * 1e3
+        log.close()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--entries", choices=("pdf", "truth"), default="pdf")
     ap.add_argument("--hold-out", type=int, default=3)
     ap.add_argument("--refextract", metavar="PYTHON", help="an interpreter with refextract installed")
+    ap.add_argument("--scale", type=int, metavar="N", help="only time the reads on a library of N papers with PDFs")
     args = ap.parse_args()
+    if args.scale:
+        r = scale(args.scale)
+        print(f"scale      {args.scale} PDFs, {r['refs']} references: store {r['store_ms']:.1f} ms/PDF; cites "
+              f"{r['cites_ms']:.1f} ms, cited-by {r['cited_by_ms']:.1f} ms, suggest {r['suggest_ms']:.0f} ms, graph "
+              f"(2 hops) {r['graph_ms']:.1f} ms, a paper added then linked {r['link_new_ms']:.0f} ms")
+        return
     if not (args.corpus / "corpus.json").is_file():
         sys.exit(f"no corpus in {args.corpus}: make one with python bench/texcorpus/make_corpus.py --out DIR")
     truths, works = load(args.corpus)

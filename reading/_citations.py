@@ -14,7 +14,7 @@ import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from . import _db
@@ -54,12 +54,13 @@ class PaperIndex:
             pid = int(p["id"])
             surnames = {surname_key(a) for a in p.get("authors") or []}
             first = surname_key(p["authors"][0]) if p.get("authors") else ""
-            self.papers[pid] = {**p, "surnames": surnames - {""}, "first": first}
+            tokens = _tokens(p.get("title_norm") or "")
+            self.papers[pid] = {**p, "surnames": surnames - {""}, "first": first, "ntok": len(tokens)}
             if p.get("arxiv_id"):
                 self.by_arxiv[p["arxiv_id"]] = pid
             if p.get("doi"):
                 self.by_doi[p["doi"]] = pid
-            for tok in _tokens(p.get("title_norm") or ""):
+            for tok in tokens:
                 self.by_token[tok].add(pid)
 
     def __len__(self) -> int:
@@ -73,7 +74,7 @@ class PaperIndex:
             if hits and len(hits) <= max(50, len(self.papers) // 4):
                 for pid in hits:
                     score[pid] += 1
-        return [pid for pid, n in score.most_common(limit) if n >= min(2, len(words))]
+        return [pid for pid, n in score.most_common(limit) if n >= min(2, len(words), self.papers[pid]["ntok"])]
 
     def match(self, ref: Reference, *, citing: int | None = None) -> int | None:
         """The id of the paper ``ref`` names, or None (see the module docstring for the rules)."""
@@ -82,23 +83,32 @@ class PaperIndex:
         if ref.doi and ref.doi in self.by_doi:
             return self._not_self(self.by_doi[ref.doi], citing)
         title = ref.title_norm
-        bounded = f"| {_bounded_norm(ref.text)} |"
-        words = _tokens(title) or _tokens(bounded.replace("|", " "))
-        if not words:
+        words = _tokens(title)
+        bounded = ""
+        if not words:  # no title parsed: the entry's words
+            bounded = f"| {_bounded_norm(ref.text)} |"
+            words = _tokens(bounded.replace("|", " "))
+        candidates = [pid for pid in self._candidates(words) if pid != citing] if words else []
+        if not candidates:
             return None
+        bounded = bounded or f"| {_bounded_norm(ref.text)} |"
         best: list[tuple[float, int]] = []
         first = surname_key(ref.authors[0]) if ref.authors else ""
         text_words = set(bounded.split())
-        for pid in self._candidates(words):
-            if pid == citing:
-                continue
+        for pid in candidates:
             paper = self.papers[pid]
             ptitle = paper.get("title_norm") or ""
             if not ptitle or (ref.arxiv_id and paper.get("arxiv_id") and paper["arxiv_id"] != ref.arxiv_id):
                 continue
-            score = difflib.SequenceMatcher(None, title, ptitle, autojunk=False).ratio() if title else 0.0
-            if score < TITLE_MIN and len(ptitle.split()) >= CONTAINED_MIN_WORDS and re.search(
-                    rf"\| (?:[^|]* )?{re.escape(ptitle)} \|", bounded) and (not title or ptitle in title):
+            score = 0.0
+            if title:
+                sm = difflib.SequenceMatcher(None, title, ptitle, autojunk=False)
+                # the cheap upper bounds first: most candidates share a word or two and nothing more
+                if sm.real_quick_ratio() >= TITLE_MIN and sm.quick_ratio() >= TITLE_MIN:
+                    score = sm.ratio()
+            if score < TITLE_MIN and (not title or ptitle in title) and ptitle in bounded and len(
+                    ptitle.split()) >= CONTAINED_MIN_WORDS and re.search(rf"\| (?:[^|]* )?{re.escape(ptitle)} \|",
+                                                                          bounded):
                 score = max(score, CONTAINED)
             if score < TITLE_MIN:
                 continue
@@ -133,57 +143,56 @@ def reference_rows(sha256: str, paper_id: int, entries: Iterable[tuple[int, str]
     rows = []
     for number, (page, text) in enumerate(entries, start=1):
         ref = parse_reference(text)
+        work_key, title_key = work_keys(ref)
         rows.append({"sha256": sha256, "number": number, "paper_id": paper_id, "page": page, "text": ref.text,
                      "arxiv_id": ref.arxiv_id, "doi": ref.doi, "title": ref.title, "title_norm": ref.title_norm,
-                     "authors": ref.authors, "year": ref.year, "cited_id": index.match(ref, citing=paper_id)})
+                     "authors": ref.authors, "year": ref.year, "cited_id": index.match(ref, citing=paper_id),
+                     "work_key": work_key, "title_key": title_key})
     return rows
 
 
-def _keys(row: dict[str, Any]) -> list[str]:
-    """What an unmatched reference can be grouped by: its arXiv id, its DOI, its normalised title with its first
-    author's surname (two works may share a title, "Notes on X in practice"; one work is cited with a year that
-    changes from preprint to proceedings, so the year is left out)."""
-    keys = []
-    if row.get("arxiv_id"):
-        keys.append(f"arxiv:{row['arxiv_id']}")
-    if row.get("doi"):
-        keys.append(f"doi:{row['doi']}")
-    title = row.get("title_norm") or ""
-    if len(title) >= 8:
-        authors = row.get("authors") or []
-        keys.append(f"title:{title}|{surname_key(authors[0]) if authors else ''}")
-    return keys
+def work_keys(ref: Reference) -> tuple[str | None, str | None]:
+    """(the key of the work a reference names, its title key): the arXiv id, else the DOI, else the title key; the
+    title key is the normalised title with the first author's surname (two works may share a title, "Notes on X in
+    practice"; one work is cited with a year that moves from preprint to proceedings, so the year is left out)."""
+    title = ref.title_norm
+    title_key = f"title:{title}|{surname_key(ref.authors[0]) if ref.authors else ''}" if len(title) >= 8 else None
+    if ref.arxiv_id:
+        return f"arxiv:{ref.arxiv_id}", title_key
+    if ref.doi:
+        return f"doi:{ref.doi}", title_key
+    return title_key, title_key
 
 
-def group_unmatched(rows: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Unmatched references grouped by the work they name (see ``_keys``; an entry giving an id and a title joins
-    the two). Rows naming nothing usable are left out."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    keys = []
-    for row in rows:
-        own = _keys(row)
-        for k in own[1:]:
-            parent[find(k)] = find(own[0])
-        keys.append(own[0] if own else None)
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row, key in zip(rows, keys):
-        if key is not None:
-            groups[find(key)].append(row)
-    return list(groups.values())
+def _prefilter(index: PaperIndex, most: int = 20) -> list[str] | None:
+    """Words that every reference matching one of a few new papers holds (its title's longest word, per paper), so
+    that SQLite hands over only the pending references holding one of them; None (all) for many papers or a word
+    SQLite cannot find case-insensitively (non-ASCII)."""
+    if len(index) > most:
+        return None
+    words = []
+    for paper in index.papers.values():
+        tokens = sorted(_tokens(paper.get("title_norm") or ""), key=len, reverse=True)
+        if not tokens or not tokens[0].isascii() or not tokens[0].isalnum():
+            return None
+        words.append(tokens[0])
+    return words
 
 
 class CitationsMixin(LogCore):
     """cites, cited_by, suggest, citation_graph, store_references, sync_citations (mixed into Log)."""
 
+    _cite_index: tuple[int, PaperIndex] | None = None
+
     def _paper_index(self, min_id: int = 0) -> PaperIndex:
-        return PaperIndex(_db.matching_papers(self.conn, min_id))
+        """The papers above ``min_id`` to match against; the whole log's index is kept while the log's papers do not
+        change (a library of PDFs is imported one file at a time)."""
+        if min_id:
+            return PaperIndex(_db.matching_papers(self.conn, min_id))
+        version = _db.data_version(self.conn)
+        if self._cite_index is None or self._cite_index[0] != version:
+            self._cite_index = (version, PaperIndex(_db.matching_papers(self.conn)))
+        return self._cite_index[1]
 
     def store_references(self, sha256: str, entries: Iterable[tuple[int, str]]) -> int:
         """Parse and match the reference entries ``(page, text)`` of a stored PDF and store them (replacing what
@@ -220,7 +229,7 @@ class CitationsMixin(LogCore):
                 index = self._paper_index(seen)
                 if len(index):
                     links = []
-                    for row in _db.pending_citations(self.conn):
+                    for row in _db.pending_citations(self.conn, _prefilter(index)):
                         ref = Reference(text=row["text"], arxiv_id=row["arxiv_id"], doi=row["doi"],
                                         title=row["title_norm"], authors=row["authors"], year=row["year"])
                         pid = index.match(ref, citing=row["paper_id"])
@@ -268,29 +277,30 @@ class CitationsMixin(LogCore):
     def suggest(self, *, k: int = 10, tag: str | None = None, min_count: int = 2) -> list[dict[str, Any]]:
         """Works cited by several papers of the log that are not in it, most cited first (ties: the citing papers
         read most recently first): ``{title, count, citing, arxiv_id, doi, year}``, ``citing`` the ids of the
-        papers that cite it. ``tag``: count only citing papers with this tag."""
+        papers that cite it. ``tag``: count only citing papers with this tag.
+
+        A work is the unmatched references with one key (:func:`work_keys`); an entry that gives an arXiv id or a
+        DOI carries the title-only entries of the same title and first author along with it."""
         self.sync_citations()
         with self._lock:
-            rows = _db.unmatched_citations(self.conn, tag)
-        out: list[tuple[dict[str, Any], str]] = []
-        for group in group_unmatched(rows):
-            citing = sorted({r["paper_id"] for r in group})
-            if len(citing) < max(1, min_count):
-                continue
+            groups = _db.suggestion_groups(self.conn, tag=tag, min_count=max(1, min_count), limit=max(0, k))
+            rows = _db.citations_of_works(self.conn, [g["work_key"] for g in groups], tag=tag)
+        by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            by_key[r["work_key"]].append(r)
+        out = []
+        for g in groups:
+            group = by_key[g["work_key"]]
             titles = Counter(r["title"] for r in group if r["title"])
             years = Counter(r["year"] for r in group if r["year"])
             arxiv = Counter(r["arxiv_id"] for r in group if r["arxiv_id"])
             doi = Counter(r["doi"] for r in group if r["doi"])
-            recent = max((r["last_read"] or "" for r in group), default="")
-            out.append(({"title": titles.most_common(1)[0][0] if titles else "",
-                         "count": len(citing), "citing": citing,
-                         "arxiv_id": arxiv.most_common(1)[0][0] if arxiv else None,
-                         "doi": doi.most_common(1)[0][0] if doi else None,
-                         "year": years.most_common(1)[0][0] if years else None}, recent))
-        out.sort(key=lambda pair: str(pair[0]["title"]).casefold())
-        out.sort(key=lambda pair: pair[1], reverse=True)  # stable sorts: count, then latest read, then title
-        out.sort(key=lambda pair: int(pair[0]["count"]), reverse=True)
-        return [row for row, _ in out[:max(0, k)]]
+            out.append({"title": titles.most_common(1)[0][0] if titles else "", "count": g["count"],
+                        "citing": sorted({r["paper_id"] for r in group}),
+                        "arxiv_id": arxiv.most_common(1)[0][0] if arxiv else None,
+                        "doi": doi.most_common(1)[0][0] if doi else None,
+                        "year": years.most_common(1)[0][0] if years else None})
+        return out
 
     def citation_graph(self, ref: int | str, *, hops: int = 1) -> dict[str, Any]:
         """A paper's neighbourhood in the citation graph of the log, ``hops`` (1 or 2) edges out either way:

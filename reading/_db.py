@@ -212,7 +212,8 @@ END;
 # of the log it cites (NULL while unmatched: a pending reference). Edges to a paper added later appear by its arXiv
 # id or DOI through the triggers below; by title, when the log next syncs its citations (reading._citations).
 # 'citations_linked' is the highest paper id whose title pending references were matched against (lowered when a
-# paper's title, authors or year change, so that they are matched against it again).
+# paper's title, authors or year change, so that they are matched against it again). work_key groups the unmatched
+# references that name one work (arXiv id, else DOI, else title_key: normalised title and first author's surname).
 _V5_CITATIONS = """
 CREATE TABLE citations (
     sha256 TEXT NOT NULL REFERENCES pdfs (sha256) ON DELETE CASCADE,
@@ -227,8 +228,12 @@ CREATE TABLE citations (
     authors TEXT NOT NULL DEFAULT '[]',
     year INTEGER,
     cited_id INTEGER REFERENCES papers (id) ON DELETE SET NULL,
+    work_key TEXT,
+    title_key TEXT,
     PRIMARY KEY (sha256, number)
 );
+CREATE INDEX citations_work ON citations (work_key, paper_id);
+CREATE INDEX citations_title_key ON citations (title_key);
 CREATE INDEX citations_paper ON citations (paper_id);
 CREATE INDEX citations_cited ON citations (cited_id);
 CREATE INDEX citations_pending_arxiv ON citations (arxiv_id) WHERE cited_id IS NULL;
@@ -855,16 +860,28 @@ def pages_matching(conn: sqlite3.Connection, match: str) -> int:
 # --- citations ------------------------------------------------------------------------------------------------
 
 CITATION_COLUMNS = ("sha256", "number", "paper_id", "page", "text", "arxiv_id", "doi", "title", "title_norm",
-                    "authors", "year", "cited_id")
+                    "authors", "year", "cited_id", "work_key", "title_key")
 
 
 def replace_citations(conn: sqlite3.Connection, sha256: str, rows: Sequence[dict[str, Any]]) -> None:
-    """The reference entries of one PDF, parsed and matched (what was stored for it before is replaced)."""
+    """The reference entries of one PDF, parsed and matched (what was stored for it before is replaced).
+
+    Grouping keys stay consistent across the library: an entry with an id (``work_key`` not its ``title_key``)
+    moves the entries stored before with the same title key to its key; an entry with a title only joins the key
+    that the title was given before."""
     conn.execute("DELETE FROM citations WHERE sha256 = ?", (sha256,))
-    conn.executemany(
-        f"INSERT INTO citations ({', '.join(CITATION_COLUMNS)}) VALUES ({_placeholders(CITATION_COLUMNS)})",
-        [[json.dumps(r[c], ensure_ascii=False) if c == "authors" else r[c] for c in CITATION_COLUMNS] for r in rows],
-    )
+    for r in rows:
+        tk = r.get("title_key")
+        if tk and r.get("work_key") and r["work_key"] != tk:
+            conn.execute("UPDATE citations SET work_key = ? WHERE title_key = ? AND work_key = title_key",
+                         (r["work_key"], tk))
+        elif tk:
+            row = conn.execute("SELECT work_key FROM citations WHERE title_key = ? AND work_key != title_key LIMIT 1",
+                               (tk,)).fetchone()
+            if row:
+                r = {**r, "work_key": row[0]}
+        conn.execute(f"INSERT INTO citations ({', '.join(CITATION_COLUMNS)}) VALUES ({_placeholders(CITATION_COLUMNS)})",
+                     [json.dumps(r[c], ensure_ascii=False) if c == "authors" else r.get(c) for c in CITATION_COLUMNS])
 
 
 def _citation(row: sqlite3.Row) -> dict[str, Any]:
@@ -888,11 +905,18 @@ def select_citations(conn: sqlite3.Connection, *, paper_id: int | None = None, c
     return [_citation(r) for r in rows]
 
 
-def pending_citations(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every unmatched reference: sha256, number, paper_id, text, arxiv_id, doi, title_norm, authors, year."""
-    rows = conn.execute("SELECT sha256, number, paper_id, text, arxiv_id, doi, title_norm, authors, year "
-                        "FROM citations WHERE cited_id IS NULL")
-    return [_citation(r) for r in rows]
+def pending_citations(conn: sqlite3.Connection, words: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Unmatched references: sha256, number, paper_id, text, arxiv_id, doi, title_norm, authors, year; all of them,
+    or those whose text holds one of ``words`` (ASCII, any case)."""
+    sql = ("SELECT sha256, number, paper_id, text, arxiv_id, doi, title_norm, authors, year FROM citations "
+           "WHERE cited_id IS NULL")
+    args: list[Any] = []
+    if words is not None:
+        if not words:
+            return []
+        sql += " AND (" + " OR ".join("instr(lower(text), ?) > 0" for _ in words) + ")"
+        args += [w.lower() for w in words]
+    return [_citation(r) for r in conn.execute(sql, args)]
 
 
 def link_citations(conn: sqlite3.Connection, links: Iterable[tuple[int, str, int]]) -> None:
@@ -930,22 +954,45 @@ def unparsed_reference_shas(conn: sqlite3.Connection) -> list[str]:
     """PDFs whose reference entries (``pdf_references``) have no citation rows yet."""
     if not has_table(conn, "pdf_references"):
         return []
-    rows = conn.execute("SELECT DISTINCT r.sha256 FROM pdf_references r WHERE NOT EXISTS "
-                        "(SELECT 1 FROM citations c WHERE c.sha256 = r.sha256)")
+    rows = conn.execute("SELECT p.sha256 FROM pdfs p WHERE NOT EXISTS (SELECT 1 FROM citations c WHERE c.sha256 = "
+                        "p.sha256) AND EXISTS (SELECT 1 FROM pdf_references r WHERE r.sha256 = p.sha256)")
     return [r[0] for r in rows]
 
 
-def unmatched_citations(conn: sqlite3.Connection, tag: str | None = None) -> list[dict[str, Any]]:
-    """Unmatched references for suggestions: paper_id (citing), arxiv_id, doi, title, title_norm, authors, year, the
-    citing paper's last read day (``last_read``, None if never read); only citing papers with ``tag`` if given."""
-    sql = ("SELECT c.paper_id, c.arxiv_id, c.doi, c.title, c.title_norm, c.authors, c.year, "
-           "(SELECT max(read_on) FROM reads r WHERE r.paper_id = c.paper_id) AS last_read "
-           "FROM citations c WHERE c.cited_id IS NULL")
+def _tag_filter(tag: str | None, args: list[Any]) -> str:
+    if tag is None:
+        return ""
+    args.append(tag)
+    return " AND c.paper_id IN (SELECT paper_id FROM tags WHERE tag = ?)"
+
+
+def suggestion_groups(conn: sqlite3.Connection, *, tag: str | None, min_count: int, limit: int
+                      ) -> list[dict[str, Any]]:
+    """The works (``work_key``) that unmatched references of at least ``min_count`` papers name: ``{work_key,
+    count, last_read}``, most citing papers first, then the latest read among them (only papers with ``tag``)."""
     args: list[Any] = []
-    if tag is not None:
-        sql += " AND c.paper_id IN (SELECT paper_id FROM tags WHERE tag = ?)"
-        args.append(tag)
-    return [_citation(r) for r in conn.execute(sql, args)]
+    sql = ("SELECT c.work_key, count(DISTINCT c.paper_id) AS count, max(l.last_read) AS last_read FROM citations c "
+           "LEFT JOIN (SELECT paper_id, max(read_on) AS last_read FROM reads GROUP BY paper_id) l "
+           "ON l.paper_id = c.paper_id WHERE c.cited_id IS NULL AND c.work_key IS NOT NULL" + _tag_filter(tag, args)
+           + " GROUP BY c.work_key HAVING count(DISTINCT c.paper_id) >= ? "
+           "ORDER BY count DESC, last_read DESC NULLS LAST, c.work_key LIMIT ?")
+    args += [int(min_count), int(limit)]
+    return [dict(r) for r in conn.execute(sql, args)]
+
+
+def citations_of_works(conn: sqlite3.Connection, work_keys: Sequence[str], tag: str | None = None
+                       ) -> list[dict[str, Any]]:
+    """The unmatched references with these ``work_key``s: work_key, paper_id, title, arxiv_id, doi, year."""
+    args: list[Any] = [json.dumps(list(work_keys))]
+    sql = ("SELECT c.work_key, c.paper_id, c.title, c.arxiv_id, c.doi, c.year FROM citations c WHERE c.cited_id IS "
+           "NULL AND c.work_key IN (SELECT value FROM json_each(?))" + _tag_filter(tag, args))
+    return [dict(r) for r in conn.execute(sql, args)]
+
+
+def citation_keys(conn: sqlite3.Connection) -> dict[tuple[str, int], str | None]:
+    """(sha256, entry number) -> work_key of every unmatched reference (for the benchmark's grouping score)."""
+    return {(r[0], r[1]): r[2] for r in conn.execute(
+        "SELECT sha256, number, work_key FROM citations WHERE cited_id IS NULL")}
 
 
 def citation_edges(conn: sqlite3.Connection, paper_ids: Iterable[int]) -> list[tuple[int, int]]:

@@ -10,6 +10,7 @@ Why not a trained parser from PyPI: see the README's "Citation graph" section.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ class Reference:
     authors: list[str] = field(default_factory=list)
     year: int | None = None
 
-    @property
+    @functools.cached_property
     def title_norm(self) -> str:
         return normalise_title(self.title)
 
@@ -137,13 +138,17 @@ def _split_authors(segment: str) -> list[str]:
     return [re.sub(r"\s+", " ", n).strip() for n in names if len(n) > 1]
 
 
+_NOT_SURNAME = re.compile(r"(?:[A-Z]\.?-?)+|Jr\.?|Sr\.?|II|III|IV")
+
+
+@functools.lru_cache(maxsize=65536)
 def surname_key(name: str) -> str:
     """The surname of a name as printed ("K. He", "Kaiming He", "van der Maaten, L."), case- and accent-free."""
     s = name.strip()
     if "," in s:
         s = s.split(",")[0]
     else:
-        tokens = [t for t in s.split() if not re.fullmatch(r"(?:[A-Z]\.?-?)+|Jr\.?|Sr\.?|II|III|IV", t)]
+        tokens = [t for t in s.split() if not _NOT_SURNAME.fullmatch(t)]
         s = tokens[-1] if tokens else s
     s = unicodedata.normalize("NFKD", s).casefold()
     return "".join(ch for ch in s if ch.isalnum())

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from bench.fulltext_pdfgen import make_paper_pdf
 from paperzoo.reading_cli import cli
 from reading import open_log
-from reading._citations import PaperIndex, group_unmatched
+from reading._citations import PaperIndex
 from reading._refparse import parse_reference, surname_key
 
 RESNET = "Deep residual learning for image recognition"
@@ -105,17 +105,6 @@ def test_paper_index_never_matches_the_citing_paper():
     assert PaperIndex(PAPERS).match(parse_reference("K. He. Deep residual learning. arXiv:1512.03385"), citing=1) is None
 
 
-def test_group_unmatched_joins_ids_and_titles():
-    rows = [{"arxiv_id": "1704.04861", "doi": None, "title_norm": "mobilenets efficient cnns", "authors": ["A. Howard"]},
-            {"arxiv_id": None, "doi": None, "title_norm": "mobilenets efficient cnns", "authors": ["Andrew Howard"]},
-            {"arxiv_id": "1704.04861", "doi": None, "title_norm": "mobilenets"},
-            {"arxiv_id": None, "doi": None, "title_norm": "mobilenets efficient cnns", "authors": ["B. Other"]},
-            {"arxiv_id": None, "doi": None, "title_norm": "another paper entirely"},
-            {"arxiv_id": None, "doi": None, "title_norm": ""}]
-    groups = sorted(len(g) for g in group_unmatched(rows))
-    assert groups == [1, 1, 3]  # one title, two first authors: two works
-
-
 # --- the log ----------------------------------------------------------------------------------------------------
 
 ENTRIES = [
@@ -190,6 +179,21 @@ def test_suggest_ranks_by_how_many_papers_cite_and_filters_by_tag(log, tmp_path)
     assert len(log.suggest(min_count=1)) == 4 and len(log.suggest(k=1)) == 1
     log.add(title="Attention is all you need", authors="Ashish Vaswani", year=2017)
     assert "Attention is all you need" not in [r["title"] for r in log.suggest()]
+
+
+def test_suggest_groups_one_work_across_styles_and_ids_but_not_two_works_of_one_title(log, tmp_path):
+    mobilenets = "Mobilenets: Efficient convolutional neural networks for mobile vision applications"
+    a, _ = _citing(log, tmp_path, "alpha", entries=[
+        (3, f"[1] A. G. Howard, M. Zhu, and H. Adam. {mobilenets}. In CVPR, 2017."),
+        (3, "[2] K. Pham. Notes on latency in practice. Tech. Report, 2019.")])
+    b, _ = _citing(log, tmp_path, "beta", entries=[
+        (4, f"Howard, A.G., Zhu, M.: {mobilenets}. arXiv preprint arXiv:1704.04861 (2017)"),
+        (4, "L. Novak. Notes on latency in practice. In CVPR Workshops, 2021.")])
+    c, _ = _citing(log, tmp_path, "gamma", entries=[
+        (5, f"Andrew G. Howard and Menglong Zhu. 2017. {mobilenets}. arXiv preprint (April 2017).")])
+    rows = log.suggest(min_count=1)
+    assert (rows[0]["count"], rows[0]["citing"], rows[0]["arxiv_id"]) == (3, [a, b, c], "1704.04861")
+    assert sorted((r["count"], r["citing"], r["year"]) for r in rows[1:]) == [(1, [a], 2019), (1, [b], 2021)]
 
 
 def test_citation_graph_two_hops(log, tmp_path):
