@@ -91,6 +91,10 @@ class CachedEmbedder:
         self.name = inner.name
         # keyed by model and encoder: ONNX Runtime and sentence-transformers vectors are compared, never mixed
         kind = getattr(inner, "encoder", type(inner).__name__)
+        if kind == "onnx":  # ... and fp32 and bf16 batches too (bf16 keys apart; fp32 keeps the old cache files)
+            from index import _onnx
+
+            kind += "|bf16" if _onnx.batch_precision(inner.name) == "bf16" else ""
         self.path = path or CACHE_DIR / f"emb-{text_key(f'{inner.name}|{kind}')[:12]}.npz"
         self._cache: dict[str, np.ndarray] = {}
         if self.path.exists():

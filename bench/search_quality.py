@@ -3,6 +3,7 @@
     python bench/search_quality.py              # the k = 10 table per fold, the full-depth line, a free-text check
     python bench/search_quality.py --compare-st # also: ONNX Runtime vs sentence-transformers vectors (issue 14)
     python bench/search_quality.py --sweep      # the candidate techniques, scored on each fold (issue 19)
+    python bench/search_quality.py --precision bf16   # the corpus embedded in bf16 (OpenVINO): issue 24's gate
 
 A log holds CSFCube's 4,205 papers (a second one adds the starter set's 23 computer-vision papers, for the
 free-text check).
@@ -193,9 +194,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compare-st", action="store_true", help="ONNX Runtime vs sentence-transformers (issue 14)")
     parser.add_argument("--sweep", action="store_true", help="score the candidate techniques per fold (issue 19)")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="how the corpus is embedded (bf16: OpenVINO; the gate of issue 24: within 0.002)")
     data.add_data_option(parser)
     args = parser.parse_args()
     data.use_data(args.data)
+    os.environ["INDEX_PRECISION"] = args.precision
+    print(f"# corpus embedded in {args.precision}", file=sys.stderr)
     bench = Bench(data.CachedEmbedder(index.get_embedder(index.DEFAULT_MODEL)))
     if args.sweep:
         import _search_sweep

@@ -8,12 +8,15 @@ The index is derived from the log and lives beside its database (`<db stem>.inde
     index.related(log, "1707.01083", k=10)
     index.sync(log)                  # embed pending papers and inbox candidates (search does this itself)
     index.search(log, "the ablation where they drop the shuffle", fulltext=True)   # passages of the PDFs
+    index.start_background_indexing(log.path)   # embed the PDFs' pages in a detached process
+    index.indexing_status(log)       # {pages_total, pages_indexed, pages_waiting, rate, eta_s, running}
     index.reindex(log, full=True)    # re-embed everything
     ids, vecs = index.vectors(log)   # the papers' stored embeddings (synced)
 
 Importing this package is light: numpy only; faiss and ONNX Runtime load when first needed, torch and
 sentence-transformers only to export the model to ONNX once (see `_onnx`).
 """
+from ._background import start_background_indexing
 from ._caches import clear_caches
 from ._embed import (
     DEFAULT_MODEL,
@@ -27,10 +30,10 @@ from ._embed import (
     resolve_model,
 )
 from ._errors import SearchIndexError
-from ._passages import mark_matches, passages_dir, sync_passages
+from ._passages import PassageHits, indexing_status, mark_matches, passages_dir, sync_passages
 from ._protocol import PaperLog
 from ._search import MODES, SearchError, reindex, related, search, vectors
-from ._store import index_dir
+from ._store import check_folder, index_dir, indexed_ids
 from ._sync import SyncReport, sync
 
 __all__ = [
@@ -42,13 +45,17 @@ __all__ = [
     "HashEmbedder",
     "OnnxEmbedder",
     "PaperLog",
+    "PassageHits",
     "SearchError",
     "SearchIndexError",
     "SentenceTransformerEmbedder",
     "SyncReport",
     "clear_caches",
     "get_embedder",
+    "check_folder",
     "index_dir",
+    "indexing_status",
+    "indexed_ids",
     "mark_matches",
     "passages_dir",
     "reindex",
@@ -56,6 +63,7 @@ __all__ = [
     "resolve_model",
     "search",
     "sync",
+    "start_background_indexing",
     "sync_passages",
     "vectors",
 ]

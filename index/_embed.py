@@ -26,6 +26,8 @@ from ._protocol import PaperLog
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 #: Environment variable naming another sentence-transformers model (a name or a local path).
 MODEL_ENV = "INDEX_MODEL"
+#: The largest `hash-bow-<dim>` test embedder.
+MAX_HASH_DIM = 4096
 #: Log setting holding a per-log model choice (`log.set_setting(MODEL_SETTING, "...")`).
 MODEL_SETTING = "index.model"
 
@@ -35,6 +37,8 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 #: Inputs of at most this many texts (search queries) are encoded on one CPU thread: for one short text,
 #: intra-op parallelism gains little, and on a busy machine waiting for a second core costs 10x (bench/search_speed).
 QUERY_TEXTS = 8
+#: Texts per model call on a GPU (larger batches keep it busy; on CPUs 32 is as fast as any).
+GPU_BATCH = 128
 
 
 @runtime_checkable
@@ -265,6 +269,7 @@ class OnnxEmbedder:
         self._backend: Any = None
         self._gpu: SentenceTransformerEmbedder | None = None
         self._prefetching = False
+        self._ingest_path: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -330,7 +335,11 @@ class OnnxEmbedder:
         try:
             with hub_offline():
                 meta = export(self.name, source, folder, model_path=load_from)
-        except ExportError as exc:
+        except (ExportError, MemoryError, OSError) as exc:
+            if not isinstance(exc, ExportError) or exc.transient:
+                # the machine's failure, not the model's: nothing is recorded, the next process tries again
+                why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                return {"failed": f"{why}; not recorded, it is tried again next time"}
             meta = {"model": self.name, "failed": str(exc), "source_hash": _onnx.source_hash(source),
                     "source_signature": _onnx.source_signature(source)}
             with contextlib.suppress(OSError):
@@ -350,8 +359,20 @@ class OnnxEmbedder:
             with self._lock:
                 if self._gpu is None:
                     self._gpu = SentenceTransformerEmbedder(self.name)
-            return self._gpu.encode(texts, batch_size=batch_size)
-        return _normalise(self.backend.encode(list(texts), batch_size=batch_size))
+            vecs = self._gpu.encode(texts, batch_size=max(batch_size, GPU_BATCH))
+            self._ingest_path = f"sentence-transformers {self._gpu.model.device} batch {max(batch_size, GPU_BATCH)}"
+            return vecs
+        backend = self.backend
+        vecs = _normalise(backend.encode(list(texts), batch_size=batch_size))
+        if len(texts) > QUERY_TEXTS:
+            self._ingest_path = getattr(backend, "batch_path", None) or "sentence-transformers cpu"
+        return vecs
+
+    @property
+    def ingest_path(self) -> str | None:
+        """How the last batch (more than a query's few texts) was encoded, e.g. "openvino-bf16 2 threads" or
+        "sentence-transformers cuda:0 batch 128"; None before the first. The index manifest records it."""
+        return self._ingest_path
 
 
 def _gpu_present() -> bool:
@@ -388,7 +409,12 @@ def get_embedder(model: str | None = None, *, log: PaperLog | None = None, devic
     name = resolve_model(model, log)
     hashed = re.fullmatch(r"hash-bow-(\d+)", name)
     if hashed:
-        return HashEmbedder(int(hashed.group(1)))
+        dim = int(hashed.group(1))
+        if not 1 <= dim <= MAX_HASH_DIM:  # 0 divides by zero; 10**11 allocates 373 GiB per vector
+            from ._errors import SearchIndexError
+
+            raise SearchIndexError(f"model {name!r}: a hash-bow dimension must be between 1 and {MAX_HASH_DIM}")
+        return HashEmbedder(dim)
     with _CACHE_LOCK:
         key = (name, device)
         if key not in _CACHE:  # an explicit device asks for torch; otherwise ONNX Runtime on the CPU

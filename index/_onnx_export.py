@@ -34,7 +34,20 @@ PROBES = [
 
 
 class ExportError(Exception):
-    """The model cannot be exported faithfully (the message is one line)."""
+    """The model cannot be exported faithfully (the message is one line). ``transient``: the failure says nothing
+    about the model (out of memory, a full disk): it must not be recorded as the model's verdict."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failure is the machine's (memory, disk, interruption), not the model's."""
+    text = str(exc).lower()
+    return isinstance(exc, (MemoryError, OSError)) or any(
+        w in text for w in ("out of memory", "cannot allocate", "can't allocate", "not enough memory",
+                            "no space left"))
 
 
 def _load(path: str, device: str = "cpu") -> Any:
@@ -129,7 +142,8 @@ def _export(name: str, source: Path, folder: Path, model_path: str) -> dict[str,
     try:
         model = _load(model_path)
     except Exception as exc:  # noqa: BLE001 - reported as one line; the caller falls back
-        raise ExportError(f"cannot load it ({str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r})")
+        raise ExportError(f"cannot load it ({str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r})",
+                          transient=is_transient(exc)) from None
     settings = _settings(model)
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
@@ -139,7 +153,8 @@ def _export(name: str, source: Path, folder: Path, model_path: str) -> dict[str,
         try:
             _trace(model, settings, plain)
         except Exception as exc:  # noqa: BLE001 - torch.onnx raises many kinds
-            raise ExportError(f"torch.onnx.export failed ({str(exc).strip().splitlines()[0][:160]})") from None
+            raise ExportError(f"torch.onnx.export failed ({str(exc).strip().splitlines()[0][:160]})",
+                              transient=is_transient(exc)) from None
         meta: dict[str, Any] = {"model": name, "source": str(source), **settings}
         candidates = []
         try:
@@ -165,7 +180,8 @@ def _export(name: str, source: Path, folder: Path, model_path: str) -> dict[str,
         st = (folder / _onnx.MODEL_FILE).stat()
         meta.update(dim=int(model.get_sentence_embedding_dimension()), graph=best[0], probe_cosine=best[1],
                     onnx_size=st.st_size, onnx_stat=[st.st_size, st.st_mtime_ns],
-                    onnx_sha256=_onnx.file_sha256(folder / _onnx.MODEL_FILE),
+                    onnx_sha256=_onnx.file_sha256(folder / _onnx.MODEL_FILE), onnx_stat_full=_onnx.stat_key(st),
+                    tokenizer_sha256=_onnx.file_sha256(folder / _onnx.TOKENIZER_FILE),
                     source_hash=_onnx.source_hash(source), source_signature=_onnx.source_signature(source))
         _onnx.write_meta(folder, meta)
         return meta

@@ -10,8 +10,10 @@ A passage id is `page row id * 64 + passage number on the page` (the log's numbe
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
+import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +35,8 @@ MIN_DEPTH = 100
 #: Candidates HNSW gathers per search (its efSearch): recall@10 against exact search at 100,000 passages was 0.914
 #: at 96, 0.950 at 128, 0.976 at 256 (2.8 ms a query; bench/fulltext_speed.py).
 HNSW_BREADTH = 256
+#: Hex digits of a PDF's sha256 kept in a page key (64 bits: no collision in any library).
+KEY_HASH = 16
 
 _LOADED: dict[str, tuple[str, Any, dict[str, Any]]] = {}
 _LOCK = threading.Lock()
@@ -48,6 +52,28 @@ def _embed_text(title: str, passage: str) -> str:
     return f"{title}\n\n{passage}" if title else passage
 
 
+def page_key(sha256: str, page: int) -> str:
+    """What a page row stands for, as the manifest records it: the PDF's content hash and the page number. Row ids
+    are reused after a removal; this pair is not (a reused row id with another key is embedded again)."""
+    return f"{sha256[:KEY_HASH]}:{int(page)}"
+
+
+def current_keys(log: PaperLog) -> dict[int, str]:
+    """Page row id -> `page_key` for every page of the log with text."""
+    return {gid: page_key(sha, page) for gid, (sha, page) in log.page_keys().items()}
+
+
+def indexed_keys(manifest: dict[str, Any] | None, keys: dict[int, str]) -> dict[int, str]:
+    """Page row id -> key of the pages the committed index holds. An index made before keys were recorded
+    (a list of row ids) is taken to hold the pages those rows are now."""
+    if not manifest:
+        return {}
+    recorded = manifest.get("page_keys")
+    if isinstance(recorded, dict):
+        return {int(g): str(k) for g, k in recorded.items()}
+    return {int(g): keys[int(g)] for g in manifest.get("pages", []) if int(g) in keys}
+
+
 def is_fresh(log: PaperLog, embedder: Embedder) -> bool:
     """Cheap check (no lock, no model load): does the committed passage index match the log and the model?"""
     try:
@@ -61,10 +87,14 @@ def is_fresh(log: PaperLog, embedder: Embedder) -> bool:
 
 def sync_passages(log: PaperLog, *, embedder: Embedder | None = None, full: bool = False, wait: bool = True,
                   verify: bool = False, progress: bool | None = None, chunk_size: int = CHUNK_SIZE,
-                  batch_size: int = 32, approx_threshold: int = _vectors.APPROX_THRESHOLD) -> SyncReport:
+                  batch_size: int = 32, approx_threshold: int = _vectors.APPROX_THRESHOLD,
+                  commit_every: float | None = None) -> SyncReport:
     """Bring the passage index up to date with the log's pages (`added`/`removed` count passages).
 
     Arguments as `index.sync`: `wait=False` returns at once with `busy` set when another process is writing.
+    `commit_every`: seconds between commits of what is embedded so far (the background indexer: searches see
+    the index fill); None commits once, at the end. Pages are embedded in page order either way, and progress
+    (pages done, rate) is written beside the index for `indexing_status`.
     """
     embedder = embedder or get_embedder(log=log)
     report = SyncReport()
@@ -78,64 +108,135 @@ def sync_passages(log: PaperLog, *, embedder: Embedder | None = None, full: bool
             report.busy = True
             _note(report, "the passage index is being updated by another process; using the last saved one")
             return report
-        _sync_locked(log, folder, embedder, full, progress, chunk_size, batch_size, approx_threshold, report)
+        _Ingest(log, folder, embedder, report, chunk_size=chunk_size, batch_size=batch_size,
+                approx_threshold=approx_threshold, commit_every=commit_every).run(full, progress)
     return report
 
 
-def _sync_locked(log: PaperLog, folder: Path, embedder: Embedder, full: bool, progress: bool | None,
-                 chunk_size: int, batch_size: int, approx_threshold: int, report: SyncReport) -> None:
-    index, current = _current(folder, embedder, full, report)
-    manifest: dict[str, Any] = current if index is not None and current is not None else {}
-    versions = {"pages_version": log.pages_version(), "data_version": log.data_version()}  # before reading
-    if index is not None and all(manifest.get(k) == v for k, v in versions.items()):
-        report.total = index.ntotal
-        return
-    refs = log.page_refs()
-    titles = log.paper_titles(set(refs.values()))
-    title_hashes = {str(pid): content_hash(t) for pid, t in titles.items()}
-    old_pages: set[int] = set(manifest.get("pages", []))
-    old_titles: dict[str, str] = manifest.get("titles", {})
-    retitled = {int(p) for p, h in title_hashes.items() if p in old_titles and old_titles[p] != h}
-    todo_pages = sorted(g for g, pid in refs.items() if g not in old_pages or pid in retitled)
-    drop_pages = (old_pages - set(refs)) | {g for g in old_pages if refs.get(g) in retitled}
-    if index is not None and not todo_pages and not drop_pages:
-        _store.update_manifest(folder, manifest, **versions, titles=title_hashes)
-        report.total = index.ntotal
-        return
-    if report.rebuilt == "missing" and refs:
-        _note(report, f"building the passage index for {len(refs)} pages")
-    rows = log.passage_texts(todo_pages) if todo_pages else []
-    texts = {pid: _embed_text(titles.get(paper, ""), text) for pid, paper, _sha, _page, text in rows}
-    new_ids, new_vecs = embed_resumable(folder, embedder, list(texts), texts,
-                                        {str(pid): content_hash(t) for pid, t in texts.items()}, progress,
-                                        chunk_size, batch_size, report, unit="passage", desc="embedding passages")
-    dim = int(new_vecs.shape[1]) if len(new_ids) else (index.d if index is not None else int(embedder.dim))
-    new_vecs = new_vecs.reshape(-1, dim)
-    old_count = index.ntotal if index is not None else 0
-    kept: tuple[np.ndarray, np.ndarray] | None = None  # what stays of the old index, when it must be rebuilt
-    if index is not None and drop_pages:
-        ids, vecs = _vectors.extract(index)
-        keep = ~np.isin(ids // SLOTS, np.fromiter(drop_pages, dtype=np.int64))
-        kept = (ids[keep], vecs[keep])
-    kept_count = old_count if kept is None else len(kept[0])
-    report.removed = old_count - kept_count
-    report.added = len(new_ids)
-    kind = _vectors.kind_for(kept_count + len(new_ids), approx_threshold)
-    if index is not None and kept is None and kind == _vectors.kind_of(index):
-        _vectors.add(index, new_ids, new_vecs)  # both kinds grow in place; removals need a rebuild
-    else:
-        if kept is None:
-            kept = _vectors.extract(index) if index is not None else (np.zeros(0, np.int64),
-                                                                      np.zeros((0, dim), np.float32))
-        index = _vectors.build(np.concatenate([kept[0], new_ids]),
-                               np.concatenate([kept[1].reshape(-1, dim), new_vecs]), dim, kind)
-    _store.write_generation(folder, index, {
-        "model": embedder.name, "dim": dim, "count": int(index.ntotal), "kind": _vectors.kind_of(index),
-        **versions, "pages": sorted(refs), "titles": title_hashes,
-        "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    })
-    _store.clear_chunks(folder)
-    report.total = int(index.ntotal)
+class _Ingest:
+    """One locked sync of the passage index: drop what no longer holds, embed the waiting pages in page order,
+    commit (at the end, or every `commit_every` seconds), report progress."""
+
+    def __init__(self, log: PaperLog, folder: Path, embedder: Embedder, report: SyncReport, *, chunk_size: int,
+                 batch_size: int, approx_threshold: int, commit_every: float | None) -> None:
+        self.log, self.folder, self.embedder, self.report = log, folder, embedder, report
+        self.chunk_size, self.batch_size, self.approx = chunk_size, batch_size, approx_threshold
+        self.commit_every = commit_every
+        self.index: Any = None
+        self.indexed: dict[int, str] = {}
+
+    def run(self, full: bool, progress: bool | None) -> None:
+        log, report = self.log, self.report
+        self.index, current = _current(self.folder, self.embedder, full, report)
+        manifest: dict[str, Any] = current if self.index is not None and current is not None else {}
+        versions = {"pages_version": log.pages_version(), "data_version": log.data_version()}  # before reading
+        if self.index is not None and all(manifest.get(k) == v for k, v in versions.items()):
+            report.total = self.index.ntotal
+            return
+        keys = current_keys(log)
+        refs = log.page_refs()
+        titles = log.paper_titles(set(refs.values()))
+        self.titles = {str(pid): content_hash(t) for pid, t in titles.items()}
+        old = indexed_keys(manifest, keys)
+        old_titles: dict[str, str] = manifest.get("titles", {})
+        retitled = {int(p) for p, h in self.titles.items() if p in old_titles and old_titles[p] != h}
+        drop = {g for g, k in old.items() if keys.get(g) != k or refs.get(g) in retitled}
+        self.indexed = {g: k for g, k in old.items() if g not in drop}
+        todo = sorted(g for g in keys if g not in self.indexed)
+        if self.index is not None and not todo and not drop:
+            _store.update_manifest(self.folder, manifest, **versions, titles=self.titles)
+            report.total = self.index.ntotal
+            return
+        if report.rebuilt == "missing" and keys:
+            _note(report, f"building the passage index for {len(keys)} pages")
+        self.dim = self.index.d if self.index is not None else 0
+        if self.index is not None and drop:
+            ids, vecs = _vectors.extract(self.index)
+            keep = ~np.isin(ids // SLOTS, np.fromiter(drop, dtype=np.int64))
+            report.removed = int(len(ids) - keep.sum())
+            self.index = _vectors.build(ids[keep], vecs[keep].reshape(-1, self.dim), self.dim,
+                                        _vectors.kind_for(int(keep.sum()), self.approx))
+            if self.commit_every is not None:  # removed pages leave the index before the long part starts
+                self._commit(None)
+        self._embed(todo, titles, progress)
+        self._commit(versions)
+        _store.clear_chunks(self.folder)
+        _store.write_status(self.folder, None)
+        self.report.total = int(self.index.ntotal) if self.index is not None else 0
+
+    def _embed(self, todo: list[int], titles: dict[int, str], progress: bool | None) -> None:
+        keys = current_keys(self.log)
+        rows = self.log.passage_texts(todo) if todo else []
+        texts: dict[int, str] = {}
+        per_page: dict[int, int] = {}
+        for row in rows:
+            texts[int(row[0])] = _embed_text(titles.get(row[1], ""), row[4])
+            per_page[int(row[0]) // SLOTS] = per_page.get(int(row[0]) // SLOTS, 0) + 1
+        for g in todo:  # pages without passages (empty, or all references) are indexed as they are
+            if g not in per_page and g in keys:
+                self.indexed[g] = keys[g]
+        done: dict[int, int] = {}
+        started, last = time.monotonic(), time.monotonic()
+        pages_done = 0
+
+        def on_chunk(ids: np.ndarray, vecs: np.ndarray) -> None:
+            nonlocal last, pages_done
+            self._add(ids, vecs)
+            for pid in ids.tolist():
+                page = pid // SLOTS
+                done[page] = done.get(page, 0) + 1
+                if done[page] == per_page[page] and page in keys:
+                    self.indexed[page] = keys[page]
+                    pages_done += 1
+            elapsed = time.monotonic() - started
+            _store.write_status(self.folder, {
+                "pid": os.getpid(), "pages_todo": len(per_page), "pages_done": pages_done,
+                "passages_todo": len(texts), "passages_done": sum(done.values()),
+                "rate_pages_s": round(pages_done / elapsed, 3) if elapsed > 0 else None,
+                "path": getattr(self.embedder, "ingest_path", None), "updated_at": _now()})
+            if self.commit_every is not None and time.monotonic() - last >= self.commit_every:
+                self._commit(None)
+                last = time.monotonic()
+
+        embed_resumable(self.folder, self.embedder, list(texts), texts,
+                        {str(pid): content_hash(t) for pid, t in texts.items()}, progress, self.chunk_size,
+                        self.batch_size, self.report, unit="passage", desc="embedding passages", by_length=False,
+                        on_chunk=on_chunk)
+        self.report.added = len(texts)
+
+    def _add(self, ids: np.ndarray, vecs: np.ndarray) -> None:
+        if not len(ids):
+            return
+        dim = int(vecs.shape[1])
+        if self.index is None:
+            self.dim = dim
+            self.index = _vectors.build(np.zeros(0, np.int64), np.zeros((0, dim), np.float32), dim,
+                                        _vectors.kind_for(len(ids), self.approx))
+        count = int(self.index.ntotal) + len(ids)
+        if _vectors.kind_for(count, self.approx) == _vectors.kind_of(self.index):
+            _vectors.add(self.index, ids, vecs.reshape(-1, dim))  # both kinds grow in place
+        else:  # crossed the threshold: exact -> approximate
+            old_ids, old_vecs = _vectors.extract(self.index)
+            self.index = _vectors.build(np.concatenate([old_ids, ids]),
+                                        np.concatenate([old_vecs.reshape(-1, dim), vecs.reshape(-1, dim)]), dim,
+                                        _vectors.kind_for(count, self.approx))
+
+    def _commit(self, versions: dict[str, Any] | None) -> None:
+        """Write a generation holding the indexed pages; `versions` only when the index is complete (a partial
+        generation never looks fresh)."""
+        if self.index is None:
+            dim = int(self.embedder.dim) if not self.dim else self.dim
+            self.index = _vectors.build(np.zeros(0, np.int64), np.zeros((0, dim), np.float32), dim, "flat")
+        _store.write_generation(self.folder, self.index, {
+            "model": self.embedder.name, "dim": int(self.index.d), "count": int(self.index.ntotal),
+            "kind": _vectors.kind_of(self.index), "pages_version": None, "data_version": None, **(versions or {}),
+            "page_keys": {str(g): k for g, k in sorted(self.indexed.items())}, "titles": self.titles,
+            "ingest_path": getattr(self.embedder, "ingest_path", None), "updated_at": _now(),
+        })
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 # --- search ---------------------------------------------------------------------------------------------------------
@@ -154,37 +255,39 @@ def _loaded(folder: Path) -> tuple[Any, dict[str, Any]] | None:
         return cached[1], cached[2]
 
 
-def _synced(log: PaperLog, embedder: Embedder) -> Any | None:
-    """Sync (without waiting for another writer), then the committed passage index; rebuilt once if corrupt."""
-    sync_passages(log, embedder=embedder, wait=False)
+def _committed(log: PaperLog, embedder: Embedder, foreground: bool) -> tuple[Any, dict[str, Any]] | None:
+    """The committed (passage index, manifest) of `embedder`'s model, rebuilt once if corrupt; None when none is
+    usable. `foreground`: sync first (without waiting for another writer), as before background indexing."""
+    if foreground:
+        sync_passages(log, embedder=embedder, wait=False)
     folder = passages_dir(log.path)
     try:
         loaded = _loaded(folder)
     except _store.CorruptIndex:
-        if sync_passages(log, embedder=embedder, wait=False, verify=True).busy:
+        if not foreground or sync_passages(log, embedder=embedder, wait=False, verify=True).busy:
+            logger.warning("the passage index is corrupt; dense results are skipped until it is rebuilt")
             return None
         try:
             loaded = _loaded(folder)
         except _store.CorruptIndex as exc:
             logger.warning("the passage index cannot be read (%s); dense results are skipped", exc)
             return None
-    return None if loaded is None else loaded[0]
+    if loaded is None or loaded[1].get("model") != embedder.name:
+        return None
+    return loaded
 
 
-def _allowed_passages(index: Any, log: PaperLog, allowed: set[int]) -> set[int]:
-    refs = log.page_refs()
-    pages = np.fromiter((g for g, pid in refs.items() if pid in allowed), dtype=np.int64)
-    ids, _ = _vectors.extract(index) if index.ntotal else (np.zeros(0, np.int64), None)
+def _allowed_passages(index: Any, log: PaperLog, allowed: set[int] | None, trusted: set[int]) -> set[int]:
+    """The passage ids dense search may return: of trusted pages (their key unchanged), of allowed papers."""
+    refs = log.page_refs() if allowed is not None else {}
+    pages = np.fromiter((g for g in trusted if allowed is None or refs.get(g) in allowed), dtype=np.int64)
+    ids = _vectors.ids_of(index)
     return set(ids[np.isin(ids // SLOTS, pages)].tolist())
 
 
-def _dense(log: PaperLog, embedder: Embedder, query: str, depth: int, allowed: set[int] | None
+def _dense(index: Any, embedder: Embedder, query: str, depth: int, only: set[int] | None
            ) -> list[tuple[int, float]]:
-    index = _synced(log, embedder)
-    if index is None or index.ntotal == 0:
-        return []
-    only = None if allowed is None else _allowed_passages(index, log, allowed)
-    if only is not None and not only:
+    if index is None or index.ntotal == 0 or (only is not None and not only):
         return []
     vector = embedder.encode([query])[0]
     # asking for more than `depth` widens HNSW's search (efSearch follows k): passages of one paper sit close
@@ -202,7 +305,8 @@ def _best_passages(log: PaperLog, pages: Sequence[int], query: str) -> dict[int,
     """For each page, (its passage sharing most words with the query (the first on a tie), how many it shares)."""
     words = {w.lower() for w in _WORD.findall(query)}
     best: dict[int, tuple[int, int]] = {}
-    for pid, _paper, _sha, _page, text in log.passage_texts(pages):
+    for row in log.passage_texts(pages):
+        pid, text = int(row[0]), row[4]
         overlap = len(words & {w.lower() for w in _WORD.findall(text)})
         page = pid // SLOTS
         if page not in best or overlap > best[page][1]:
@@ -224,18 +328,53 @@ def mark_matches(text: str, query: str, left: str = "**", right: str = "**") -> 
     return _WORD.sub(mark, text)
 
 
+class PassageHits(list[dict[str, Any]]):
+    """The passages a full-text search returns (a list of dicts, best first) and, in `metadata`, how complete the
+    passage index was: pages_total, pages_indexed, pages_waiting (not yet searchable by meaning), running (an
+    indexer is at work), rate (pages/s) and eta_s, as `indexing_status` gives them."""
+
+    metadata: dict[str, Any]
+
+
 def search_passages(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybrid",
                     embedder: Embedder | None = None, allowed: set[int] | None = None,
-                    fusion: tuple[str, float] | None = None) -> list[dict[str, Any]]:
+                    fusion: tuple[str, float] | None = None, foreground: bool = True) -> PassageHits:
     """Passages of the stored PDFs best matching ``query``: dicts with the paper's id, arxiv_id and title, the
-    page (1-based), the passage, its score, and the PDF's sha256; best first. ``allowed``: paper ids to keep."""
+    page (1-based), the passage, its score, and the PDF's sha256; best first. ``allowed``: paper ids to keep.
+
+    ``foreground``: embed waiting pages first (the search waits); False answers at once from what is indexed:
+    keyword over every page, dense over the indexed ones, a waiting page's dense score unknown in the fusion (its
+    keyword score stands for both), and `metadata` says how many pages wait.
+    """
+    keys: dict[int, str] = {}
+    index, manifest = None, None
+    if mode != "keyword":
+        embedder = embedder or get_embedder(log=log)
+        loaded = _committed(log, embedder, foreground)
+        if loaded is not None:
+            index, manifest = loaded
+        keys = current_keys(log)
+    held = indexed_keys(manifest, keys)
+    trusted = {g for g, key in keys.items() if held.get(g) == key}  # a reused row id holds another page's vectors
+    out = PassageHits(_search(log, query, k, mode, embedder, allowed, fusion, index, trusted,
+                              allowed is not None or trusted != set(held)))
+    out.metadata = _status(log, keys, trusted) if mode != "keyword" else {}
+    return out
+
+
+def _search(log: PaperLog, query: str, k: int, mode: str, embedder: Embedder | None, allowed: set[int] | None,
+            fusion: tuple[str, float] | None, index: Any, trusted: set[int], restrict: bool
+            ) -> list[dict[str, Any]]:
+    """The ranked passages. `trusted`: the pages whose vectors dense search may return, and whose dense score is
+    known; `restrict`: the index holds others (or filters apply), so dense search is limited to them."""
     if allowed is not None and not allowed:
         return []
     depth = k if mode != "hybrid" else max(MIN_DEPTH, 5 * k)
     dense: list[tuple[int, float]] = []
     keyword: list[tuple[int, float]] = []
-    if mode in ("dense", "hybrid"):
-        dense = _dense(log, embedder or get_embedder(log=log), query, depth, allowed)
+    if mode in ("dense", "hybrid") and index is not None and embedder is not None:
+        only = _allowed_passages(index, log, allowed, trusted) if restrict else None
+        dense = _dense(index, embedder, query, depth, only)
     if mode == "dense":
         return _rows(log, dense[:k])
     keyword = _keyword(log, query, depth, allowed)
@@ -248,7 +387,8 @@ def search_passages(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybr
         if pid // SLOTS not in shown:
             shown[pid // SLOTS] = pid
             dense_pages.append((pid // SLOTS, score))
-    pages = keyword[:k] if mode == "keyword" else _fusion.fuse(dense_pages, keyword, fusion)[:k]
+    unknown = {page for page, _ in keyword if page not in trusted}
+    pages = keyword[:k] if mode == "keyword" else _fusion.fuse(dense_pages, keyword, fusion, unknown=unknown)[:k]
     matched = {page for page, _ in keyword}
     for page, (pid, overlap) in _best_passages(log, [p for p, _ in pages if p in matched or p not in shown],
                                                query).items():
@@ -257,11 +397,40 @@ def search_passages(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybr
     return _rows(log, [(shown[page], score) for page, score in pages if page in shown])
 
 
+def _status(log: PaperLog, keys: dict[int, str], trusted: set[int]) -> dict[str, Any]:
+    folder = passages_dir(log.path)
+    running = _store.lock_held(folder)
+    status = _store.read_status(folder) if running else None
+    rate = status.get("rate_pages_s") if status else None
+    waiting = len(keys) - len(trusted & set(keys))
+    return {"pages_total": len(keys), "pages_indexed": len(keys) - waiting, "pages_waiting": waiting,
+            "running": running, "rate": rate, "eta_s": round(waiting / rate, 1) if rate and waiting else None,
+            "path": (status or {}).get("path")}
+
+
+def indexing_status(log: PaperLog) -> dict[str, Any]:
+    """How far the passage index is: pages_total (pages with text), pages_indexed (searchable by meaning),
+    pages_waiting, running (an indexer holds the writer lock), rate (pages/s of the running ingest, else None),
+    eta_s (seconds until every page is indexed at that rate, else None), path (how it embeds, e.g.
+    "openvino-bf16 2 threads"). Cheap: no model, no FAISS file is loaded."""
+    keys = current_keys(log)
+    try:
+        manifest = _store.read_manifest(passages_dir(log.path))
+    except _store.CorruptIndex:
+        manifest = None
+    held = indexed_keys(manifest, keys)
+    trusted = {g for g, key in keys.items() if held.get(g) == key}
+    out = _status(log, keys, trusted)
+    if out["path"] is None and manifest:
+        out["path"] = manifest.get("ingest_path")
+    return out
+
+
 def _rows(log: PaperLog, ranked: Sequence[tuple[int, float]]) -> list[dict[str, Any]]:
     if not ranked:
         return []
-    texts = {pid: (paper, sha, page, text)
-             for pid, paper, sha, page, text in log.passage_texts(sorted({p // SLOTS for p, _ in ranked}))}
+    texts = {int(row[0]): (row[1], row[2], row[3], row[4])
+             for row in log.passage_texts(sorted({p // SLOTS for p, _ in ranked}))}
     papers = {p["id"]: p for p in log.papers(ids=sorted({texts[p][0] for p, _ in ranked if p in texts}))}
     out = []
     for pid, score in ranked:

@@ -171,7 +171,8 @@ def _rank(log: PaperLog, query: str, k: int, mode: str, embedder: Embedder | Non
 def search(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybrid", tag: str | None = None,
            status: str | None = None, year_min: int | None = None, year_max: int | None = None,
            read_since: str | None = None, read_until: str | None = None, embedder: Embedder | None = None,
-           fusion: tuple[str, float] | None = None, fulltext: bool = False) -> list[dict[str, Any]]:
+           fusion: tuple[str, float] | None = None, fulltext: bool = False, foreground: bool = True
+           ) -> list[dict[str, Any]]:
     """Search the log; best first.
 
     Args:
@@ -183,6 +184,9 @@ def search(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybrid", tag:
         embedder: defaults to the configured model (`get_embedder(log=log)`).
         fusion: ("rrf", k) or ("blend", alpha); defaults to the one measured best on CSFCube.
         fulltext: search the passages of the papers' PDFs instead (see `index._passages`).
+        foreground: with `fulltext`, embed the pages not indexed yet before searching (the search waits); False
+            answers at once from what the passage index holds (see `start_background_indexing`), and the
+            returned list's `metadata` says how many pages are not yet searchable by meaning.
 
     Returns:
         Dicts with id, arxiv_id, title, year, score and snippet; with `fulltext`, passages: id, arxiv_id, title,
@@ -199,7 +203,8 @@ def search(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybrid", tag:
     if fulltext:
         from ._passages import search_passages
 
-        return search_passages(log, query, int(k), mode=mode, embedder=embedder, allowed=allowed, fusion=fusion)
+        return search_passages(log, query, int(k), mode=mode, embedder=embedder, allowed=allowed, fusion=fusion,
+                               foreground=foreground)
     return _results(log, _rank(log, query, int(k), mode, embedder, allowed, fusion=fusion), query)
 
 

@@ -7,6 +7,7 @@ Layout of `<db stem>.index/` next to the SQLite file::
     chunks/*.npz         embeddings of an ingest in progress (resume after Ctrl-C or kill -9)
     inbox-vectors.npz    embeddings of the inbox candidates (rewritten after every embedded chunk)
     lock                 flock'ed by the process that writes
+    indexing.json        progress of an ingest in progress (pages done, rate; the passage index), a hint only
 
 Every file is written to a temporary name, fsync'ed and renamed into place, and the manifest is replaced last, so a
 crash at any moment leaves either the old or the new generation, never a mix.
@@ -19,7 +20,9 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -44,16 +47,53 @@ class CorruptIndex(Exception):
     """The index files exist but cannot be trusted (the caller rebuilds them)."""
 
 
-def index_dir(db_path: str | os.PathLike[str]) -> Path:
-    """The index folder beside a database file: `/x/reading.db` -> `/x/reading.index/`.
+#: The marker file of an index folder: ``{"log": resolved path of the log file it indexes}``.
+OWNER_FILE = "owner.json"
 
-    An in-memory log (`:memory:`) gets a temporary folder of this process (removed when it exits), never a
-    `:memory:.index/` in the working directory.
+
+def _natural(real: Path) -> Path:
+    """``papers.db`` -> ``papers.index`` (the name it always had), ``papers.bak`` -> ``papers.bak.index``: a copy of
+    a log beside it never answers searches from the original's index."""
+    return real.with_name((real.stem if real.suffix == ".db" else real.name) + ".index")
+
+
+def _owner(folder: Path) -> str | None:
+    try:
+        owner = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return owner.get("log") if isinstance(owner, dict) and isinstance(owner.get("log"), str) else None
+
+
+def index_dir(db_path: str | os.PathLike[str]) -> Path:
+    """The index folder of a database file: `/x/reading.db` -> `/x/reading.index/`, `/x/papers.bak` ->
+    `/x/papers.bak.index/`; a symlink to the log reaches the same folder (the path is resolved).
+
+    The folder carries a marker naming the log it indexes (written when it is first used): a folder whose marker
+    names another log that still uses it is never shared (this log gets `<full name>.index/`); a folder made before
+    markers existed is claimed by the log it is named after. The PDF library follows the same rule
+    (`reading.library_dir`). An in-memory log (`:memory:`) gets a temporary folder of this process (removed when it
+    exits), never a `:memory:.index/` in the working directory.
     """
     if str(db_path) == ":memory:":
         return _memory_index_dir()
-    db = Path(db_path)
-    return db.with_name(db.stem + ".index")
+    real = Path(db_path).expanduser().resolve()
+    natural, full, legacy = _natural(real), real.with_name(real.name + ".index"), real.with_name(real.stem + ".index")
+    owners = {c: _owner(c) for c in dict.fromkeys((natural, full, legacy)) if c.is_dir()}
+    for folder, owner in owners.items():
+        if owner == str(real):
+            return folder
+    chosen = natural
+    if natural in owners:
+        other = Path(owners[natural] or str(real))
+        if other != real and other.is_file() and natural in (_natural(other), other.with_name(other.stem + ".index")):
+            chosen = full  # another log that still exists uses it
+    elif legacy in owners and owners[legacy] is None and not real.with_name(real.stem + ".db").is_file():
+        chosen = legacy  # made before markers, by this log under its old name rule
+    if chosen.is_dir():
+        with contextlib.suppress(OSError):  # claim it (a read-only folder stays unmarked)
+            atomic_write(chosen / OWNER_FILE, json.dumps({"log": str(real)}).encode())
+    return chosen
 
 
 _MEMORY_DIR: list[Path] = []
@@ -70,14 +110,43 @@ def _memory_index_dir() -> Path:
     return _MEMORY_DIR[0]
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system says it (Linux: ``/proc/self/status``);
+    elsewhere set and restored at once under a lock (``os.umask`` has no read-only form)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def _new_file_mode(path: Path) -> int:
+    """What the file written at ``path`` gets: the mode of the regular file it replaces, else 0o666 less the umask
+    (as ``open`` would make it; ``mkstemp`` makes 0o600 whatever the umask)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return 0o666 & ~_umask()
+    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else 0o666 & ~_umask()
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """The index's one file writer: temp file in the folder, fsync, rename, folder fsync."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _new_file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            os.fchmod(fh.fileno(), mode)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -170,6 +239,40 @@ def read_index(folder: Path, manifest: dict[str, Any]) -> tuple[Any, dict[str, A
     return index, manifest
 
 
+def check_folder(folder: Path) -> list[str]:
+    """What is wrong with the index files in ``folder`` (one line each; empty when they are sound or absent): the
+    manifest cannot be read, or the index file it names is missing or does not match its checksum."""
+    if not folder.is_dir():
+        return []
+    try:
+        manifest = read_manifest(folder)
+    except CorruptIndex as exc:
+        return [f"{folder}: {exc}"]
+    if manifest is None:
+        return []
+    name = manifest.get("index_file")
+    if not isinstance(name, str) or "/" in name:
+        return [f"{folder}: the manifest names no index file"]
+    try:
+        data = (folder / name).read_bytes()
+    except OSError:
+        return [f"{folder}: the index file {name} is missing"]
+    if hashlib.sha256(data).hexdigest() != manifest.get("index_sha256"):
+        return [f"{folder}: the index file {name} does not match its checksum"]
+    return []
+
+
+def indexed_ids(folder: Path) -> set[int] | None:
+    """Ids of the papers the committed index holds (None when there is no readable manifest)."""
+    try:
+        manifest = read_manifest(folder)
+    except CorruptIndex:
+        return None
+    if not manifest or not isinstance(manifest.get("hashes"), dict):
+        return None
+    return {int(k) for k in manifest["hashes"] if str(k).isdigit()}
+
+
 def update_manifest(folder: Path, manifest: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """Rewrite the manifest with `changes` (same index file); returns the new manifest."""
     manifest = {**manifest, **changes}
@@ -194,6 +297,35 @@ def write_generation(folder: Path, index: Any, manifest: dict[str, Any]) -> dict
             with contextlib.suppress(OSError):
                 old.unlink()
     return manifest
+
+
+STATUS = "indexing.json"
+
+
+def write_status(folder: Path, status: dict[str, Any] | None) -> None:
+    """Record an ingest's progress (pages done, rate) beside the index for readers; None removes it (done)."""
+    if status is None:
+        with contextlib.suppress(OSError):
+            (folder / STATUS).unlink()
+        return
+    atomic_write(folder / STATUS, json.dumps(status, sort_keys=True).encode())
+
+
+def read_status(folder: Path) -> dict[str, Any] | None:
+    """The progress an ingest in progress recorded, or None (none, or unreadable: it is only a hint)."""
+    try:
+        status = json.loads((folder / STATUS).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return status if isinstance(status, dict) else None
+
+
+def lock_held(folder: Path) -> bool:
+    """Whether a process holds the folder's writer lock now (probed by taking it without waiting)."""
+    if not (folder / LOCK).exists():
+        return False
+    with writer_lock(folder, blocking=False) as locked:
+        return not locked
 
 
 # --- ingest chunks ------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -200,16 +201,26 @@ def _sync_locked(log: PaperLog, folder: Any, embedder: Embedder, full: bool, pro
 
 def embed_resumable(folder: Any, embedder: Embedder, todo: list[int], texts: dict[int, str],
                     hashes: dict[str, str], progress: bool | None, chunk_size: int, batch_size: int,
-                    report: SyncReport, *, unit: str = "paper", desc: str = "embedding"
+                    report: SyncReport, *, unit: str = "paper", desc: str = "embedding", by_length: bool = True,
+                    on_chunk: Callable[[np.ndarray, np.ndarray], None] | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Vectors for `todo` (ids into `texts`; `hashes` keyed by str(id)), reusing chunks an interrupted run saved
-    in `folder` and saving new chunks as they are made. Shared by the paper and the passage index."""
+    in `folder` and saving new chunks as they are made. Shared by the paper and the passage index.
+
+    `by_length`: embed the longest texts first (chunks of similar lengths pad least), else in `todo`'s order (the
+    passage index: pages complete one after another). `on_chunk(ids, vecs)` is called with the reused vectors,
+    then after each chunk is saved.
+    """
     c_ids, c_hashes, c_vecs = _store.load_chunks(folder, embedder.name)
     saved = {int(pid): row for row, (pid, h) in enumerate(zip(c_ids, c_hashes)) if hashes.get(str(int(pid))) == h}
     reuse = [pid for pid in todo if pid in saved]
-    rest = sorted((pid for pid in todo if pid not in saved), key=lambda pid: -len(texts[pid]))  # similar lengths
+    rest = [pid for pid in todo if pid not in saved]
+    if by_length:
+        rest.sort(key=lambda pid: -len(texts[pid]))  # similar lengths
     out_ids = [np.asarray(reuse, dtype=np.int64)]
     out_vecs = [c_vecs[[saved[pid] for pid in reuse]]] if reuse else []
+    if reuse and on_chunk is not None:
+        on_chunk(out_ids[0], out_vecs[0])
     if rest:
         from tqdm.auto import tqdm
 
@@ -224,6 +235,8 @@ def embed_resumable(folder: Any, embedder: Embedder, todo: list[int], texts: dic
                 out_vecs.append(vecs)
                 report.embedded += len(chunk)
                 bar.update(len(chunk))
+                if on_chunk is not None:
+                    on_chunk(ids, vecs)
     if not out_vecs:
         return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
     return np.concatenate(out_ids), np.concatenate(out_vecs).astype(np.float32, copy=False)

@@ -55,6 +55,13 @@ def add(index: Any, ids: np.ndarray, vecs: np.ndarray) -> None:
     index.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
 
 
+def ids_of(index: Any) -> np.ndarray:
+    """The ids stored in an index, in insertion order (no vectors are read)."""
+    import faiss
+
+    return faiss.vector_to_array(index.id_map).astype(np.int64)
+
+
 def extract(index: Any) -> tuple[np.ndarray, np.ndarray]:
     """(ids, vectors) stored in an index, in insertion order."""
     import faiss

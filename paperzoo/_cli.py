@@ -14,6 +14,10 @@ import click
 
 from reading import Log, ReadingError, open_log
 
+from ._outputs import check_output, protected_files
+
+__all__ = ["Group", "LogState", "OutputFile", "check_output", "log_of", "protected_files", "recheck_outputs"]
+
 #: The error bases of the heavier libraries, by module: looked up only once the module is imported (a ``reading
 #: add`` must not import ``index`` or ``zoo`` just to name their errors; an error of a module never imported cannot
 #: have been raised).
@@ -60,26 +64,23 @@ class Group(click.Group):
             from reading import database_error
 
             raise click.ClickException(printable(one_line(database_error(err)))) from None
+        except OSError as err:  # the system refused (permissions, a full disk, a file-size limit): not a bug
+            where = f": {err.filename}" if err.filename else ""
+            raise click.ClickException(printable(f"{err.strerror or one_line(err)}{where}")) from None
+        except MemoryError:
+            raise click.ClickException("out of memory: this machine cannot hold what the command needs") from None
         except Exception as err:
             if isinstance(err, library_errors()):  # messages quote user text: printed escaped like all output
                 raise click.ClickException(printable(one_line(err))) from None
             raise
 
 
-def protected_files(db: Path | str | None = None) -> list[Path]:
-    """What no command may write over: the reading log (``db``, default the configured one), its WAL and journal
-    files, its PDF folder and its index folder."""
-    from index import index_dir  # a light module of index (no model, no faiss)
-    from reading import default_db_path, log_files
-
-    path = Path(db) if db is not None else default_db_path()
-    return [*log_files(path), index_dir(path)]
-
-
 class OutputFile(click.ParamType):
-    """A file a command will write, checked when the command line is parsed (before minutes of work): refused in
-    one line when it is the log or one of its files (by path, symlink or hard link), a folder, or a place that
-    cannot hold a file. Every output option of both command lines takes this type."""
+    """A file a command will write, checked when the command line is parsed (before minutes of work) by the one
+    output guard, :func:`paperzoo._outputs.check_output`: refused in one line when it is the log or one of its files
+    or folders (by path, symlink or hard link), a folder, or a place that cannot hold a file. Every output option
+    and argument of both command lines takes this type (``tests/test_hostile_storage.py`` enumerates them); a
+    ``--db`` given after the output option is checked too (see :func:`recheck_outputs`)."""
 
     name = "file"
 
@@ -87,16 +88,41 @@ class OutputFile(click.ParamType):
         self.path_type = path_type
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from reading import InvalidInput, check_writable
+        from reading import InvalidInput
 
         path = Path(value)
-        state = ctx.find_object(LogState) if ctx is not None else None
-        db = state.db_path if state is not None else (ctx.params.get("db") if ctx is not None else None)
         try:
-            check_writable(path, protect=protected_files(db))
+            check_output(path, _db_of(ctx))
         except InvalidInput as err:
             self.fail(str(err), param, ctx)
         return self.path_type(path)
+
+
+def _db_of(ctx: click.Context | None) -> Path | None:
+    """The log named on this command line so far (the group's ``--db`` or the command's own)."""
+    if ctx is None:
+        return None
+    state = ctx.find_object(LogState)
+    if state is not None and state.db_path is not None:
+        return state.db_path
+    db = ctx.params.get("db")
+    return Path(db) if db else None
+
+
+def recheck_outputs(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Callback of a command's own ``--db`` option: click converts options in the order they were typed, so output
+    paths typed before ``--db`` were checked against the configured log only; check them against this one too."""
+    from reading import InvalidInput
+
+    if value:
+        for other in ctx.command.params:
+            name = other.name or ""
+            if isinstance(other.type, OutputFile) and ctx.params.get(name) is not None:
+                try:
+                    check_output(Path(ctx.params[name]), Path(value))
+                except InvalidInput as err:
+                    raise click.BadParameter(str(err), ctx, other) from None
+    return value
 
 
 class LogState:

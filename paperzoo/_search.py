@@ -5,20 +5,98 @@ show. ``index`` (and with it numpy, faiss and the embedder) is imported inside e
 """
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+#: Seconds between commits of a foreground passage reindex (searches meanwhile see the index fill).
+COMMIT_EVERY = 20.0
 
 if TYPE_CHECKING:  # pragma: no cover
     from index import Embedder, SyncReport
     from reading import Log
 
 
-def search(log: Log, query: str, k: int = 10, *, mode: str = "hybrid", embedder: Embedder | None = None,
-           **filters: Any) -> list[dict[str, Any]]:
-    """Hybrid / dense / keyword search of the log, best first (``index.search``; filters as ``log.filter_ids``)."""
+#: Log setting: False embeds PDFs' pages in the foreground (a full-text search waits for them) instead of in a
+#: background process. The environment variable, when set ("0"/"false" or "1"/"true"), overrides it.
+BACKGROUND_SETTING = "index.background"
+BACKGROUND_ENV = "INDEX_BACKGROUND"
+#: How the background process opens the log (``index`` does not import ``reading``).
+LOG_OPENER = "reading:open_log"
+
+
+def background_indexing(log: Log) -> bool:
+    """Whether the PDFs' passages are embedded in the background (``$INDEX_BACKGROUND``, else the log's
+    ``index.background`` setting, default on)."""
+    raw: Any = os.environ.get(BACKGROUND_ENV)
+    if raw is None or not raw.strip():
+        raw = log.get_setting(BACKGROUND_SETTING, True)
+    return str(raw).strip().lower() not in ("0", "false", "no", "off")
+
+
+def index_in_background(log: Log, *, embedder: Embedder | None = None) -> bool:
+    """Start the background indexer for ``log``'s PDF pages unless it is off (:func:`background_indexing`), one
+    already runs, or the log is in memory; True when one was started. Call it after adding PDFs (the CLI's
+    ``add``/``import``/``attach``, app uploads, other importers) and at app start; never embed yourself."""
+    if not background_indexing(log):
+        return False
     import index
 
-    return index.search(log, query, k, mode=mode, embedder=embedder, **filters)
+    return index.start_background_indexing(log.path, model=embedder.name if embedder is not None else None,
+                                           opener=LOG_OPENER)
+
+
+def indexing_status(log: Log) -> dict[str, Any]:
+    """How far the passage index is (``index.indexing_status``): pages_total, pages_indexed, pages_waiting,
+    running, rate (pages/s), eta_s, path."""
+    import index
+
+    return index.indexing_status(log)
+
+
+def search(log: Log, query: str, k: int = 10, *, mode: str = "hybrid", embedder: Embedder | None = None,
+           fulltext: bool = False, **filters: Any) -> list[dict[str, Any]]:
+    """Hybrid / dense / keyword search of the log, best first (``index.search``; filters as ``log.filter_ids``).
+
+    A full-text search never waits for the passage index when background indexing is on: it answers from what is
+    indexed, its ``metadata`` says how many pages wait, and it starts the indexer if pages wait and none runs.
+    """
+    import index
+
+    if not fulltext:
+        return index.search(log, query, k, mode=mode, embedder=embedder, **filters)
+    background = background_indexing(log)
+    hits = index.search(log, query, k, mode=mode, embedder=embedder, fulltext=True, foreground=not background,
+                        **filters)
+    meta = getattr(hits, "metadata", None) or {}
+    if background and meta.get("pages_waiting") and not meta.get("running"):
+        meta["running"] = index_in_background(log, embedder=embedder)
+    return hits
+
+
+def waiting_line(meta: dict[str, Any]) -> str | None:
+    """The one line saying how much of the full text is not yet searchable by meaning, or None when nothing waits:
+    "4,210 of 13,000 pages not yet searchable by meaning; indexing in the background, ETA 38 min"."""
+    waiting = int(meta.get("pages_waiting") or 0)
+    if not waiting:
+        return None
+    head = f"{waiting:,} of {int(meta.get('pages_total') or 0):,} pages not yet searchable by meaning"
+    if not meta.get("running"):
+        return f"{head}; run `reading reindex --passages` to index them"
+    eta = meta.get("eta_s")
+    return f"{head}; indexing in the background, ETA {format_eta(eta) if eta else 'being measured'}"
+
+
+def format_eta(seconds: float) -> str:
+    """A duration as people say it: "40 s", "38 min", "2 h 05 min"."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    hours, rest = divmod(round(seconds / 60), 60)
+    return f"{hours} h {rest:02d} min"
 
 
 def related(log: Log, ref: int | str, k: int = 10, *, mode: str = "hybrid", embedder: Embedder | None = None,
@@ -35,6 +113,28 @@ def reindex(log: Log, *, full: bool = False, embedder: Embedder | None = None,
     import index
 
     return index.reindex(log, full=full, embedder=embedder, progress=progress)
+
+
+def reindex_passages(log: Log, *, full: bool = False, embedder: Embedder | None = None,
+                     progress: bool | None = None, poll_s: float = 1.0) -> SyncReport:
+    """Embed the PDFs' waiting pages now, in this process (a progress bar on a terminal). When the background
+    indexer is at work, follow its progress until it is done instead (never an error), then finish what is left."""
+    import index
+
+    status = index.indexing_status(log)
+    if status["running"] and not full:
+        from tqdm.auto import tqdm
+
+        with tqdm(total=status["pages_total"], initial=status["pages_indexed"], unit="page",
+                  desc="indexing in the background", disable=None if progress is None else not progress,
+                  leave=False) as bar:
+            while status["running"]:
+                time.sleep(poll_s)
+                status = index.indexing_status(log)
+                bar.total = status["pages_total"]
+                bar.update(max(0, status["pages_indexed"] - bar.n))
+    return index.sync_passages(log, embedder=embedder, full=full, wait=True, progress=progress,
+                               commit_every=COMMIT_EVERY)
 
 
 def rank_inbox(log: Log, *, tag: str | None = None, k: int = 20, ranker: str = "fusion",

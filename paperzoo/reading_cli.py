@@ -15,10 +15,18 @@ import click
 
 from reading import ENV_VAR, STATUSES, import_summary, write_atomic
 
-from . import reading_cli_citations, reading_cli_fulltext, reading_cli_inbox, reading_cli_search
+from . import (
+    reading_cli_backup,
+    reading_cli_check,
+    reading_cli_citations,
+    reading_cli_fulltext,
+    reading_cli_inbox,
+    reading_cli_search,
+)
 from ._cli import Group, LogState, OutputFile, log_of, protected_files
 from ._echo import echo, echo_data
 from ._links import load_starter
+from ._params import COUNT, ROW_ID, YEAR, Int
 
 SORTS = ("added", "read", "title", "year", "rating")
 
@@ -68,7 +76,7 @@ def _dump(data: Any) -> None:
 @click.option("--read-on", help="Date read, YYYY-MM-DD, 'today' or 'yesterday' (default: today).")
 @click.option("--title", help="Title (manual metadata; wins over arXiv's).")
 @click.option("--authors", help='Authors, semicolon-separated: "Kaiming He; Xiangyu Zhang".')
-@click.option("--year", type=int, help="Year.")
+@click.option("--year", type=YEAR, help="Year.")
 @click.option("--venue", help="Venue, e.g. 'CVPR 2016'.")
 @click.option("--abstract", help="Abstract.")
 @click.option("--doi", help="DOI.")
@@ -83,7 +91,7 @@ def add(ctx: click.Context, ids: tuple[str, ...], tags, notes, rating, status, r
 
     Example: reading add 1512.03385 --tag resnet --note "residual learning"
 
-    Example: reading add --title "Deep Residual Learning" --authors "Kaiming He; Xiangyu Zhang" --year 2015
+    Example: reading add --title "Gradient-Based Learning Applied to Document Recognition" --authors "Yann LeCun" --year 1998
     """
     if any(reading_cli_fulltext.is_pdf_arg(i) for i in ids):
         if not all(reading_cli_fulltext.is_pdf_arg(i) for i in ids):
@@ -103,7 +111,8 @@ def add(ctx: click.Context, ids: tuple[str, ...], tags, notes, rating, status, r
     for ident in ids or (None,):
         result = log.add(ident, tags=tags, note=list(notes), rating=rating, status=status, read_on=read_on,
                          fetch=not no_fetch, **manual)
-        verb = "added" if result.created else "read again"
+        # "read again" only when this call logged a read; a paper already logged gets its status, tags, notes merged
+        verb = "added" if result.created else ("read again" if result.read_logged else "already in the log")
         echo(f"{verb}: {_line(result.paper)}")
         if result.message:
             echo(f"warning: {result.message}", err=True)
@@ -115,7 +124,7 @@ def add(ctx: click.Context, ids: tuple[str, ...], tags, notes, rating, status, r
 @click.option("--since", help="Added or read on/after this date (YYYY-MM-DD).")
 @click.option("--until", help="Added or read on/before this date (YYYY-MM-DD).")
 @click.option("--sort", type=click.Choice(SORTS), default="added", show_default=True, help="Order.")
-@click.option("--limit", "-k", type=click.IntRange(min=1), help="At most this many papers.")
+@click.option("--limit", "-k", type=COUNT, help="At most this many papers.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output (full paper records).")
 @click.pass_context
 def list_(ctx: click.Context, tag, status, since, until, sort, limit, as_json) -> None:
@@ -173,16 +182,17 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
 @cli.command()
 @click.argument("ref")
 @click.argument("text", required=False)
-@click.option("--edit", "edit_id", type=int, metavar="NOTE_ID",
+@click.option("--edit", "edit_id", type=ROW_ID, metavar="NOTE_ID",
               help="Replace this note's text with TEXT (`reading show REF` prints note ids).")
-@click.option("--delete", "delete_id", type=int, metavar="NOTE_ID", help="Delete this note of the paper.")
+@click.option("--delete", "delete_id", type=ROW_ID, metavar="NOTE_ID", help="Delete this note of the paper.")
 @click.pass_context
 def note(ctx: click.Context, ref: str, text: str | None, edit_id: int | None, delete_id: int | None) -> None:
     """Add a Markdown note to a paper (any language; stored verbatim), or edit or delete one of its notes.
 
     Example: reading note 1512.03385 "Identity shortcuts make depth trainable."
 
-    Then: reading note 1512.03385 --edit 3 "Identity shortcuts ease optimisation." (note ids: reading show REF)
+    Then: reading note 1512.03385 --edit ID "Identity shortcuts ease optimisation." (ID: the note id printed above,
+    or see reading show REF)
     """
     if edit_id is not None and delete_id is not None:
         raise click.UsageError("give --edit or --delete, not both")
@@ -281,7 +291,7 @@ def refresh(ctx: click.Context, refs: tuple[str, ...], everything: bool) -> None
 
 
 @cli.command()
-@click.option("--window", type=click.IntRange(min=1), default=30, show_default=True, help="Days for the average.")
+@click.option("--window", type=COUNT, default=30, show_default=True, help="Days for the average.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.pass_context
 def stats(ctx: click.Context, window: int, as_json: bool) -> None:
@@ -289,7 +299,11 @@ def stats(ctx: click.Context, window: int, as_json: bool) -> None:
 
     Example: reading stats --window 7
     """
-    data = log_of(ctx).stats(window_days=window)
+    log = log_of(ctx)
+    data = log.stats(window_days=window)
+    passages = reading_cli_fulltext.passage_status(log)
+    if passages is not None:
+        data = {**data, "passage_index": passages}
     if as_json:
         _dump(data)
         return
@@ -300,6 +314,8 @@ def stats(ctx: click.Context, window: int, as_json: bool) -> None:
         echo(f"  {month}  {n:>4}  {'#' * min(n, 60)}")
     if data["tag_counts"]:
         echo("tags: " + ", ".join(f"{t} ({n})" for t, n in list(data["tag_counts"].items())[:15]))
+    if passages is not None:
+        echo(reading_cli_fulltext.passage_status_line(passages))
 
 
 IMPORT_FORMATS = ("bibtex", "jsonl", "csv", "json")
@@ -362,6 +378,9 @@ cli.add_command(reading_cli_search.reindex)
 cli.add_command(reading_cli_inbox.inbox)
 cli.add_command(reading_cli_fulltext.attach)
 cli.add_command(reading_cli_fulltext.pages)
+cli.add_command(reading_cli_backup.backup)
+cli.add_command(reading_cli_backup.restore)
+cli.add_command(reading_cli_check.check_cmd)
 cli.add_command(reading_cli_citations.cites)
 cli.add_command(reading_cli_citations.cited_by)
 cli.add_command(reading_cli_citations.suggest)

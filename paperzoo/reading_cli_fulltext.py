@@ -14,6 +14,7 @@ import click
 
 from ._cli import log_of
 from ._echo import echo, printable
+from ._params import Int
 
 
 def is_pdf_arg(arg: str | None) -> bool:
@@ -76,20 +77,37 @@ def add_pdfs(ctx: click.Context, paths: Sequence[str], *, password: str | None =
             bar.close()
         verb = "already in the log" if result.duplicate else "added" if result.created else "PDF added to"
         echo(f"{verb}: {_line(result.paper, result.pdf)}")
-        if result.message and not result.duplicate:
-            echo(f"warning: {result.message}", err=True)
+        if result.message and (result.restored or not result.duplicate):
+            echo(f"{'restored' if result.restored else 'warning'}: {result.message}", err=True)
+    if failed < len(paths):
+        index_in_background(log)
     if failed:
         raise click.ClickException(f"{failed} of {len(paths)} PDFs could not be added (named above)")
 
 
 def import_folder(ctx: click.Context, folder: Path, *, tags: Sequence[str] = (), fetch: bool = False) -> None:
     """`reading import FOLDER/`: every PDF below it; resumable; the broken ones named at the end."""
-    report = log_of(ctx).import_pdfs(folder, tags=tags, fetch=fetch, progress=sys.stderr.isatty())
+    log = log_of(ctx)
+    report = log.import_pdfs(folder, tags=tags, fetch=fetch, progress=sys.stderr.isatty())
     for name, why in report.notes:
         echo(f"note: {name}: {why}", err=True)
     for name, why in report.failed:
         echo(f"failed: {name}: {why}", err=True)
     echo(report.summary())
+    index_in_background(log)
+
+
+def index_in_background(log: Any) -> None:
+    """After PDFs went in: start the background indexer (`paperzoo.index_in_background`); say so in one line."""
+    from ._search import index_in_background as start
+
+    try:
+        started = start(log)
+    except OSError as err:  # the index folder cannot be written: search still works by keyword
+        echo(f"note: cannot start indexing in the background ({err}); run `reading reindex --passages`", err=True)
+        return
+    if started:
+        echo("indexing the new pages in the background (`reading stats` shows progress)", err=True)
 
 
 @click.command()
@@ -103,18 +121,21 @@ def attach(ctx: click.Context, ref: str, file: Path, password: str | None) -> No
     Example: reading attach 1512.03385 ~/Downloads/resnet.pdf
     """
     bar = _PageBar(file.name)
+    log = log_of(ctx)
     try:
-        result = log_of(ctx).attach_pdf(ref, file, password=password, on_page=bar)
+        result = log.attach_pdf(ref, file, password=password, on_page=bar)
     finally:
         bar.close()
     echo(f"{'already attached' if result.duplicate else 'attached'}: {_line(result.paper, result.pdf)}")
-    if result.message and not result.duplicate:
-        echo(f"warning: {result.message}", err=True)
+    if result.message and (result.restored or not result.duplicate):
+        echo(f"{'restored' if result.restored else 'warning'}: {result.message}", err=True)
+    if not result.duplicate:
+        index_in_background(log)
 
 
 @click.command()
 @click.argument("ref")
-@click.option("--page", "-p", "page", type=click.IntRange(min=1), help="Only this page (1-based).")
+@click.option("--page", "-p", "page", type=Int(1, 1_000_000), help="Only this page (1-based).")
 @click.pass_context
 def pages(ctx: click.Context, ref: str, page: int | None) -> None:
     """Print the text of a paper's PDF, page by page (what --fulltext searches).
@@ -152,3 +173,27 @@ def print_passages(hits: list[dict[str, Any]], query: str, as_json: bool) -> Non
     for rank, hit in enumerate(hits, start=1):
         echo(f"{rank:>3}. {hit['score']:.3f}  {hit['id']:>5}  {hit['title']}  · page {hit['page']}")
         echo(f"      {mark_matches(printable(hit['passage']), query, left, right)}\n", safe=True)
+
+
+def passage_status(log: Any) -> dict[str, Any] | None:
+    """`reading stats`: how far the passage index is (`paperzoo.indexing_status`), or None when the log has no
+    PDF pages (then `index` is not imported)."""
+    if not log.page_refs():
+        return None
+    from ._search import indexing_status
+
+    return indexing_status(log)
+
+
+def passage_status_line(status: Mapping[str, Any]) -> str:
+    """"PDF pages searchable by meaning: 9,000 of 13,000 (4,000 waiting; indexing at 6.1 pages/s, ETA 11 min)"."""
+    from ._search import format_eta
+
+    line = f"PDF pages searchable by meaning: {status['pages_indexed']:,} of {status['pages_total']:,}"
+    if not status["pages_waiting"]:
+        return line
+    if not status["running"]:
+        return f"{line} ({status['pages_waiting']:,} waiting; `reading reindex --passages` indexes them)"
+    rate = f" at {status['rate']:.1f} pages/s" if status.get("rate") else ""
+    eta = f", ETA {format_eta(status['eta_s'])}" if status.get("eta_s") else ""
+    return f"{line} ({status['pages_waiting']:,} waiting; indexing{rate}{eta})"

@@ -17,6 +17,7 @@ from reading import ReadingError
 from . import _search
 from ._cli import log_of, one_line
 from ._echo import echo
+from ._params import Int
 
 RANKERS = ("fusion", "similarity", "classifier")  # index.inbox.RANKERS, repeated so that --help needs no index
 
@@ -73,7 +74,7 @@ def inbox(ctx: click.Context, tag: str | None, k: int, ranker: str, as_json: boo
 @click.option("--category", "-c", "categories", multiple=True,
               help="arXiv category (repeat for several); remembered as the new default (initially cs.CV, cs.LG).")
 @click.option("--since", help="Submitted on or after this date, YYYY-MM-DD (default: the last 7 days, a setting).")
-@click.option("--max", "max_results", type=click.IntRange(min=1), help="Fetch at most this many (default 500).")
+@click.option("--max", "max_results", type=Int(1, 100_000), help="Fetch at most this many (default 500).")
 @click.pass_context
 def fetch(ctx: click.Context, categories: tuple[str, ...], since: str | None, max_results: int | None) -> None:
     """Fetch new arXiv submissions into the inbox (papers already in your log, or skipped, are left out).

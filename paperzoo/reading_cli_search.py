@@ -13,6 +13,7 @@ import click
 from . import _search, reading_cli_fulltext
 from ._cli import log_of, one_line
 from ._echo import echo
+from ._params import YEAR
 
 MODES = ("hybrid", "dense", "keyword")  # index.MODES, repeated here so that --help needs no import of index
 
@@ -46,8 +47,8 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
               help="hybrid: meaning + keywords; dense: meaning (embeddings); keyword: FTS5 BM25.")
 @click.option("--tag", help="Only papers with this tag.")
 @click.option("--status", help="Only papers with this status (to-read, reading, read).")
-@click.option("--year-min", type=int, help="Only papers from this year on.")
-@click.option("--year-max", type=int, help="Only papers up to this year.")
+@click.option("--year-min", type=YEAR, help="Only papers from this year on.")
+@click.option("--year-max", type=YEAR, help="Only papers up to this year.")
 @click.option("--read-since", help="Only papers read on or after this date (YYYY-MM-DD).")
 @click.option("--read-until", help="Only papers read on or before this date (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (id, arxiv_id, title, score, snippet).")
@@ -66,6 +67,9 @@ def search(ctx: click.Context, query: str, k: int, mode: str, tag, status, year_
                 year_max=year_max, read_since=read_since, read_until=read_until, fulltext=fulltext)
     if fulltext:
         reading_cli_fulltext.print_passages(hits, query, as_json)
+        waiting = _search.waiting_line(getattr(hits, "metadata", None) or {})
+        if waiting:
+            echo(waiting, err=True)
         return
     _print(hits, as_json)
 
@@ -87,12 +91,22 @@ def related(ctx: click.Context, ref: str, k: int, mode: str, tag, as_json: bool)
 
 @click.command()
 @click.option("--full", is_flag=True, help="Re-embed every paper instead of only new or changed ones.")
+@click.option("--passages", is_flag=True, help="The full-text passage index instead: embed the PDFs' waiting pages "
+              "now, with a progress bar (follows the background indexer when it runs).")
 @click.pass_context
-def reindex(ctx: click.Context, full: bool) -> None:
+def reindex(ctx: click.Context, full: bool, passages: bool) -> None:
     """Bring the semantic index up to date now (search does this by itself; --full rebuilds it).
 
     Example: reading reindex --full
+
+    Example: reading reindex --passages
     """
+    if passages:
+        done = _run(_search.reindex_passages, log_of(ctx), full=full)
+        why = f"; rebuilt ({done.rebuilt})" if done.rebuilt and done.rebuilt != "missing" else ""
+        echo(f"passage index: {done.total} passages: {done.added} added, {done.removed} removed, "
+             f"{done.embedded} embedded{why}")
+        return
     report = _run(_search.reindex, log_of(ctx), full=full)
     why = f"; rebuilt ({report.rebuilt})" if report.rebuilt and report.rebuilt != "missing" else ""
     echo(f"indexed {report.total} papers: {report.added} added, {report.updated} updated, "

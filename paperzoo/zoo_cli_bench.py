@@ -14,34 +14,21 @@ from reading import open_log, write_atomic
 
 from ._bench_results import store_bench, store_eval
 from ._claims import Comparison, compare
-from ._cli import OutputFile, protected_files
+from ._cli import OutputFile, protected_files, recheck_outputs
 from ._echo import echo
 from ._links import sync_model_links
+from ._params import BATCH, COUNT, WORKERS, Float, Int, input_size as parse_input_size
 
 __all__ = ["bench_cmd", "compare_cmd", "eval_cmd", "sync_links_cmd"]
 
-_DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+_DB = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, callback=recheck_outputs,
                    help="The reading log (default: $READING_DB or the user data folder).")
-
-
-def _input_size(text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    try:
-        parts = tuple(int(p) for p in text.lower().replace(",", "x").split("x"))
-    except ValueError:
-        parts = ()
-    if len(parts) == 1:
-        return (3, parts[0], parts[0])
-    if len(parts) in (2, 3) and all(p > 0 for p in parts):
-        return parts if len(parts) == 3 else (3, *parts)
-    raise click.BadParameter(f"{text!r}: use 224, 224x224 or 3x224x224", param_hint="--input-size")
 
 
 @click.command("bench")
 @click.argument("names", nargs=-1, required=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:N or mps.")
-@click.option("--batch", "-b", "batches", type=click.IntRange(min=1), multiple=True,
+@click.option("--batch", "-b", "batches", type=BATCH, multiple=True,
               help="Batch size; repeat for several (default: 1 and 32).")
 @click.option("--dtype", "dtypes", type=click.Choice(["fp32", "fp16", "bf16"]), multiple=True,
               help="Precision; repeat for several (default: fp32). Unsupported ones are reported as skipped.")
@@ -51,9 +38,10 @@ def _input_size(text: str | None) -> tuple[int, ...] | None:
 @click.option("--mode", type=click.Choice(["eager", "optimized", "both"]), default="both", show_default=True,
               help="Shorthand: eager, optimized (zoo.optimize), or both.")
 @click.option("--compile", "use_compile", is_flag=True, help="Also measure under torch.compile.")
-@click.option("--warmup", type=click.IntRange(min=0), default=3, show_default=True, help="Untimed calls.")
-@click.option("--iters", type=click.IntRange(min=1), default=20, show_default=True, help="Timed calls.")
-@click.option("--max-time", type=float, default=None, help="Seconds of timing per configuration at most.")
+@click.option("--warmup", type=Int(0, 1_000_000), default=3, show_default=True, help="Untimed calls.")
+@click.option("--iters", type=Int(1, 1_000_000), default=20, show_default=True, help="Timed calls.")
+@click.option("--max-time", type=Float(0, 7 * 86400, lo_open=True), default=None,
+              help="Seconds of timing per configuration at most.")
 @click.option("--weights", default=None, help="Weights tag, DEFAULT or a checkpoint path (default: random init).")
 @click.option("--input-size", default=None, help="224, 224x224 or 3x224x224 (default: the card's).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
@@ -74,7 +62,7 @@ def bench_cmd(names: tuple[str, ...], device: str, batches: tuple[int, ...], dty
     optimized = {"eager": (False,), "optimized": (True,), "both": (False, True)}[mode]
     results = zoo.benchmark(list(names), device=device, batch_sizes=batches or (1, 32), dtypes=dtypes or ("fp32",),
                             optimized=optimized, compile=use_compile, warmup=warmup, iters=iters, max_time=max_time,
-                            weights=weights, input_size=_input_size(input_size), engines=engines or None)
+                            weights=weights, input_size=parse_input_size(input_size), engines=engines or None)
     text = zoo.format_results(results, fmt)
     if output is not None:
         write_atomic(output, text if text.endswith("\n") else text + "\n", protect=protected_files(db))
@@ -92,9 +80,9 @@ def bench_cmd(names: tuple[str, ...], device: str, batches: tuple[int, ...], dty
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path),
               help="ImageFolder in ImageNet val layout: one folder per synset id (n01440764/ ...).")
 @click.option("--weights", default="DEFAULT", show_default=True, help="Weights tag, DEFAULT or a checkpoint path.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N images (all classes).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--workers", type=click.IntRange(min=0), default=None, help="DataLoader workers (default: up to 4).")
+@click.option("--limit", type=COUNT, default=None, help="Only the first N images (all classes).")
+@click.option("--batch-size", type=BATCH, default=32, show_default=True)
+@click.option("--workers", type=WORKERS, default=None, help="DataLoader workers (default: up to 4).")
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--state", "state_file", type=OutputFile(), default=None,
               help="Save progress here after every batch; rerun the same command to resume.")

@@ -10,8 +10,9 @@ import click
 
 import zoo
 
-from ._cli import OutputFile
+from ._cli import OutputFile, check_output
 from ._echo import echo
+from ._params import BATCH, CHANNELS, REPEATS, SEED, SIDE, STEPS, WORKERS, Float, Int
 
 
 def _macs(text: str | None) -> float | None:
@@ -21,11 +22,15 @@ def _macs(text: str | None) -> float | None:
     m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?\d+)?)\s*([kKmMgG]?)\s*", text)
     if not m:
         raise click.BadParameter(f"{text!r} is not a MACs figure; write e.g. 330M or 0.33G")
-    return float(m.group(1)) * {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[m.group(2).lower()]
+    value = float(m.group(1)) * {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[m.group(2).lower()]
+    if not 0 < value < 1e15:  # 1e999 is infinite
+        raise click.BadParameter(f"{text!r}: a MACs figure must be positive and below 1e15")
+    return value
 
 
 def _layout(stem: int | None, stages: str | None, last: int | None, channel_search: bool,
             strides: str | None = None) -> dict[str, Any]:
+    """The layout options given; widths within ``CHANNELS`` (a 10**8-channel stage would allocate for minutes)."""
     out: dict[str, Any] = {"channel_search": channel_search}
     if stem is not None:
         out["stem_channels"] = stem
@@ -34,6 +39,8 @@ def _layout(stem: int | None, stages: str | None, last: int | None, channel_sear
             out["stage_channels"] = [int(c) for c in stages.split(",")]
         except ValueError:
             raise click.BadParameter(f"{stages!r}: give 4 comma-separated ints, e.g. 64,160,320,640") from None
+        if not all(CHANNELS.min <= c <= CHANNELS.max for c in out["stage_channels"]):
+            raise click.BadParameter(f"{stages!r}: each width must be between {CHANNELS.min} and {CHANNELS.max}")
     if last is not None:
         out["last_channels"] = last
     if strides is not None:
@@ -60,9 +67,9 @@ def supernet() -> None:
 
 _layout_options = [
     click.option("--channel-search", is_flag=True, help="Also search middle widths 0.2x..1.6x."),
-    click.option("--stem-channels", type=int, help="Stem width (paper: 16)."),
+    click.option("--stem-channels", type=CHANNELS, help="Stem width (paper: 16)."),
     click.option("--stage-channels", help="4 stage widths (paper: 64,160,320,640)."),
-    click.option("--last-channels", type=int, help="Last conv width (paper: 1024)."),
+    click.option("--last-channels", type=CHANNELS, help="Last conv width (paper: 1024)."),
     click.option("--stage-strides", help="Stride of each stage's first block (paper: 2,2,2,2; small inputs: 1,2,2,1)."),
 ]
 
@@ -76,20 +83,20 @@ def _with_layout(f: Any) -> Any:
 @supernet.command("train")
 @click.option("--data", default="tiny", show_default=True, help="'tiny', 'tiny:CLASSES:LENGTH' or an ImageFolder dir.")
 @click.option("--out", required=True, type=OutputFile(str), help="Checkpoint file (resumed if present).")
-@click.option("--steps", type=int, default=120_000, show_default=True)
-@click.option("--batch-size", type=int, default=1024, show_default=True, help="Global, over all processes.")
-@click.option("--lr", type=float, default=0.5, show_default=True)
-@click.option("--momentum", type=float, default=0.9, show_default=True)
-@click.option("--weight-decay", type=float, default=4e-5, show_default=True)
-@click.option("--label-smoothing", type=float, default=0.1, show_default=True)
-@click.option("--input-size", type=int, default=224, show_default=True)
-@click.option("--num-classes", type=int, help="Default: the dataset's.")
+@click.option("--steps", type=STEPS, default=120_000, show_default=True)
+@click.option("--batch-size", type=Int(1, 262_144), default=1024, show_default=True, help="Global, over all processes.")
+@click.option("--lr", type=Float(0, 100, lo_open=True), default=0.5, show_default=True)
+@click.option("--momentum", type=Float(0, 1), default=0.9, show_default=True)
+@click.option("--weight-decay", type=Float(0, 1), default=4e-5, show_default=True)
+@click.option("--label-smoothing", type=Float(0, 0.999), default=0.1, show_default=True)
+@click.option("--input-size", type=SIDE, default=224, show_default=True)
+@click.option("--num-classes", type=Int(1, 1_000_000), help="Default: the dataset's.")
 @click.option("--sampler", type=click.Choice(["uniform", "flops"]), default="uniform", show_default=True,
               help="Uniform paths, or uniform over FLOPs bins (as released).")
 @click.option("--flops-bins", help="LOW,HIGH,STEP in MACs for --sampler flops, e.g. 290M,360M,10M.")
-@click.option("--checkpoint-every", type=int, default=1000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--workers", type=int, default=0, show_default=True, help="Data-loading processes per process.")
+@click.option("--checkpoint-every", type=STEPS, default=1000, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--workers", type=WORKERS, default=0, show_default=True, help="Data-loading processes per process.")
 @click.option("--device", help="cpu or cuda (default: cuda when available).")
 @click.option("--amp", type=click.Choice(["bf16", "fp16"]), help="Autocast (opt-in; not numerically equivalent).")
 @click.option("--nchw", is_flag=True, help="NCHW instead of the default channels_last.")
@@ -142,21 +149,21 @@ def train_cmd(data: str, out: str, steps: int, batch_size: int, lr: float, momen
 @click.option("--supernet", "ckpt", required=True, type=click.Path(dir_okay=False), help="Supernet checkpoint.")
 @click.option("--data", default="tiny", show_default=True, help="As in train; DIR/train and DIR/val are used.")
 @click.option("--max-macs", help="FLOPs budget, e.g. 330M.")
-@click.option("--max-latency-ms", type=float, help="Latency budget (needs --latency-table).")
+@click.option("--max-latency-ms", type=Float(0, 1e7, lo_open=True), help="Latency budget (needs --latency-table).")
 @click.option("--latency-table", type=click.Path(dir_okay=False), help="From zoo supernet latency-table.")
-@click.option("--population", type=int, default=50, show_default=True)
-@click.option("--top-k", type=int, default=10, show_default=True)
-@click.option("--mutations", type=int, default=25, show_default=True)
-@click.option("--mutation-prob", type=float, default=0.1, show_default=True)
-@click.option("--crossovers", type=int, default=25, show_default=True)
-@click.option("--iterations", type=int, default=20, show_default=True)
-@click.option("--batch-size", type=int, default=64, show_default=True)
-@click.option("--calib-batches", type=int, default=20, show_default=True, help="BN recalibration batches.")
-@click.option("--val-batches", type=int, default=10, show_default=True, help="Scoring batches.")
-@click.option("--input-size", type=int, help="Default: the training size.")
+@click.option("--population", type=Int(2, 100_000), default=50, show_default=True)
+@click.option("--top-k", type=Int(1, 100_000), default=10, show_default=True)
+@click.option("--mutations", type=Int(0, 100_000), default=25, show_default=True)
+@click.option("--mutation-prob", type=Float(0, 1), default=0.1, show_default=True)
+@click.option("--crossovers", type=Int(0, 100_000), default=25, show_default=True)
+@click.option("--iterations", type=Int(1, 100_000), default=20, show_default=True)
+@click.option("--batch-size", type=BATCH, default=64, show_default=True)
+@click.option("--calib-batches", type=Int(0, 100_000), default=20, show_default=True, help="BN recalibration batches.")
+@click.option("--val-batches", type=Int(1, 100_000), default=10, show_default=True, help="Scoring batches.")
+@click.option("--input-size", type=SIDE, help="Default: the training size.")
 @click.option("--state", type=OutputFile(str), help="Search state, saved each iteration (default: OUT.state).")
 @click.option("--out", required=True, type=OutputFile(str), help="Result JSON: top-k and Pareto front.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--device", help="cpu or cuda.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def search_cmd(ckpt: str, data: str, max_macs: str | None, max_latency_ms: float | None, latency_table: str | None,
@@ -172,9 +179,10 @@ def search_cmd(ckpt: str, data: str, max_macs: str | None, max_latency_ms: float
     config = SearchConfig(population=population, top_k=top_k, mutations=mutations, mutation_prob=mutation_prob,
                           crossovers=crossovers, iterations=iterations, max_macs=_macs(max_macs),
                           max_latency_ms=max_latency_ms, seed=seed)
+    state = str(check_output(state or f"{out}.state"))  # the default state file is an output too
     result = search_supernet(ckpt, data, config, input_size=input_size, batch_size=batch_size,
                              calib_batches=calib_batches, val_batches=val_batches, latency_table=latency_table,
-                             state_path=state or f"{out}.state", device=device, progress=not quiet)
+                             state_path=state, device=device, progress=not quiet)
     zoo.atomic_write_text(Path(out), json.dumps(result.to_dict()))
     for i, c in enumerate(result.top, 1):
         lat = f"  {c.latency_ms:.2f} ms" if c.latency_ms is not None else ""
@@ -186,9 +194,9 @@ def search_cmd(ckpt: str, data: str, max_macs: str | None, max_latency_ms: float
 @supernet.command("latency-table")
 @click.option("--out", required=True, type=OutputFile(str), help="JSON file to write.")
 @click.option("--supernet", "ckpt", type=click.Path(dir_okay=False), help="Take the layout from this checkpoint.")
-@click.option("--input-size", type=int, default=224, show_default=True)
-@click.option("--batch-size", type=int, default=1, show_default=True)
-@click.option("--repeats", type=int, default=20, show_default=True)
+@click.option("--input-size", type=SIDE, default=224, show_default=True)
+@click.option("--batch-size", type=BATCH, default=1, show_default=True)
+@click.option("--repeats", type=REPEATS, default=20, show_default=True)
 @click.option("--device", help="cpu or cuda (default: cpu).")
 @click.option("--engine", type=click.Choice(["eager", "onnxruntime", "openvino"]), default="eager", show_default=True,
               help="What runs the parts: eager PyTorch, or the engine the model will be deployed with (CPU).")
@@ -222,8 +230,8 @@ def latency_table_cmd(out: str, ckpt: str | None, input_size: int, batch_size: i
 @click.option("--arch", required=True, help="Architecture string, e.g. 21012020202300003233.")
 @click.option("--out", required=True, type=OutputFile(str), help="Subnet state_dict file (.pth).")
 @click.option("--data", help="Recalibrate BN on this data first (as in train).")
-@click.option("--calib-batches", type=int, default=20, show_default=True)
-@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--calib-batches", type=Int(0, 100_000), default=20, show_default=True)
+@click.option("--batch-size", type=BATCH, default=64, show_default=True)
 def extract_cmd(ckpt: str, arch: str, out: str, data: str | None, calib_batches: int, batch_size: int) -> None:
     """Save the standalone subnet of ARCH with weights inherited from the supernet.
 

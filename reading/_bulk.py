@@ -9,6 +9,7 @@ from . import _db
 from ._base import LogCore
 from ._errors import InvalidInput, ReadingError
 from ._fields import (
+    MANUAL_FIELDS,
     _check_rating,
     _check_status,
     _check_year,
@@ -25,6 +26,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._log import Log
 
 _Self = TypeVar("_Self", bound="BulkMixin")
+
+
+def _dated(item: str | dict[str, str], key: str) -> tuple[str, str | None]:
+    """A note's text or a read's date, and its creation time when the record carries one (our JSON export)."""
+    if isinstance(item, str):
+        return item, None
+    return item.get(key, ""), parse_timestamp(item.get("created_at"), "created_at")
 
 
 def _lenient_year(value: Any) -> int | None:
@@ -142,7 +150,10 @@ class BulkMixin(LogCore):
             if value is not None and not isinstance(value, (list, tuple)) and not (key == "authors"
                                                                                    and isinstance(value, str)):
                 raise InvalidInput(f"{key} must be a list, not {type(value).__name__}")
-            if value is not None and not isinstance(value, str) and not all(isinstance(v, str) for v in value):
+            dated = key in ("notes", "reads")  # a note or read may come with its creation time: {text|read_on, created_at}
+            if value is not None and not isinstance(value, str) and not all(
+                    isinstance(v, str) or (dated and isinstance(v, dict) and all(isinstance(x, str) for x in v.values()))
+                    for v in value):
                 raise InvalidInput(f"{key} must be a list of strings")
         for key in ("title", "abstract", "venue", "url", "published", "doi", "arxiv_id"):
             if record.get(key) is not None and not isinstance(record[key], str):
@@ -161,31 +172,49 @@ class BulkMixin(LogCore):
             "url": record.get("url") or None,
             "published": record.get("published") or None,
         }
+        if aid and fields["title"] == f"arXiv:{aid}":
+            fields["title"] = None  # the stand-in title of a paper logged offline: still no title
         fields = {k: v for k, v in fields.items() if v not in (None, "", [])}
         if not fields.get("title") and not aid:
             raise InvalidInput("no title and no arXiv id")
         status = _check_status(record.get("status") or None)
         rating = _check_rating(record.get("rating") or None)
-        reads = [day for day in (parse_read_date(d) for d in record.get("reads") or []) if day]
+        reads = [(day, logged) for given, logged in (_dated(d, "read_on") for d in record.get("reads") or [])
+                 if (day := parse_read_date(given))]
         added_at = parse_timestamp(record.get("added_at"))
+        updated_at = parse_timestamp(record.get("updated_at"), "updated_at")
+        flag = record.get("needs_refresh")  # our exports say; for other files it is guessed below
+        if flag is not None and not isinstance(flag, bool):
+            raise InvalidInput(f"needs_refresh must be true or false, not {type(flag).__name__}")
+        manual = record.get("manual_fields") or []
+        if not isinstance(manual, list) or not all(isinstance(m, str) for m in manual):
+            raise InvalidInput("manual_fields must be a list of field names")
+        origin = record.get("source")
+        if origin is not None and not (isinstance(origin, str) and 0 < len(origin) <= 40):
+            raise InvalidInput("source must be a short string")
         tags = _clean_tags(record.get("tags") or [])
         pid = self._match(aid, doi, fields.get("title"))
         created = pid is None
         if pid is None:
             if added_at:
                 fields["added_at"] = added_at
+            if updated_at:
+                fields["updated_at"] = updated_at
             complete = source == "starter"  # bundled papers ship complete (our summary), not "logged offline"
-            pid = self._insert(fields, manual=[], needs_refresh=bool(aid and not fields.get("abstract")) and not complete,
-                               status=status or ("read" if reads else "to-read"), rating=rating, source=source)
+            pending = bool(aid and not fields.get("abstract")) and not complete if flag is None else flag and bool(aid)
+            pid = self._insert(fields, manual=list(dict.fromkeys(m for m in manual if m in MANUAL_FIELDS)),
+                               needs_refresh=pending, status=status or ("read" if reads else "to-read"),
+                               rating=rating, source=origin or source)
         else:
             self._merge(pid, fields, manual=[], fetched=False, status=status, rating=rating)
         if tags:
             _db.insert_tags(self.conn, pid, tags)
-        for text in record.get("notes") or []:
+        for item in record.get("notes") or []:
+            text, noted = _dated(item, "text")
             if text and text.strip() and not _db.has_note(self.conn, pid, text):
-                _db.insert_note(self.conn, pid, text, now_iso())
-        for day in reads:
-            _db.insert_read(self.conn, pid, day, now_iso())
+                _db.insert_note(self.conn, pid, text, noted or now_iso())
+        for day, logged in reads:
+            _db.insert_read(self.conn, pid, day, logged or now_iso())
         models = [m for m in record.get("models") or [] if m]
         if models:
             if not aid:

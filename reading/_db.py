@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -19,8 +20,20 @@ from typing import Any
 BUSY_TIMEOUT_MS = 15_000
 
 
+#: ``PRAGMA application_id`` of a reading log ("PZoo").
+APPLICATION_ID = 0x505A6F6F
+
+
 class NewerSchema(sqlite3.DatabaseError):
     """The file was migrated by a newer program than this one."""
+
+
+class NotALog(sqlite3.DatabaseError):
+    """The file is not a reading log (another program's SQLite file, or not SQLite at all); it was not changed."""
+
+
+class LogReadOnly(sqlite3.DatabaseError):
+    """The log cannot be written (read-only file or folder) and would need to be."""
 
 PAPER_COLUMNS = (
     "arxiv_id", "doi", "title", "title_norm", "authors", "abstract", "year", "venue", "categories", "url",
@@ -208,13 +221,21 @@ CREATE TRIGGER pdfs_version_delete AFTER DELETE ON pdfs BEGIN
 END;
 """
 
-# v5: the citation graph. One row per reference entry of a stored PDF: what the parser read from it, and the paper
+# v5: the log's identity. ``PRAGMA application_id`` marks the file as a reading log (so a check can tell it from
+# another program's SQLite file before changing anything), and a random library id ties the PDF and index folders
+# to this log (``reading._fulltext.library_dir`` writes it into a marker file in each folder).
+_V5_IDENTITY = f"""
+INSERT OR IGNORE INTO meta (key, value) VALUES ('library_id', random() & 9007199254740991);
+PRAGMA application_id = {APPLICATION_ID};
+"""
+
+# v6: the citation graph. One row per reference entry of a stored PDF: what the parser read from it, and the paper
 # of the log it cites (NULL while unmatched: a pending reference). Edges to a paper added later appear by its arXiv
 # id or DOI through the triggers below; by title, when the log next syncs its citations (reading._citations).
 # 'citations_linked' is the highest paper id whose title pending references were matched against (lowered when a
 # paper's title, authors or year change, so that they are matched against it again). work_key groups the unmatched
 # references that name one work (arXiv id, else DOI, else title_key: normalised title and first author's surname).
-_V5_CITATIONS = """
+_V6_CITATIONS = """
 CREATE TABLE citations (
     sha256 TEXT NOT NULL REFERENCES pdfs (sha256) ON DELETE CASCADE,
     number INTEGER NOT NULL,
@@ -257,29 +278,168 @@ END;
 
 # Each migration takes the schema from version i to i + 1. Append, never edit a released one.
 MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX, _V3_CANDIDATES_VERSION, _V4_FULLTEXT,
-                               _V5_CITATIONS)
+                               _V5_IDENTITY, _V6_CITATIONS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 # --- connection and transactions ------------------------------------------------------------------------------
 
 
-def connect(path: Path | str) -> sqlite3.Connection:
-    """Open (creating when missing) the log file: WAL, busy timeout, foreign keys, schema migrated."""
-    memory = str(path) == ":memory:"
-    if not memory:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-    )
+class Connection(sqlite3.Connection):
+    """A connection to a log; ``read_only`` says why it cannot write (None when it can)."""
+
+    read_only: str | None = None
+
+
+def connect(path: Path | str) -> Connection:
+    """Open (creating when missing) the log file: busy timeout, foreign keys, schema migrated, WAL.
+
+    A file that exists is identified first, through a read-only connection, and nothing in it changes unless it is
+    a log of this program (or an empty file): another program's SQLite file raises :class:`NotALog`, a log of a
+    newer schema :class:`NewerSchema`, both before any PRAGMA that writes. A log whose file or folder cannot be
+    written (permissions, or no write bit at all: even root leaves those alone) is opened read-only: it reads as
+    usual and ``conn.read_only`` says why it cannot be changed.
+    """
+    if str(path) == ":memory:":
+        conn = _open(":memory:", uri=False)
+        migrate(conn)
+        return conn
+    file = Path(path)
+    if file.is_dir():
+        raise NotALog(f"{file} is a folder, not a log file; give the log's file (e.g. {file / 'reading.db'})")
+    exists = file.exists() and file.stat().st_size > 0
+    if not exists:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    version = identify(file) if exists else 0
+    reason = _read_only_reason(file) if exists else None
+    if reason is not None:
+        if version < SCHEMA_VERSION:
+            raise LogReadOnly(f"the log {file} is read-only ({reason}) and was written by an older version: make it "
+                              "writable once so it can be upgraded (nothing was changed)")
+        conn = _open_read_only(file)
+        conn.read_only = reason
+        return conn
+    conn = _open(str(file), uri=False)
+    migrate(conn)  # before WAL: on a full disk a failed migration leaves the file as it was
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+def _open(target: str, *, uri: bool) -> Connection:
+    conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False,
+                           uri=uri, factory=Connection)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
-    if not memory and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    migrate(conn)
     return conn
+
+
+def _uri(file: Path, **params: str) -> str:
+    from urllib.parse import quote
+
+    return f"file:{quote(str(file.absolute()))}?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def _open_read_only(file: Path) -> Connection:
+    """A read-only connection; ``immutable`` where a WAL log's shared-memory file cannot be made (a read-only
+    folder: then no one can be writing to it either)."""
+    conn = _open(_uri(file, mode="ro"), uri=True)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        conn.close()
+        conn = _open(_uri(file, mode="ro", immutable="1"), uri=True)
+    conn.execute("PRAGMA query_only = 1")
+    return conn
+
+
+def _read_only_reason(file: Path) -> str | None:
+    """Why this log cannot be written, or None. A file or folder without any write permission bit counts as
+    read-only even for root (who could write it anyway): someone made it so on purpose."""
+    real = file.resolve()
+    try:
+        if not os.access(real, os.W_OK) or not real.stat().st_mode & 0o222:
+            return "the file is read-only"
+        if not os.access(real.parent, os.W_OK) or not real.parent.stat().st_mode & 0o222:
+            return "its folder is read-only"
+    except OSError:
+        return None
+    return None
+
+
+#: Tables every log has had since version 1: a file without them (and without our application id) is not a log.
+_LOG_TABLES = frozenset({"papers", "notes", "tags", "reads", "links", "results", "settings", "meta"})
+#: Tables that tell other programs' databases apart, for the one-line refusal.
+_KNOWN_FILES = (("moz_places", "Firefox's history and bookmarks (places.sqlite)"),
+                ("moz_cookies", "Firefox's cookies"), ("itemAttachments", "a Zotero library (zotero.sqlite)"),
+                ("urls", "a Chromium browser's history"), ("ZOBJECT", "a Core Data store"))
+
+
+def identify(file: Path) -> int:
+    """The schema version of the log ``file`` (0 for an empty SQLite file), read without changing a byte.
+
+    Raises:
+        NotALog: not an SQLite file, or another program's SQLite database (the message says which, when known).
+        NewerSchema: a log written by a newer version of this program.
+        sqlite3.DatabaseError: a file SQLite cannot read (damaged).
+    """
+    with open(file, "rb") as fh:
+        head = fh.read(100)
+    if not head.startswith(b"SQLite format 3\x00"):
+        shown = head[:24].decode("utf-8", "replace").splitlines()[0] if head.strip() else ""
+        raise NotALog(f"{file} is not a reading log: it is not an SQLite database"
+                      + (f" (it begins {shown!r})" if shown else "") + "; it was left as it is")
+    # Read as a guest: without a WAL beside it the file is read as immutable (no lock, no -shm or -wal made next
+    # to another program's file); with one, read-only through it (the owner's latest commits are there).
+    live_wal = Path(f"{file}-wal").exists()
+    for params in (({"mode": "ro"},) if live_wal else ({"mode": "ro", "immutable": "1"}, {"mode": "ro"})):
+        try:
+            conn = _open(_uri(file, **params), uri=True)
+        except sqlite3.OperationalError:
+            return _identify_header(file, head)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            break
+        except sqlite3.OperationalError as err:
+            if "unable to open" not in str(err):
+                raise
+            return _identify_header(file, head)  # a WAL log in a read-only folder: the header says enough
+        except sqlite3.DatabaseError:
+            if "immutable" not in params:
+                raise
+            # read while another process rewrote it (immutable takes no lock): read again, locked
+        finally:
+            conn.close()
+    else:  # pragma: no cover - the last attempt raises or breaks
+        raise sqlite3.DatabaseError("cannot read the file")
+    return _classify(file, app_id, version, tables)
+
+
+def _identify_header(file: Path, head: bytes) -> int:
+    app_id, version = int.from_bytes(head[68:72], "big"), int.from_bytes(head[60:64], "big")
+    return _classify(file, app_id, version, None)
+
+
+def _classify(file: Path, app_id: int, version: int, tables: set[str] | None) -> int:
+    ours = app_id == APPLICATION_ID or (app_id == 0 and version >= 1 and (tables is None or _LOG_TABLES <= tables))
+    if ours:
+        if version > SCHEMA_VERSION:
+            raise NewerSchema(f"the log {file} was written by a newer version of paper-zoo (schema {version}, this "
+                              f"one reads up to {SCHEMA_VERSION}): upgrade paper-zoo; the log was left as it is")
+        return version
+    if app_id == 0 and version == 0 and not tables:
+        return 0  # an empty SQLite file: made a log
+    what = next((name for table, name in _KNOWN_FILES if tables and table in tables), None)
+    if what is None and tables:
+        listed = sorted(tables)
+        what = "an SQLite database of another program (tables: " + ", ".join(listed[:5]) + (
+            ", ..." if len(listed) > 5 else "") + ")"
+    raise NotALog(f"{file} is not a reading log: it is {what or 'an SQLite database of another program'}; it was "
+                  "left as it is")
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -331,6 +491,39 @@ def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+def snapshot(db_path: Path | str, target: Path | str) -> None:
+    """Copy the log at ``db_path`` into the new file ``target`` with SQLite's online backup API: a consistent
+    snapshot even while other connections write (the copy is taken in one step, under a read transaction, which
+    in WAL mode blocks no writer). The copy is one self-contained file (rollback journal, no -wal)."""
+    # read-write (though it only reads): a read-only connection cannot open a WAL file whose -shm is missing
+    src = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def snapshot_contents(path: Path | str) -> dict[str, Any]:
+    """What a snapshot file holds: ``{"schema": n, "papers": n, "pdfs": [sha256, ...]}`` (read-only)."""
+    conn = sqlite3.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "papers" not in tables:
+            raise sqlite3.DatabaseError("not a reading log (no papers table)")
+        return {
+            "schema": conn.execute("PRAGMA user_version").fetchone()[0],
+            "papers": conn.execute("SELECT count(*) FROM papers").fetchone()[0],
+            "pdfs": sorted(r[0] for r in conn.execute("SELECT sha256 FROM pdfs")) if "pdfs" in tables else [],
+        }
+    finally:
+        conn.close()
+
+
 # --- papers -----------------------------------------------------------------------------------------------------
 
 
@@ -359,6 +552,18 @@ def find_paper_id(conn: sqlite3.Connection, *, arxiv_id=None, doi=None, title_no
             if row:
                 return row[0]
     return None
+
+
+def similar_title(conn: sqlite3.Connection, title_norm: str, paper_id: int) -> tuple[int, str] | None:
+    """``(id, title)`` of another paper whose normalised title begins with this one's, or that this one begins
+    with, word for word ("deep residual learning" and "deep residual learning for image recognition")."""
+    row = conn.execute(
+        "SELECT id, title, title_norm FROM papers WHERE id != ? AND title_norm != '' AND title_norm != ? AND ("
+        "substr(title_norm, 1, length(?) + 1) = ? || ' ' OR substr(?, 1, length(title_norm) + 1) = title_norm || ' ')"
+        " ORDER BY id LIMIT 1",
+        (paper_id, title_norm, title_norm, title_norm, title_norm),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def paper_exists(conn: sqlite3.Connection, paper_id: int) -> bool:
@@ -391,7 +596,7 @@ def delete_paper(conn: sqlite3.Connection, paper_id: int) -> None:
 
 
 def paper_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Full paper dicts (tags, notes, reads, linked models) for ``ids``, keyed by id."""
+    """Full paper dicts (tags, notes, reads, linked models, PDFs) for ``ids``, keyed by id."""
     if not ids:
         return {}
     arg = json.dumps(list(ids))
@@ -401,7 +606,7 @@ def paper_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[s
         for key in _JSON_COLUMNS:
             p[key] = json.loads(p[key] or "[]")
         p["needs_refresh"] = bool(p["needs_refresh"])
-        p.update(tags=[], notes=[], reads=[], models=[])
+        p.update(tags=[], notes=[], reads=[], models=[], pdfs=[])
         papers[p["id"]] = p
     sel = "SELECT value FROM json_each(?)"
     for pid, tag in conn.execute(f"SELECT paper_id, tag FROM tags WHERE paper_id IN ({sel}) ORDER BY tag", (arg,)):
@@ -420,6 +625,12 @@ def paper_rows(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, dict[s
         (arg,),
     ):
         papers[pid]["models"].append(model)
+    for r in conn.execute(
+        f"SELECT paper_id, file_name, page_count, sha256 FROM pdfs WHERE paper_id IN ({sel}) ORDER BY added_at, sha256",
+        (arg,),
+    ):
+        papers[r["paper_id"]]["pdfs"].append({"file_name": r["file_name"], "pages": r["page_count"],
+                                              "sha256": r["sha256"]})
     return papers
 
 
@@ -832,6 +1043,21 @@ def pages_fts_search(conn: sqlite3.Connection, match: str, k: int, paper_ids: It
     return [(r[0], float(r[1])) for r in conn.execute(sql, args)]
 
 
+def integrity_problems(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
+    """What ``PRAGMA quick_check`` and ``PRAGMA foreign_key_check`` find (empty when the file is sound)."""
+    rows = [r[0] for r in conn.execute(f"PRAGMA quick_check({int(limit)})").fetchall()]
+    found = [] if rows == ["ok"] else rows
+    for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check").fetchall()[:limit]:
+        found.append(f"row {rowid} of {table} refers to a row of {parent} that does not exist")
+    return found
+
+
+def library_id(conn: sqlite3.Connection) -> int | None:
+    """The random id that ties the log to its PDF and index folders (None in a log not yet migrated)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'library_id'").fetchone()
+    return None if row is None else int(row[0])
+
+
 def pages_version(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT value FROM meta WHERE key = 'pages_version'").fetchone()[0]
 
@@ -840,6 +1066,13 @@ def page_refs(conn: sqlite3.Connection) -> dict[int, int]:
     """Page row id -> paper id, for every stored page (page rows never change once written)."""
     return {r[0]: r[1] for r in conn.execute(
         "SELECT g.id, d.paper_id FROM pages g JOIN pdfs d ON d.sha256 = g.sha256 WHERE d.has_text")}
+
+
+def page_keys(conn: sqlite3.Connection) -> dict[int, tuple[str, int]]:
+    """Page row id -> (PDF sha256, page number), for every stored page with text: what a row id stands for now
+    (row ids of removed pages are given out again, so the passage index checks this before trusting a vector)."""
+    return {r[0]: (r[1], r[2]) for r in conn.execute(
+        "SELECT g.id, g.sha256, g.page FROM pages g JOIN pdfs d ON d.sha256 = g.sha256 WHERE d.has_text")}
 
 
 def paper_titles(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._atomic import atomic_open
 from ._errors import InvalidInput
-from ._intake import CSV_COLUMNS, EXPORT_MARK, join_items, join_notes, neutralise_cell
+from ._intake import CSV_COLUMNS, EXPORT_MARK, FLAGS_MARK, join_items, join_notes, neutralise_cell
 from ._log import Log
 
 _CONFERENCE = re.compile(
@@ -68,12 +68,6 @@ def check_target(path: Path, protect: Iterable[Path | str] = ()) -> None:
             continue
         if resolved == g_resolved or (target_st is not None and g_st is not None and _same_file(target_st, g_st)):
             raise InvalidInput(f"refusing to write {path}: it is the log file {guarded} itself; choose another file")
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def check_writable(path: Path, *, protect: Iterable[Path | str] = ()) -> None:
@@ -131,8 +125,7 @@ def write_atomic(path: Path, text: str, *, protect: Iterable[Path | str] = ()) -
                 fh.write(text)
             return
         real.parent.mkdir(parents=True, exist_ok=True)
-        mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
-        with atomic_open(real, "w", encoding="utf-8", permissions=mode) as fh:
+        with atomic_open(real, "w", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as err:
         raise InvalidInput(f"cannot write {path}: {err.strerror or err}") from None
@@ -143,12 +136,19 @@ def export_text(log: Log, fmt: str, *, tag: str | None = None) -> str:
     papers = log.papers(tag=tag, sort="added")
     papers.reverse()  # oldest first: stable files that diff well
     if fmt == "json":
-        return json.dumps(papers, ensure_ascii=False, indent=2) + "\n"
+        return json.dumps([_portable(p) for p in papers], ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
         return _csv(papers)
     if fmt == "bibtex":
         return _bibtex(papers)
     raise InvalidInput(f"unknown export format {fmt!r}: use bibtex, json or csv")
+
+
+def _portable(paper: Mapping[str, Any]) -> dict[str, Any]:
+    """A paper as the JSON export writes it: everything but the row ids of its notes and reads, which belong to
+    this log (another log numbers them afresh on import); their texts, dates and creation times are kept."""
+    return {**paper, "notes": [{"text": n["text"], "created_at": n["created_at"]} for n in paper["notes"]],
+            "reads": [{"read_on": r["read_on"], "created_at": r["created_at"]} for r in paper["reads"]]}
 
 
 def _csv(papers: Sequence[Mapping[str, Any]]) -> str:
@@ -164,6 +164,8 @@ def _csv(papers: Sequence[Mapping[str, Any]]) -> str:
                 "rating": p["rating"] or "", "tags": join_items(p["tags"]),
                 "read_on": join_items(r["read_on"] for r in p["reads"]), "added_at": p["added_at"],
                 "abstract": p["abstract"], "notes": join_notes(n["text"] for n in p["notes"]),
+                "needs_refresh": "yes" if p["needs_refresh"] else "",
+                "manual_fields": " ".join(p["manual_fields"]), "models": join_items(p["models"]),
             }.items()
         })
     return buf.getvalue()
@@ -200,7 +202,7 @@ def _bibtex(papers: Sequence[Mapping[str, Any]]) -> str:
     from bibtexparser import model
 
     library = bibtexparser.Library()
-    library.add(model.ExplicitComment(f"{EXPORT_MARK}; UTF-8, no LaTeX escaping"))
+    library.add(model.ExplicitComment(f"{EXPORT_MARK}; UTF-8, no LaTeX escaping; {FLAGS_MARK}"))
     used: set[str] = set()
     for p in papers:
         venue = p["venue"] or ""
@@ -228,6 +230,8 @@ def _bibtex(papers: Sequence[Mapping[str, Any]]) -> str:
             ("readon", ", ".join(r["read_on"] for r in p["reads"])),
             ("added", p["added_at"]),
             ("zoomodels", ", ".join(p["models"])),
+            ("needsrefresh", "yes" if p["needs_refresh"] else None),
+            ("manualfields", ", ".join(p["manual_fields"])),
         ]
         fields = []
         for key, value in values:

@@ -18,11 +18,13 @@ MANUAL_FIELDS = ("title", "authors", "year", "venue", "abstract", "doi")
 
 @dataclass
 class AddResult:
-    """What :meth:`Log.add` did: the paper as now stored, whether it is new, and a one-line warning if any."""
+    """What :meth:`Log.add` did: the paper as now stored, whether it is new, a one-line warning if any, and the day
+    of the read this call logged (None when it logged none: a ``to-read`` paper, or that day was logged before)."""
 
     paper: Paper
     created: bool
     message: str | None = None
+    read_logged: str | None = None
 
 
 def now_iso() -> str:

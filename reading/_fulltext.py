@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterable
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from . import _db
 from ._atomic import atomic_open
 from ._base import LogCore
-from ._errors import InvalidInput, PaperNotFound, ReadingError
+from ._errors import FileChanged, InvalidInput, PaperNotFound, ReadingError
+from ._stale import remove_stale, temp_prefix
 from ._fields import _check_rating, _check_status, _check_year, _clean_tags, now_iso, split_authors
 from ._types import Paper
 
@@ -45,18 +47,90 @@ STOPWORDS = frozenset(
 )
 
 
+#: The marker file in a log's PDF folder: ``{"log": resolved path of the log file, "library_id": id in its meta}``.
+OWNER_FILE = "owner.json"
+
+
+def _natural(real: Path, suffix: str) -> Path:
+    """``papers.db`` -> ``papers<suffix>`` (the name it always had); any other name keeps its extension:
+    ``papers.bak`` -> ``papers.bak<suffix>``, so a copy of a log beside it never shares its folders."""
+    return real.with_name((real.stem if real.suffix == ".db" else real.name) + suffix)
+
+
+def read_owner(folder: Path) -> dict[str, Any] | None:
+    """The marker of a log's folder, or None when there is none (a folder made before markers) or it is unreadable."""
+    try:
+        owner = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return owner if isinstance(owner, dict) and isinstance(owner.get("log"), str) else None
+
+
+def write_owner(folder: Path, real: Path, library_id: int | None) -> None:
+    """Mark ``folder`` as the folder of the log ``real`` (best effort: a read-only folder stays unmarked)."""
+    with contextlib.suppress(OSError):
+        atomic_write_owner(folder / OWNER_FILE, {"log": str(real), "library_id": library_id})
+
+
+def atomic_write_owner(path: Path, owner: dict[str, Any]) -> None:
+    with atomic_open(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(owner, sort_keys=True) + "\n")
+
+
+def _live_owner(owner: dict[str, Any] | None, real: Path, folder: Path, suffix: str) -> bool:
+    """Whether ``folder`` is, by its marker, the folder of another log file that still exists and uses it."""
+    if owner is None or owner["log"] == str(real):
+        return False
+    other = Path(owner["log"])
+    return other.is_file() and other != real and folder in (_natural(other, suffix), other.with_name(other.stem
+                                                                                                      + suffix))
+
+
+def owned_folder(db_path: str | os.PathLike[str], suffix: str) -> tuple[Path, dict[str, Any] | None]:
+    """The folder (``suffix`` ``.pdfs`` here; ``index`` follows the same rule for ``.index``) of the log file
+    ``db_path``, reached through symlinks by its resolved path, and its marker (None when unmarked).
+
+    In order: a folder whose marker names this log; its natural folder (:func:`_natural`), unless another log that
+    still exists uses it (then ``<full name><suffix>``); a legacy ``<stem><suffix>`` folder without a marker that no
+    ``<stem>.db`` beside it owns (a log renamed from ``.db`` before markers existed).
+    """
+    real = Path(db_path).expanduser().resolve()
+    natural, full, legacy = _natural(real, suffix), real.with_name(real.name + suffix), real.with_name(real.stem + suffix)
+    owners = {c: read_owner(c) for c in dict.fromkeys((natural, full, legacy)) if c.is_dir()}
+    for folder, owner in owners.items():
+        if owner is not None and owner["log"] == str(real):
+            return folder, owner
+    if natural in owners and not _live_owner(owners[natural], real, natural, suffix):
+        return natural, owners[natural]
+    if natural in owners:
+        return full, owners.get(full)
+    if legacy in owners and owners[legacy] is None and not real.with_name(real.stem + ".db").is_file():
+        return legacy, None
+    return natural, None
+
+
 def library_dir(db_path: str | os.PathLike[str]) -> Path:
-    """The PDF library folder beside a log file: `/x/reading.db` -> `/x/reading.pdfs/`."""
-    db = Path(db_path)
-    return db.with_name(db.stem + ".pdfs")
+    """The PDF library folder of a log file: `/x/reading.db` -> `/x/reading.pdfs/`, `/x/papers.bak` ->
+    `/x/papers.bak.pdfs/` (see :func:`owned_folder`; :meth:`FulltextMixin.library_dir` also checks the marker)."""
+    return owned_folder(db_path, ".pdfs")[0]
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The sha256 of a file the user gave; a file that cannot be read is InvalidInput in one line."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError as err:
+        raise InvalidInput(f"cannot read {shown_name(Path(path).name)}: {err.strerror or err}") from None
     return h.hexdigest()
+
+
+def shown_name(name: str | os.PathLike[str]) -> str:
+    """A file name as text that can be stored and shown: bytes that are not UTF-8 (which Python keeps as lone
+    surrogates, and SQLite cannot store) become U+FFFD."""
+    return os.fsencode(name).decode("utf-8", errors="replace")
 
 
 def split_passages(text: str, words: int = PASSAGE_WORDS) -> list[str]:
@@ -87,6 +161,7 @@ class PdfAddResult:
         pdf: the stored PDF (sha256, file_name, size, page_count, has_text, added_at, path).
         duplicate: this very file was already in the log (nothing stored again).
         message: a one-line note (offline arXiv, no text layer ...), or None.
+        restored: a duplicate whose stored copy was missing or altered, restored from this file.
     """
 
     paper: Paper
@@ -94,6 +169,7 @@ class PdfAddResult:
     pdf: dict[str, Any]
     duplicate: bool = False
     message: str | None = None
+    restored: bool = False
 
 
 @dataclass
@@ -121,32 +197,121 @@ class ImportReport:
 class FulltextMixin(LogCore):
     """add_pdf, attach_pdf, import_pdfs, pdfs, pdf_pages, pdf_file, fulltext_search, passage_texts (mixed into Log)."""
 
+    _library: tuple[Path, Path] | None = None  # (library folder, the log path it was found for)
+    _swept = False  # stale temporary files of killed imports removed from the library (once per log object)
+
     # --- storage ----------------------------------------------------------------------------------------------
 
     def library_dir(self) -> Path:
-        """Where this log keeps its PDFs."""
+        """Where this log keeps its PDFs (see :func:`owned_folder`); the folder is marked as this log's when it is
+        first used.
+
+        Raises:
+            InvalidInput: an in-memory log. ReadingError: the folder's marker names another log (another library
+            id): one line; nothing is read from or written to it.
+        """
         if str(self.path) == ":memory:":
             raise InvalidInput("an in-memory log cannot hold PDFs; open a log file")
-        return library_dir(self.path)
+        cached = getattr(self, "_library", None)
+        if cached is not None and cached[1] == self.path:
+            return cached[0]
+        folder, owner = owned_folder(self.path, ".pdfs")
+        with self._lock:
+            lid = _db.library_id(self.conn)
+        real = self.path.expanduser().resolve()
+        if owner is not None and owner.get("library_id") not in (None, lid) and lid is not None:
+            raise ReadingError(f"the PDF folder {folder} belongs to another log (library {owner['library_id']}, "
+                               f"{owner['log']}), not to this one (library {lid}): move it away or open that log")
+        if folder.is_dir() and (owner is None or owner["log"] != str(real)) and not getattr(self, "read_only", None):
+            write_owner(folder, real, lid)  # claimed: unmarked (made before markers), or moved here with its log
+        self._library = (folder, self.path)
+        return folder
 
     def pdf_file(self, sha256: str) -> Path:
         """The stored copy of the PDF with this hash."""
         return self.library_dir() / sha256[:2] / f"{sha256}.pdf"
 
     def _store_file(self, src: Path, sha256: str) -> bool:
-        """Copy ``src`` into the library (temp file + fsync + rename); False if an intact copy is already there."""
+        """Copy ``src`` into the library, hashing the bytes as they are copied: the copy is renamed into place only
+        when they hash to ``sha256`` (temp file + fsync + rename), so a file replaced while it is being added is
+        never stored under the first file's hash. False if an intact copy (same hash) is already there.
+
+        Raises:
+            FileChanged: the bytes read now are not those hashed before; nothing is stored.
+        """
         target = self.pdf_file(sha256)
-        if target.exists() and target.stat().st_size == src.stat().st_size:
+        if target.is_file() and file_sha256(target) == sha256:
             return False
+        folder = self.library_dir()
+        marked = (folder / OWNER_FILE).is_file()
+        self._sweep_library(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_open(target, "wb", prefix=".incoming-", suffix=".pdf") as out, open(src, "rb") as fh:
-            shutil.copyfileobj(fh, out, 1 << 20)
+        h = hashlib.sha256()
+        with atomic_open(target, "wb", prefix=temp_prefix(".incoming-"), suffix=".pdf") as out, \
+                open(src, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+                out.write(block)
+            if h.hexdigest() != sha256:
+                raise FileChanged(f"{src.name} changed while it was being added (its bytes no longer match what was "
+                                  "read): nothing was stored; add it again")
+        self._verified.pop(sha256, None)
+        if not marked:  # a new library: marked as this log's once its first file is in
+            with self._lock:
+                write_owner(folder, self.path.expanduser().resolve(), _db.library_id(self.conn))
         return True
+
+    def _sweep_library(self, folder: Path) -> None:
+        """Delete what killed imports left in the library (``.incoming-*`` files whose process is gone, or old),
+        once per log object."""
+        if self._swept or not folder.is_dir():
+            return
+        self._swept = True
+        for sub in (folder, *(p for p in folder.iterdir() if p.is_dir())):
+            remove_stale(sub, ".incoming-")
+
+    def _repair_file(self, src: Path, sha256: str) -> str | None:
+        """Restore the stored copy of a PDF already in the log from ``src`` (a file with the same hash) when that
+        copy is missing or altered; a note saying so, or None when the copy was intact."""
+        target = self.pdf_file(sha256)
+        state = "missing" if not target.is_file() else None
+        if state is None and file_sha256(target) != sha256:
+            state = "altered"
+        if state is None:
+            return None
+        self._store_file(src, sha256)
+        return f"its stored copy was {state} and has been restored from this file"
+
+    _verified: dict[str, tuple[int, int, int]] = {}  # sha256 -> (inode, size, mtime_ns) of the copy last verified
+
+    def verified_pdf_file(self, sha256: str) -> Path:
+        """The stored copy of a PDF, checked against its hash (once per change of the file: cheap on repeat).
+
+        Raises:
+            ReadingError: the copy is missing or its bytes no longer match (one line saying how to restore it).
+        """
+        target = self.pdf_file(sha256)
+        try:
+            st = target.stat()
+        except OSError:
+            raise ReadingError(f"the stored copy of PDF {sha256[:12]} is missing ({target}): add the original file "
+                               "again (reading add FILE) to restore it") from None
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if self._verified.get(sha256) != sig:
+            if file_sha256(target) != sha256:
+                raise ReadingError(f"the stored copy of PDF {sha256[:12]} was altered (its bytes no longer match its "
+                                   "hash): add the original file again (reading add FILE) to restore it")
+            self._verified[sha256] = sig
+        return target
 
     def _forget_files(self, shas: Iterable[str]) -> None:
         """Delete stored PDFs no paper refers to any more (after the removal was committed)."""
         if str(self.path) == ":memory:":
             return
+        try:
+            self.library_dir()
+        except ReadingError:
+            return  # the folder is another log's: its files are not ours to delete
         with self._lock:
             live = _db.pdf_shas(self.conn)
         for sha in set(shas) - live:
@@ -198,7 +363,7 @@ class FulltextMixin(LogCore):
             right ``password``. Nothing is stored then.
         """
         src = Path(path)
-        name = name or src.name
+        name = shown_name(name or src.name)
         tags_ = _clean_tags(tags)
         rating_ = _check_rating(rating)
         status_ = _check_status(status)
@@ -212,10 +377,13 @@ class FulltextMixin(LogCore):
             known = _db.select_pdfs(self.conn, sha256=sha)
         if known:
             pid = known[0]["paper_id"]
+            repaired = self._repair_file(src, sha)  # a missing or altered stored copy is restored from it
             with self._lock, self._write():
                 self._annotate(pid, tags_, note, None, rating_)
             return PdfAddResult(self._paper(pid), False, self._pdf_row(known[0]), duplicate=True,
-                                message=f"{name} is already in the log (paper {pid})")
+                                message=f"{name} is already in the log (paper {pid})" + (f"; {repaired}" if repaired
+                                                                                        else ""),
+                                restored=repaired is not None)
         _, doc = self._read_pdf(src, password=password, name=name, on_page=on_page)
         aid = doc.arxiv_id
         fetched: dict[str, Any] = {}
@@ -263,7 +431,10 @@ class FulltextMixin(LogCore):
                     rating: int | None, messages: list[str], paper_id: int | None = None) -> PdfAddResult:
         """Store the file, then the paper (new or merged) and the PDF's pages in one transaction."""
         self.library_dir()
-        stored = self._store_file(src, sha)
+        try:
+            stored = self._store_file(src, sha)
+        except OSError as err:  # a full disk, a file-size limit (EFBIG), a read-only library folder
+            raise ReadingError(f"cannot store {name} in {self.library_dir()}: {err.strerror or err}") from None
         try:
             with self._lock, self._write():
                 known = _db.select_pdfs(self.conn, sha256=sha)
@@ -306,7 +477,7 @@ class FulltextMixin(LogCore):
             reading._pdf.PdfError: not a PDF, truncated, corrupt, encrypted.
         """
         src = Path(path)
-        name = name or src.name
+        name = shown_name(name or src.name)
         pid = self._resolve(ref)
         if not src.is_file():
             raise InvalidInput(f"no file {str(src)!r}")
@@ -316,8 +487,11 @@ class FulltextMixin(LogCore):
         if known:
             if known[0]["paper_id"] != pid:
                 raise InvalidInput(f"{name} is already attached to paper {known[0]['paper_id']}")
+            repaired = self._repair_file(src, sha)
             return PdfAddResult(self._paper(pid), False, self._pdf_row(known[0]), duplicate=True,
-                                message=f"{name} is already attached to paper {pid}")
+                                message=f"{name} is already attached to paper {pid}" + (f"; {repaired}" if repaired
+                                                                                       else ""),
+                                restored=repaired is not None)
         _, doc = self._read_pdf(src, password=password, name=name, on_page=on_page)
         messages = [] if doc.has_text else [f"{name}: {NO_TEXT}"]
         return self._commit_pdf(src, sha, name, doc, {}, manual=[], needs_refresh=False, tags=[], note=None,
@@ -341,7 +515,7 @@ class FulltextMixin(LogCore):
         from ._pdf import EncryptedPdf
 
         for path in tqdm(files, unit="pdf", desc="import", disable=not progress or not files):
-            shown = str(path.relative_to(root))
+            shown = shown_name(path.relative_to(root))
             try:
                 result = self.add_pdf(path, tags=tags, fetch=fetch, client=client)
             except EncryptedPdf as err:
@@ -352,6 +526,14 @@ class FulltextMixin(LogCore):
                 continue
             except OSError as err:
                 report.failed.append((shown, f"cannot read it: {err.strerror or err}"))
+                continue
+            except Exception as err:  # noqa: BLE001 - one odd file must not stop the import of the rest
+                import sqlite3
+
+                if isinstance(err, sqlite3.Error):  # the log itself fails: every later file would too
+                    raise
+                text = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+                report.failed.append((shown, f"cannot be read ({type(err).__name__}{': ' + text if text else ''})"))
                 continue
             pid = int(result.paper["id"])
             (report.already if result.duplicate else report.added if result.created else report.joined).append(pid)
@@ -383,7 +565,7 @@ class FulltextMixin(LogCore):
         with self._lock:
             if not _db.select_pdfs(self.conn, sha256=sha256):
                 raise PaperNotFound(f"no PDF {sha256[:12]} in the log")
-        return render_page(self.pdf_file(sha256), page, scale=scale)
+        return render_page(self.verified_pdf_file(sha256), page, scale=scale)
 
     def pages_version(self) -> int:
         """A counter that grows whenever a PDF is stored or removed (the passage index's staleness check)."""
@@ -440,6 +622,12 @@ class FulltextMixin(LogCore):
         """Page row id -> paper id for every page with a text layer (what the passage index is made of)."""
         with self._lock:
             return _db.page_refs(self.conn)
+
+    def page_keys(self) -> dict[int, tuple[str, int]]:
+        """Page row id -> (PDF sha256, page number) for every page with a text layer: row ids of removed pages are
+        reused, this pair never is (the passage index keys its vectors by it)."""
+        with self._lock:
+            return _db.page_keys(self.conn)
 
     def paper_titles(self, ids: Iterable[int]) -> dict[int, str]:
         """Paper id -> title, for the given ids (a cheap read for the passage index)."""

@@ -26,6 +26,14 @@ _BARE = re.compile(rf"^(?:arxiv:\s*)?{_ID}$", re.IGNORECASE | re.ASCII)
 
 _DOI = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(?P<doi>10\.[0-9]{4,9}/\S+)$", re.IGNORECASE)
 
+#: An arXiv id as running text mentions it (after "arXiv:" or "arXiv preprint"), as a regex group: new style or old
+#: style, an optional version, then a boundary: ``arXiv:1512.033851`` and ``hep-th/99010011`` are no ids (without
+#: it they read as 1512.03385 and hep-th/9901001, someone else's paper).
+ARXIV_ID_IN_TEXT = (r"([a-z]+(?:-[a-z]+)?(?:\.[a-z]{2})?/[0-9]{7}|[0-9]{4}\.[0-9]{4,5})"
+                    r"(?:v[0-9]+)?(?![0-9a-z])")
+#: What may trail a DOI in running text without being part of it (a closing bracket only when unbalanced).
+_DOI_TRAILING = ".,;:!?'\"\u2019\u201d\u00bb>]}"
+
 
 def parse_arxiv_id(text: str) -> str:
     """The version-free arXiv id of ``text``.
@@ -67,7 +75,20 @@ def parse_doi(text: str | None) -> str | None:
     if not text:
         return None
     m = _DOI.match(str(text).strip())
-    return m.group("doi").lower().rstrip(".") if m else None
+    return (trim_doi(m.group("doi")).lower() or None) if m else None
+
+
+def trim_doi(doi: str) -> str:
+    """``doi`` without the punctuation a sentence puts after it: "10.1/x)." -> "10.1/x", but a bracket that is
+    part of the DOI stays ("10.1016/0002-9149(77)90123-4")."""
+    while doi:
+        if doi[-1] in _DOI_TRAILING:
+            doi = doi[:-1]
+        elif doi[-1] == ")" and doi.count(")") > doi.count("("):
+            doi = doi[:-1]
+        else:
+            break
+    return doi
 
 
 def normalise_title(title: str | None) -> str:

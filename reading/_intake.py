@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import csv
 import email.utils
+import functools
 import io
 import json
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ._errors import InvalidInput, ReadingError
-from ._ids import is_arxiv_id, parse_arxiv_id
+from ._ids import ARXIV_ID_IN_TEXT, is_arxiv_id, normalise_title, parse_arxiv_id
 from ._log import Log
 
 EXPORT_MARK = "paper-zoo reading log export"
+#: In the mark line of exports that write each paper's pending flag (``needsrefresh = {yes}``): an export without
+#: it predates the flag, and its papers' flags are guessed as for any other file.
+FLAGS_MARK = "pending metadata marked needsrefresh"
 NOTE_SEPARATOR = "\n\n-----\n\n"
 # Records per write transaction, and the pause after each: a batch holds the write lock for tens of milliseconds, and
 # the pause lets another writer (`reading add`, the app) in between batches instead of waiting for the whole import.
@@ -169,8 +173,7 @@ def restore_cell(value: str) -> str:
 
 # --- BibTeX -----------------------------------------------------------------------------------------------------
 
-_ARXIV_IN_TEXT = re.compile(r"arxiv[:\s]*(?:preprint\s+)?(?:arxiv:)?\s*([a-z\-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5})(?:v\d+)?",
-                            re.IGNORECASE)
+_ARXIV_IN_TEXT = re.compile(r"arxiv[:\s]*(?:preprint\s+)?(?:arxiv:)?\s*" + ARXIV_ID_IN_TEXT, re.IGNORECASE | re.ASCII)
 # Zotero adds arXiv's subject names ("Computer Science - Machine Learning") as automatic keywords: not user tags
 _AUTO_KEYWORD = re.compile(r"^[A-Z][A-Za-z ,]+ - [A-Z]")
 
@@ -270,6 +273,7 @@ def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
     from bibtexparser import middlewares as mw
 
     ours = EXPORT_MARK in text[:500]
+    flagged = ours and FLAGS_MARK in text[:500]
     # names are split before decoding (on the raw text, where braces still protect an "and"), so each name part
     # is decoded on its own: short strings, and the same names again and again
     decoder = None if ours else _latex_decoder()
@@ -303,12 +307,12 @@ def bibtex_records(text: str) -> Iterator[dict[str, Any]]:
         yield {"_where": where, "_error": " ".join(why.split())[:160]}
     for entry in entries:
         try:
-            yield _bib_record(entry, ours, decoder)
+            yield _bib_record(entry, ours, decoder, flagged=flagged)
         except (ValueError, TypeError, KeyError, AttributeError, ReadingError) as err:
             yield {"_where": f"entry {entry.key}", "_error": _reason(err)}
 
 
-def _bib_record(entry: Any, ours: bool, decoder: Any) -> dict[str, Any]:
+def _bib_record(entry: Any, ours: bool, decoder: Any, *, flagged: bool = False) -> dict[str, Any]:
     def dec(text: str) -> str:
         return text if decoder is None else decoder._transform_python_value_string(text)[0]
 
@@ -345,6 +349,9 @@ def _bib_record(entry: Any, ours: bool, decoder: Any) -> dict[str, Any]:
         record["reads"] = [d.strip() for d in fields.get("readon", "").split(",") if d.strip()]
         record["added_at"] = fields.get("added") or None
         record["models"] = [m.strip() for m in fields.get("zoomodels", "").split(",") if m.strip()]
+    if flagged:
+        record["needs_refresh"] = fields.get("needsrefresh") == "yes"
+        record["manual_fields"] = fields.get("manualfields", "").replace(",", " ").split()
     return record
 
 
@@ -475,7 +482,7 @@ def _commit_batch(log: Log, records: list[dict[str, Any]], key: str, offset: int
 # --- our own JSON and CSV exports -------------------------------------------------------------------------------
 
 CSV_COLUMNS = ("id", "arxiv_id", "doi", "title", "authors", "year", "venue", "categories", "url", "status", "rating",
-               "tags", "read_on", "added_at", "abstract", "notes")
+               "tags", "read_on", "added_at", "abstract", "notes", "needs_refresh", "manual_fields", "models")
 
 
 def json_records(text: str) -> Iterator[dict[str, Any]]:
@@ -502,9 +509,11 @@ def _json_record(paper: Any, where: str) -> dict[str, Any]:
     if not isinstance(paper, dict):
         raise InvalidInput("not a JSON object")
     record = {k: paper.get(k) for k in ("arxiv_id", "doi", "title", "authors", "abstract", "year", "venue",
-                                        "categories", "url", "published", "status", "rating", "tags", "added_at")}
-    record["notes"] = [_member(n, "text", "note") for n in _listed(paper, "notes")]
-    record["reads"] = [_member(r, "read_on", "read") for r in _listed(paper, "reads")]
+                                        "categories", "url", "published", "status", "rating", "tags", "added_at",
+                                        "updated_at", "needs_refresh", "manual_fields", "source")}
+    # notes and reads keep their creation times (our export writes them), so a round trip changes no date
+    record["notes"] = [_dated(n, "text", "note") for n in _listed(paper, "notes")]
+    record["reads"] = [_dated(r, "read_on", "read") for r in _listed(paper, "reads")]
     record["models"] = _listed(paper, "models")
     record["_where"] = where
     return record
@@ -517,6 +526,14 @@ def _listed(paper: dict[str, Any], key: str) -> list[Any]:
     if not isinstance(value, list):
         raise InvalidInput(f"'{key}' must be a list, not {type(value).__name__}")
     return value
+
+
+def _dated(item: Any, key: str, what: str) -> str | dict[str, str]:
+    """A note or a read as :meth:`Log.import_records` takes it: its text or date, with its ``created_at`` when the
+    item has one."""
+    value = _member(item, key, what)
+    created = item.get("created_at") if isinstance(item, dict) else None
+    return {key: value, "created_at": created} if isinstance(created, str) and created else value
 
 
 def _member(item: Any, key: str, what: str) -> str:
@@ -567,6 +584,10 @@ def csv_records(text: str) -> Iterator[dict[str, Any]]:
             "added_at": row.get("added_at") or None,
             "abstract": row.get("abstract") or "",
             "notes": split_notes(row.get("notes")),
+            # a file without the column (older exports, other programs) leaves the flag to the usual guess
+            "needs_refresh": None if "needs_refresh" not in fieldnames else row.get("needs_refresh") == "yes",
+            "manual_fields": (row.get("manual_fields") or "").split(),
+            "models": split_items(row.get("models")),
             "_where": f"row {i}",
         }
 
@@ -578,6 +599,19 @@ def starter_papers() -> dict[str, Any]:
     """The bundled starter set (``reading/data/starter_papers.json``): papers, and the zoo models of each."""
     text = resources.files("reading").joinpath("data/starter_papers.json").read_text(encoding="utf-8")
     return json.loads(text)
+
+
+def starter_summary(paper: Mapping[str, Any]) -> str | None:
+    """Our summary of a starter-set paper (matched by arXiv id, else by title), or None for any other paper. The set
+    ships no abstracts (arXiv's arrive with ``reading refresh --all``); a page can show this instead."""
+    summaries = _starter_summaries()
+    return summaries.get(paper.get("arxiv_id") or "") or summaries.get(normalise_title(paper.get("title")))
+
+
+@functools.lru_cache(maxsize=1)
+def _starter_summaries() -> dict[str, str]:
+    return {p.get("arxiv_id") or normalise_title(p.get("title")): p["summary"].strip()
+            for p in starter_papers()["papers"] if (p.get("summary") or "").strip()}
 
 
 _METRIC_NAMES = {"macs": "MACs", "params": "params", "top1": "top-1", "top1_err": "top-1 error",

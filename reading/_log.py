@@ -45,6 +45,8 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin, CitationsMixin):
     def __init__(self, path: Path | str):
         self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
         self.conn = _db.connect(path)
+        #: Why this log cannot be changed (its file or folder is read-only), or None: it is read as usual.
+        self.read_only: str | None = self.conn.read_only
         self._lock = threading.RLock()
         self._intact = False  # checked before the first write
 
@@ -63,6 +65,11 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin, CitationsMixin):
         return f"Log({str(self.path)!r})"
 
     def _write(self):
+        if self.read_only is not None:
+            from ._errors import LogReadOnly
+
+            raise LogReadOnly(f"the log {self.path} is read-only ({self.read_only}): it can be read, not changed; "
+                              "nothing was written")
         if not self._intact:
             self._check_intact()
         return _db.write(self.conn)
@@ -190,6 +197,8 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin, CitationsMixin):
                 if pid is None:
                     pid = self._insert(fields, manual=list(typed), needs_refresh=needs_refresh,
                                        status=status or "read", rating=rating, source="arxiv" if fetched else "manual")
+                    similar = self._similar(pid, fields.get("title")) if not aid else None
+                    message = f"{message}; {similar}" if message and similar else (similar or message)
                 else:
                     self._merge(pid, fields, manual=list(typed), fetched=bool(fetched),
                                 status=status or ("read" if record_read else None), rating=rating)
@@ -198,11 +207,13 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin, CitationsMixin):
                 for text in notes:
                     if not _db.has_note(self.conn, pid, text):
                         _db.insert_note(self.conn, pid, text, now_iso())
+                logged = None
                 if record_read:
-                    _db.insert_read(self.conn, pid, read_day or dt.date.today().isoformat(), now_iso())
+                    day = read_day or dt.date.today().isoformat()
+                    logged = day if _db.insert_read(self.conn, pid, day, now_iso()) else None
                 if not created:
                     self._touch(pid)
-            return AddResult(self._paper(pid), created, message)
+            return AddResult(self._paper(pid), created, message, logged)
 
     def _match(self, aid: str | None, doi: str | None, title: str | None) -> int | None:
         """The paper this one duplicates: same arXiv id, else same DOI, else same normalised title; a paper with
@@ -214,6 +225,16 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin, CitationsMixin):
                 return None
         return pid
 
+    def _similar(self, pid: int, title: str | None) -> str | None:
+        """A warning when a paper logged by title alone looks like one already in the log: its title is a start of
+        the other's, or the other's of its (three words at least), as a short title typed by hand often is."""
+        norm = normalise_title(title)
+        found = _db.similar_title(self.conn, norm, pid) if norm else None
+        if found is None or min(len(norm.split()), len(normalise_title(found[1]).split())) < 3:
+            return None
+        return (f"paper {found[0]} ({found[1]!r}) has a similar title; if it is the same paper, `reading remove {pid}` "
+                f"and use {found[0]}")
+
     def _insert(self, fields: dict[str, Any], *, manual: list[str], needs_refresh: bool, status: str,
                 rating: int | None, source: str) -> int:
         now = now_iso()
@@ -222,7 +243,7 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin, CitationsMixin):
             "title": fields.get("title") or (f"arXiv:{fields['arxiv_id']}" if fields.get("arxiv_id") else ""),
             "title_norm": normalise_title(fields.get("title")),
             "added_at": fields.get("added_at") or now,
-            "updated_at": now,
+            "updated_at": fields.get("updated_at") or now,
             "status": status,
             "rating": rating,
             "needs_refresh": needs_refresh,
@@ -522,6 +543,21 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin, CitationsMixin):
         day = dt.date.fromisoformat(parse_date(today) or dt.date.today().isoformat())
         return compute(days, tags, total_papers=total, window_days=window_days, today=day)
 
+    # --- integrity ------------------------------------------------------------------------------------------------
+
+    def check(self) -> dict[str, Any]:
+        """Check the log file (``PRAGMA quick_check``, foreign keys) and its PDF library (the folder is this log's;
+        every stored copy is present and hashes to its name). Reads only, except that temporary files of killed
+        imports are removed.
+
+        Returns:
+            ``{"problems": [{"where": "log" | "pdf" | "library", "problem": one line, "fix": one line}],
+            "notes": [one line], "pdfs": number checked}``; no problems means sound.
+        """
+        from ._check import check
+
+        return check(self)
+
 
 def open_log(path: Path | str | None = None) -> Log:
     """Open the log at ``path`` (default :func:`default_db_path`), creating it and its folder when missing.
@@ -539,4 +575,6 @@ def open_log(path: Path | str | None = None) -> Log:
 
         raise database_error(err, target) from None
     except OSError as err:
-        raise ReadingError(f"cannot create the log {str(target)!r}: {err.strerror or err}") from None
+        from ._errors import LogUnavailable
+
+        raise LogUnavailable(f"cannot open or create the log {str(target)!r}: {err.strerror or err}") from None

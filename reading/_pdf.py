@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ReadingError
-from ._ids import is_arxiv_id, parse_arxiv_id, parse_doi
+from ._ids import ARXIV_ID_IN_TEXT, is_arxiv_id, parse_arxiv_id, parse_doi, trim_doi
 
 #: Ligature code points and their letters (PDFium already splits most ligature glyphs; other producers do not).
 LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",
@@ -32,14 +32,22 @@ _LIGATURE_RE = re.compile("[" + "".join(LIGATURES) + "]")
 #: PDFium marks a hyphen it found at a line end with U+0002 (U+FFFE in extracted text) and joins the lines.
 _SOFT = "\ufffe"
 _HYPHENS = "-\u00ad\u2010\u2011" + _SOFT
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD_SPAN = re.compile(r"[^\s\ufffe]+\ufffe?|\ufffe")
 #: A page with fewer characters than this (after whitespace is dropped) counts as having no text layer.
 MIN_TEXT_CHARS = 20
+#: Bounds on what a file may claim (memory follows them, not the file's size): the inflated size of one stream, the
+#: bytes of strings in one content stream, the characters of one page's text, the pixels of one rendered page.
+MAX_STREAM_BYTES = 256 << 20
+MAX_STREAM_TEXT = 1_000_000
+MAX_PAGE_CHARS = 400_000
+MAX_RENDER_PIXELS = 16_000_000
+#: A metadata value (title, authors ...) is cut to this many characters.
+MAX_META_CHARS = 2_000
 #: How much of the first page's text, at its start and at its end, may name the paper's own arXiv id.
 HEADER_CHARS = 400
 
-_ARXIV_IN_TEXT = re.compile(
-    r"arXiv:\s*(\d{4}\.\d{4,5}(?:v\d+)?|[a-z]+(?:-[a-z]+)?(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)", re.IGNORECASE)
+_ARXIV_IN_TEXT = re.compile(r"arXiv:\s*" + ARXIV_ID_IN_TEXT, re.IGNORECASE | re.ASCII)
 _ARXIV_FILE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)?_\d{7})(v\d+)?$", re.IGNORECASE)
 _DOI_IN_TEXT = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
 _BAD_META_TITLE = re.compile(r"(^untitled|^anonymous|^unknown|^microsoft word|\.(pdf|docx?|tex|dvi|ps)$|^slide|^\s*$)", re.IGNORECASE)
@@ -102,6 +110,72 @@ def check_pdf_bytes(head: bytes, tail: bytes, name: str) -> None:
         raise PdfError(f"{name} is truncated (it ends before the PDF end marker); download it again")
 
 
+_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+_STRING = re.compile(rb"\([^()]*\)|<[0-9A-Fa-f\s]{2,}>")
+_CHECKED: dict[tuple[str, int, int, int], None] = {}
+
+
+def check_streams(path: Path, name: str | None = None) -> None:
+    """Refuse a PDF whose Flate streams claim more than the file is worth, before PDFium inflates them.
+
+    PDFium inflates a whole stream into memory, and reads every string of a page into its text page (~300 bytes
+    of memory per character): a 1 MB file may hold a 1 GiB stream of zeros, or a page of millions of words.
+    Each Flate stream is inflated here in 1 MiB pieces and thrown away, counting its bytes (at most
+    ``MAX_STREAM_BYTES``) and, for page content, the bytes of its strings (at most ``MAX_STREAM_TEXT``); memory
+    stays at a few MiB. A file is checked once per process (by path, size, mtime and inode).
+
+    Raises:
+        PdfError: in one line, naming the bound.
+    """
+    import mmap
+    import zlib
+
+    name = name or path.name
+    try:
+        st = path.stat()
+    except OSError as err:
+        raise PdfError(f"cannot read {name}: {err.strerror or err}") from None
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key in _CHECKED or st.st_size == 0:
+        return
+    try:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            for m in _STREAM_START.finditer(data):
+                head = bytes(data[max(0, m.start() - 1024):m.start()])
+                head = head[head.rfind(b"obj") + 3:] if b"obj" in head else head
+                if b"/FlateDecode" not in head:
+                    continue
+                # page content (no /Type or a form XObject) may make characters; fonts, images, metadata do not
+                content = b"/Type" not in head or b"/Form" in head
+                inflate = zlib.decompressobj()
+                total = text = 0
+                pos = m.end()
+                pending = b""
+                while not inflate.eof:
+                    if not pending:
+                        if pos >= len(data):
+                            break
+                        pending = data[pos:pos + (1 << 16)]
+                        pos += len(pending)
+                    try:
+                        out = inflate.decompress(pending, 1 << 20)
+                    except zlib.error:
+                        break  # damaged or not Flate after all: PDFium decides
+                    pending = inflate.unconsumed_tail
+                    total += len(out)
+                    if content and (b"(" in out or b"<" in out):
+                        text += sum(len(s) for s in _STRING.findall(out))
+                    if total > MAX_STREAM_BYTES:
+                        raise PdfError(f"{name} holds a compressed stream of more than {MAX_STREAM_BYTES >> 20} MiB "
+                                       f"(at byte {m.start():,}): not read (a decompression bomb?)")
+                    if text > MAX_STREAM_TEXT:
+                        raise PdfError(f"{name} holds a page of more than {MAX_STREAM_TEXT:,} bytes of text "
+                                       f"(at byte {m.start():,}): not read")
+    except (OSError, ValueError) as err:
+        raise PdfError(f"cannot read {name}: {getattr(err, 'strerror', None) or err}") from None
+    _CHECKED[key] = None
+
+
 @contextlib.contextmanager
 def open_pdf(path: str | os.PathLike[str], *, password: str | None = None) -> Iterator[Any]:
     """Open a PDF with PDFium after checking its header and end marker; closes it on exit.
@@ -122,6 +196,7 @@ def open_pdf(path: str | os.PathLike[str], *, password: str | None = None) -> It
     except OSError as err:
         raise PdfError(f"cannot read {name}: {err.strerror or err}") from None
     check_pdf_bytes(head, tail, name)
+    check_streams(path, name)
     try:
         pdf = pdfium.PdfDocument(str(path), password=password)
     except pdfium.PdfiumError as err:
@@ -133,6 +208,29 @@ def open_pdf(path: str | os.PathLike[str], *, password: str | None = None) -> It
         yield pdf
     finally:
         pdf.close()
+
+
+def metadata(pdf: Any) -> dict[str, str]:
+    """The document's Title, Author, Subject and Keywords (non-empty ones), each at most ``MAX_META_CHARS``.
+
+    Read through PDFium's raw call: pypdfium2's own reader raises UnicodeDecodeError on a value that is not valid
+    UTF-16 (a lone surrogate), which once stopped a folder import at that file on every run. Such code units
+    become U+FFFD here.
+    """
+    import pypdfium2.raw as raw
+
+    out = {}
+    for key in ("Title", "Author", "Subject", "Keywords"):
+        tag = key.encode() + b"\x00"
+        n = raw.FPDF_GetMetaText(pdf.raw, tag, None, 0)
+        if n <= 2:
+            continue
+        buf = ctypes.create_string_buffer(n)
+        raw.FPDF_GetMetaText(pdf.raw, tag, buf, n)
+        value = buf.raw[:n - 2].decode("utf-16-le", errors="replace").replace("\x00", "")
+        if value.strip():
+            out[key] = value[:MAX_META_CHARS]
+    return out
 
 
 # --- page text ----------------------------------------------------------------------------------------------------
@@ -262,6 +360,8 @@ def _ordered_lines(words: list[_Word], width: float) -> list[str]:
 def normalise_text(text: str) -> str:
     """Ligatures to letters, PDFium's line-end hyphen marks dropped (the word is already joined)."""
     text = _LIGATURE_RE.sub(lambda m: LIGATURES[m.group()], text)
+    if _SURROGATE.search(text):  # UTF-16 code units read one by one: pairs joined, lone ones (SQLite refuses) to U+FFFD
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return text.replace("\x00", "")
 
 
@@ -292,6 +392,8 @@ def page_text(page: Any) -> tuple[str, list[_Word]]:
     """(text in reading order with line ends kept, the page's words); hyphenation is joined later per document."""
     textpage = page.get_textpage()
     try:
+        if textpage.count_chars() > MAX_PAGE_CHARS:
+            raise PdfError(f"holds {textpage.count_chars():,} characters (at most {MAX_PAGE_CHARS:,} are read)")
         words = _page_words(textpage)
     finally:
         textpage.close()
@@ -362,7 +464,7 @@ def arxiv_id_from_filename(name: str) -> str | None:
 
 def _doi_from(text: str) -> str | None:
     for m in _DOI_IN_TEXT.finditer(text):
-        doi = parse_doi(m.group(1).rstrip(".,;)]}"))
+        doi = parse_doi(trim_doi(m.group(1)))
         if doi:
             return doi
     return None
@@ -412,10 +514,12 @@ def extract(path: str | os.PathLike[str], *, password: str | None = None, name: 
         except Exception as err:  # noqa: BLE001 - PDFium fails in many ways on a damaged page
             import pypdfium2 as pdfium
 
+            if isinstance(err, PdfError):  # a page past a bound
+                raise PdfError(f"{name}: page {len(raw_pages) + 1} {err}") from None
             if not isinstance(err, pdfium.PdfiumError):
                 raise
             raise PdfError(f"{name} is corrupt: page {len(raw_pages) + 1} cannot be read") from None
-        meta = pdf.get_metadata_dict(skip_empty=True)
+        meta = metadata(pdf)
     keep = {m.group().lower() for page in raw_pages for m in _HYPHENATED.finditer(page)}
     pages = [dehyphenate(p, keep) for p in raw_pages]
     first = pages[0] if pages else ""
@@ -438,12 +542,16 @@ def extract(path: str | os.PathLike[str], *, password: str | None = None, name: 
 
 
 def render_page(path: str | os.PathLike[str], page: int, *, scale: float = 1.5, password: str | None = None) -> Any:
-    """Page ``page`` (1-based) rendered as a PIL image. Raises PdfError for a page the PDF does not have."""
+    """Page ``page`` (1-based) rendered as a PIL image of at most ``MAX_RENDER_PIXELS`` pixels (a huge page is
+    rendered at a smaller scale). Raises PdfError for a page the PDF does not have."""
     with open_pdf(path, password=password) as pdf:
         if not 1 <= page <= len(pdf):
             raise PdfError(f"{Path(path).name} has no page {page} (it has {len(pdf)})")
         pg = pdf[page - 1]
         try:
+            # a page may claim 14,400 x 14,400 points (more with /UserUnit): the scale shrinks to a bounded bitmap
+            area = max(1.0, abs(pg.get_width() * pg.get_height()))
+            scale = max(0.01, min(scale, (MAX_RENDER_PIXELS / area) ** 0.5))
             bitmap = pg.render(scale=scale)
             try:
                 return bitmap.to_pil()

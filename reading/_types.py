@@ -17,6 +17,14 @@ class Read(TypedDict):
     created_at: str
 
 
+class PdfRef(TypedDict):
+    """A stored PDF of a paper, as exports and ``reading show --json`` list it (the file itself is in backups)."""
+
+    file_name: str
+    pages: int
+    sha256: str
+
+
 class Paper(TypedDict):
     """One paper of the log. Lists are empty rather than missing; optional fields are ``None`` when unknown."""
 
@@ -43,3 +51,4 @@ class Paper(TypedDict):
     notes: list[Note]
     reads: list[Read]
     models: list[str]
+    pdfs: list[PdfRef]

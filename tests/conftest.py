@@ -34,6 +34,8 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.delenv("READING_DB", raising=False)
+    # PDFs' pages are embedded in the foreground unless a test turns background indexing on (and waits for it)
+    monkeypatch.setenv("INDEX_BACKGROUND", "0")
 
 
 def _trained_like(model, seed: int = 0):

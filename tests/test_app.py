@@ -704,3 +704,16 @@ def test_the_app_ships_its_icon_and_hides_the_deploy_button():
     assert (ROOT / "ui/static/icon.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     config = tomllib.loads((ROOT / ".streamlit/config.toml").read_text(encoding="utf-8"))
     assert config["client"]["toolbarMode"] == "minimal" and config["server"]["address"] == "localhost"
+
+
+def test_a_starter_paper_page_shows_our_summary_not_no_abstract(db):
+    with reading.open_log(db) as log:
+        log.import_starter()
+        paper = log.get("1807.11164")
+        hand = log.add(title="A paper without an abstract", fetch=False).paper
+    at = _goto(_app(), "paper", id=str(paper["id"]))
+    shown = " ".join(m.value for m in at.markdown)
+    assert "No abstract yet" not in shown
+    assert reading.starter_summary(paper)[:60] in shown
+    at = _goto(_app(), "paper", id=str(hand["id"]))
+    assert "No abstract yet" in " ".join(m.value for m in at.markdown)  # only the starter set ships summaries

@@ -98,7 +98,7 @@ def test_every_readme_reading_example_runs_on_a_starter_log(tmp_path, monkeypatc
 
     from click.testing import CliRunner
 
-    from reading import open_log
+    from reading import normalise_title, open_log
 
     cli = importlib.import_module("paperzoo.reading_cli").cli
     arxiv_replay.mode = "offline"
@@ -121,11 +121,8 @@ def test_every_readme_reading_example_runs_on_a_starter_log(tmp_path, monkeypatc
 
     runner = CliRunner()
     last_note = None
-    for words in READING_EXAMPLES:
+    for words in READING_EXAMPLES:  # as printed: a note id is the one the README's `reading note` gets
         command, args = " ".join(words), words[1:]
-        if last_note is not None and ("--edit" in args or "--delete" in args):
-            flag = "--edit" if "--edit" in args else "--delete"
-            args[args.index(flag) + 1] = last_note  # the README: "the id `reading note` printed"
         result = runner.invoke(cli, ["--db", str(db), *args])
         out = (result.output or "").strip()
         if command.startswith(NEEDS_NETWORK) or command.startswith(NEEDS_FETCHED):
@@ -138,8 +135,20 @@ def test_every_readme_reading_example_runs_on_a_starter_log(tmp_path, monkeypatc
         assert "Traceback" not in out
         if command in EXPECT:
             assert EXPECT[command] in out, (command, out)
+        assert "warning:" not in out, (command, out)  # e.g. a near-duplicate made by hand
         found = re.search(r"noted \(note (\d+)\)", out)
         if found:
             last_note = found.group(1)
+        if ("--edit" in args or "--delete" in args) and last_note is not None:
+            assert args[args.index("--edit" if "--edit" in args else "--delete") + 1] == last_note, command
     assert last_note is not None
+    with open_log(db) as log:  # the starter papers the examples work on are still the starter's, not copies
+        from reading._intake import starter_papers
+
+        for paper in starter_papers()["papers"]:
+            if paper.get("arxiv_id"):
+                kept = log.get(paper["arxiv_id"])
+                assert kept["source"] == "starter" and set(paper.get("tags", [])) <= set(kept["tags"]), kept["title"]
+        titles = sorted(normalise_title(p["title"]) for p in log.papers())
+        assert not [(a, b) for a in titles for b in titles if a != b and b.startswith(a + " ")]
     assert (tmp_path / "library.bib").read_text(encoding="utf-8").count("@") >= 20

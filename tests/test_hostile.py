@@ -215,7 +215,7 @@ def test_a_file_that_is_not_a_log_is_one_line(tmp_path):
     db = tmp_path / "notes.db"
     db.write_text("my shopping list\n" * 100)
     result = CliRunner().invoke(cli, ["--db", str(db), "list"])
-    assert result.exit_code == 1 and result.output.startswith("Error: the log file is damaged")
+    assert result.exit_code == 1 and "is not a reading log: it is not an SQLite database" in result.output
     assert db.read_text() == "my shopping list\n" * 100
 
 

@@ -477,3 +477,11 @@ def test_editing_or_deleting_a_note_refuses_bad_input_and_changes_nothing(log):
     with pytest.raises(PaperNotFound):
         log.delete_note(nid, paper=12345)
     assert log.get(a)["notes"][0]["text"] == "original" and log.data_version() == version
+
+
+def test_a_title_typed_by_hand_that_starts_another_paper_is_logged_with_a_warning(log):
+    first = log.add(title="Deep Residual Learning for Image Recognition", fetch=False)
+    short = log.add(title="Deep Residual Learning", authors="Kaiming He", year=2015)
+    assert short.created and short.message and f"paper {first.paper['id']}" in short.message
+    assert log.add(title="Deep Learning").message is None  # two words: too little to go on
+    assert log.add(title="Residual Learning Revisited").message is None

@@ -212,3 +212,17 @@ def test_python_dash_m_reading(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "reading", "--db", str(tmp_path / "m.db"), "list"], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_adding_a_logged_paper_says_read_again_only_when_a_read_is_logged(run):
+    assert run("add", "--title", "A Paper", "--status", "to-read").exit_code == 0
+    later = run("add", "--title", "A Paper", "--status", "to-read")
+    assert later.exit_code == 0 and later.output.startswith("already in the log:"), later.output
+    with open_log(run.db) as log:
+        assert log.papers()[0]["reads"] == []
+    read = run("add", "--title", "A Paper", "--read-on", "2026-11-20")
+    assert read.output.startswith("read again:"), read.output
+    same_day = run("add", "--title", "A Paper", "--read-on", "2026-11-20")
+    assert same_day.output.startswith("already in the log:"), same_day.output
+    with open_log(run.db) as log:
+        assert [r["read_on"] for r in log.papers()[0]["reads"]] == ["2026-11-20"]

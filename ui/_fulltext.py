@@ -4,8 +4,11 @@ methods (`reading.Log.add_pdf`, `attach_pdf`, `pdfs`, `pdf_pages`, `render_pdf_p
 """
 from __future__ import annotations
 
+import io
 import re
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ import streamlit as st
 import paperzoo
 import reading
 
+from ._markdown import safe_markdown
 from .common import guarded, link, one_line
 
 SCOPES = ("Papers", "Full text")
@@ -46,6 +50,10 @@ def show_passages(log: reading.Log, query: str, k: int, mode: str, embedder: Any
     except Exception as err:  # bad input or a broken index: one line, never a traceback
         st.error(one_line(err))
         return
+    waiting = paperzoo.waiting_line(getattr(hits, "metadata", None) or {})
+    if waiting:
+        st.caption(waiting.replace("`reading reindex --passages`", "Search again later or `reading reindex "
+                                   "--passages`") + ". Keyword matches on those pages are shown already.")
     if not hits:
         st.info("No passage matches. Only papers with a PDF are searched in full text (add PDFs on “Log a paper”).")
         return
@@ -61,13 +69,34 @@ def show_passages(log: reading.Log, query: str, k: int, mode: str, embedder: Any
             c2.caption(f"score {hit['score']:.4f}")
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _rendered(db: str, sha256: str, page: int, scale: float) -> Any:
+#: Rendered pages are kept as PNG bytes, at most this many bytes in all (least recently shown dropped first): a
+#: count of entries bounds nothing when one page may be 16 million pixels.
+RENDER_CACHE_BYTES = 64 << 20
+_RENDERS: OrderedDict[tuple[str, str, int, float], bytes] = OrderedDict()
+_RENDERS_LOCK = threading.Lock()
+
+
+def _rendered(db: str, sha256: str, page: int, scale: float) -> bytes:
+    """Page ``page`` of a stored PDF as PNG bytes (its pixels bounded by `reading.render_page`), cached by bytes."""
+    key = (db, sha256, page, scale)
+    with _RENDERS_LOCK:
+        if key in _RENDERS:
+            _RENDERS.move_to_end(key)
+            return _RENDERS[key]
     log = reading.open_log(db)
     try:
-        return log.render_pdf_page(sha256, page, scale=scale)
+        image = log.render_pdf_page(sha256, page, scale=scale)
     finally:
         log.close()
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    data = buf.getvalue()
+    with _RENDERS_LOCK:
+        _RENDERS[key] = data
+        total = sum(len(v) for v in _RENDERS.values())
+        while _RENDERS and total > RENDER_CACHE_BYTES:
+            total -= len(_RENDERS.popitem(last=False)[1])
+    return data
 
 
 def _requested_page(count: int) -> int:
@@ -87,8 +116,8 @@ def pdf_section(log: reading.Log, paper: dict[str, Any]) -> None:
         st.caption("No PDF yet: attach one to read it here and to search its full text.")
     for pdf in pdfs:
         count = pdf["page_count"]
-        st.markdown(f"`{pdf['file_name']}` · {count} page{'s' if count != 1 else ''} · "
-                    f"{pdf['size'] / 1e6:.1f} MB")
+        st.markdown(safe_markdown(f"`{pdf['file_name']}` · {count} page{'s' if count != 1 else ''} · "
+                                  f"{pdf['size'] / 1e6:.1f} MB"))
         if not pdf["has_text"]:
             st.warning("No text layer: metadata from you, full text not searchable.")
         key = f"pdfpage_{pdf['sha256'][:12]}"
@@ -129,6 +158,7 @@ def _attach(log: reading.Log, paper: dict[str, Any]) -> None:
             result = log.attach_pdf(paper["id"], _saved_upload(upload, tmp), password=password or None,
                                     name=upload.name)
             note = f" ({result.message})" if result.message else ""
+            paperzoo.index_in_background(log)
             st.session_state["flash"] = f"Attached {upload.name}: {result.pdf['page_count']} pages{note}."
             st.rerun()
 
@@ -167,6 +197,12 @@ def add_uploads(log: reading.Log, uploads: Sequence[Any], *, fetch: bool, passwo
                                      rating=common.get("rating"), note=common.get("note"))
             except reading.ReadingError as err:
                 out.append(("error", f"{upload.name}: {one_line(err)}", None))
+            except Exception as err:  # noqa: BLE001 - one odd file must not stop the others (as in a folder import)
+                import sqlite3
+
+                if isinstance(err, sqlite3.Error):
+                    raise
+                out.append(("error", f"{upload.name}: cannot be read ({type(err).__name__}: {one_line(err)})", None))
             else:
                 paper = result.paper
                 what = "already in the log" if result.duplicate else "logged" if result.created else "added to"
@@ -175,12 +211,15 @@ def add_uploads(log: reading.Log, uploads: Sequence[Any], *, fetch: bool, passwo
                 out.append((level, line + (f" — {result.message}" if level == "warning" else ""), paper["id"]))
             if bar is not None:
                 bar.progress((i + 1) / len(uploads), text=f"{i + 1} of {len(uploads)} PDFs")
+    if any(pid is not None for _, _, pid in out):
+        with guarded("Not indexing in the background: "):
+            paperzoo.index_in_background(log)
     return out
 
 
 def upload_outcome() -> None:
     """What the last PDF upload did, one line per file (shown once)."""
     for level, line, pid in st.session_state.pop("lp_outcome", []):
-        getattr(st, level)(line)
+        getattr(st, level)(safe_markdown(line))  # file names and titles are the PDF's: Markdown disarmed
         if pid is not None:
             link("paper", "Open its page", id=pid)

@@ -31,7 +31,7 @@ def _embed_new(log: reading.Log, added: int) -> None:
     with guarded("Not embedded yet (ranking will retry): "):
         error = paperzoo.embed_candidates(log, embedder=embedder, progress=False)
         if error:
-            st.warning(f"Not embedded yet (ranking will retry): {error}")
+            st.warning(safe_markdown(f"Not embedded yet (ranking will retry): {error}"))
     bar.empty()
 
 
@@ -56,7 +56,7 @@ def _fetch(log: reading.Log) -> None:
         return
     if report["error"]:
         got = f" ({report['fetched']} fetched before that)" if report["fetched"] else ""
-        st.warning(f"{report['error']}{got}; {report['pending']} candidates waiting.")
+        st.warning(safe_markdown(f"{report['error']}{got}; {report['pending']} candidates waiting."))
     else:
         st.success(f"Fetched {report['fetched']} papers in {', '.join(report['categories'])} since "
                    f"{report['since']}: {report['added']} new, {report['in_log']} already in the log, "

@@ -79,9 +79,9 @@ def _offline(log: reading.Log, papers: list[dict[str, Any]]) -> None:
     from .log_paper import refresh_button
 
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
-    c1.warning(f"{len(waiting)} paper{'s' if len(waiting) != 1 else ''} logged offline "
-               f"{'await' if len(waiting) != 1 else 'awaits'} arXiv's metadata: "
-               + ", ".join(p["title"] for p in waiting[:3]) + (" …" if len(waiting) > 3 else ""))
+    c1.warning(safe_markdown(f"{len(waiting)} paper{'s' if len(waiting) != 1 else ''} logged offline "
+                             f"{'await' if len(waiting) != 1 else 'awaits'} arXiv's metadata: "
+                             + ", ".join(p["title"] for p in waiting[:3]) + (" …" if len(waiting) > 3 else "")))
     with c2:
         refresh_button(log, None, key="lib_refresh", label="Refresh from arXiv")
 
@@ -116,7 +116,7 @@ def render() -> None:
 
     shown = filter_papers(papers, text=text, tags=tags, statuses=statuses, years=year_range, read=read_range,
                           min_rating=int(min_rating))
-    st.caption(f"{len(shown)} of {len(papers)} papers · log: `{log.path}`")
+    st.caption(safe_markdown(f"{len(shown)} of {len(papers)} papers · log: `{log.path}`"))
     _offline(log, papers)
     rows = [{**row, "year": str(row["year"]) if row.get("year") else None, "authors": row["authors"] or None,
              "rating": "★" * row["rating"] if row.get("rating") else None} for row in paper_rows(shown)]
@@ -294,7 +294,12 @@ def render_paper() -> None:
     _edit(log, paper)
     _reads(log, paper)
     st.subheader("Abstract")
-    st.markdown(safe_markdown(paper.get("abstract")) or "_No abstract yet._")
+    summary = None if paper.get("abstract") else reading.starter_summary(paper)
+    if summary:  # a starter paper ships our summary, not arXiv's abstract
+        st.markdown(safe_markdown(summary))
+        st.caption("Our summary (starter set); arXiv's abstract arrives with `reading refresh --all`.")
+    else:
+        st.markdown(safe_markdown(paper.get("abstract")) or "_No abstract yet._")
     _fulltext.pdf_section(log, paper)
     _notes(log, paper)
     _models(log, paper)

@@ -101,7 +101,7 @@ def refresh_button(log: reading.Log, refs: list[int] | None, key: str, label: st
     with guarded("Refresh failed: "), st.spinner("Asking arXiv…"):
         report = log.refresh(refs)
         if report["error"]:
-            st.error(f"{report['error']}; nothing was lost, try again when online.")
+            st.error(safe_markdown(f"{report['error']}; nothing was lost, try again when online."))
             return
         done = len(report["updated"])
         missing = f"; arXiv does not know {', '.join(report['missing'])}" if report["missing"] else ""

@@ -6,6 +6,7 @@ log (its papers, its embedding map) are keyed on the log's ``data_version``, so 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -31,7 +32,10 @@ def db_path() -> Path:
 
 @st.cache_resource(show_spinner=False)
 def _open_log(path: str) -> reading.Log:
-    return reading.open_log(path)
+    log = reading.open_log(path)
+    with contextlib.suppress(OSError):  # app start: PDF pages left waiting are embedded in the background
+        paperzoo.index_in_background(log)
+    return log
 
 
 def get_log() -> reading.Log:

@@ -58,7 +58,8 @@ def _show(hits: list[dict[str, Any]], papers: dict[int, dict[str, Any]], key: st
                 if hit.get("snippet"):
                     st.caption(safe_markdown(hit["snippet"]))
                 tags = paper.get("tags", [])
-                st.markdown(f"score `{hit['score']:.4f}`" + ("  ·  " + " ".join(f"`{t}`" for t in tags) if tags else ""))
+                st.markdown(safe_markdown(f"score `{hit['score']:.4f}`"
+                                          + ("  ·  " + " ".join(f"`{t}`" for t in tags) if tags else "")))
             if c2.button("More like this", key=f"{key}_{hit['id']}"):
                 st.session_state["s_like"] = hit["id"]
                 st.rerun()

@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+import paperzoo
 import reading
 
 from . import resources
@@ -60,6 +61,12 @@ def _latency(log: reading.Log, arch: Any, channel_search: bool) -> float | None:
     st.caption("No latency table at that path yet.")
     if st.button("Measure a latency table on this machine", key="sn_measure"):
         from zoo import spos
+
+        try:
+            paperzoo.check_output(path, log.path)  # the one output guard: never the log or its folders
+        except reading.InvalidInput as err:
+            st.error(one_line(err))
+            return None
 
         with guarded("Measuring failed: "), st.spinner("Timing every block choice (about a minute)…"):
             table = spos.measure_latency_table(spos.Layout(channel_search=channel_search), repeats=5, warmup=1,

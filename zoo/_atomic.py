@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -22,8 +24,36 @@ def fsync_dir(folder: str | os.PathLike[str]) -> None:
             os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system says it (Linux: ``/proc/self/status``);
+    elsewhere set and restored at once under a lock (``os.umask`` has no read-only form)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
+
+
+def _new_file_mode(path: Path) -> int:
+    """What the file written at ``path`` gets: the mode of the regular file it replaces, else 0o666 less the umask
+    (as ``open`` would make it; ``mkstemp`` makes 0o600 whatever the umask)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return 0o666 & ~_umask()
+    return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else 0o666 & ~_umask()
+
+
+def _fsync_file(path: Path, mode: int) -> None:
     with open(path, "rb+") as fh:
+        os.fchmod(fh.fileno(), mode)
         os.fsync(fh.fileno())
 
 
@@ -31,15 +61,17 @@ def _fsync_file(path: Path) -> None:
 def atomic_path(path: str | os.PathLike[str], *, suffix: str = ".tmp") -> Iterator[Path]:
     """A temporary path beside ``path`` for writers that take a file name (``torch.onnx.export``, ``torch.save``
     to a name): on a normal exit the file written there is fsynced and replaces ``path`` atomically; on an
-    exception it is deleted and ``path`` is untouched."""
+    exception it is deleted and ``path`` is untouched. The file gets the mode of the file it replaces, or for a new
+    file 0o666 less the umask."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _new_file_mode(path)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
-        _fsync_file(tmp)
+        _fsync_file(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

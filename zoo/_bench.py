@@ -38,7 +38,7 @@ from ._evaluate import EvalResult, evaluate, imagenet_synsets
 from ._export import export
 from ._factory import load
 from ._optimize import optimize
-from ._registry import ZooError, info, list_models, resolve
+from ._registry import ZooError, check_input, check_range, info, list_models, resolve
 
 __all__ = [
     "BenchResult",
@@ -52,6 +52,10 @@ __all__ = [
 ]
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+#: Why an ONNX engine's row has no peak memory: the growth during one call reads 0 (its buffers were allocated at the
+#: first call of the shape, during warm-up, and are kept), and its first call also plans, compiles and, with two
+#: engines, tunes both: neither measures what one forward pass needs, so none is reported (shown as "—").
+ENGINE_MEMORY = "not measured for ONNX engines (buffers allocated at their first call of a shape and kept)"
 METRICS = ("latency_ms", "latency_p90_ms", "throughput_ips", "peak_memory_mb", "params", "macs")
 
 
@@ -317,6 +321,7 @@ def _input_shape(input_size: int | Sequence[int] | None, default: Sequence[int])
         return shape[1:]
     if len(shape) != 3:
         raise ZooError(f"input_size must be an int, (H, W) or (C, H, W), not {input_size!r}")
+    check_input(1, shape)
     return shape
 
 
@@ -371,8 +376,13 @@ def benchmark(
         raise ZooError(f"unknown dtype {bad[0]!r}; choose from {', '.join(DTYPES)}")
     if not batch_sizes or any(int(b) < 1 for b in batch_sizes):
         raise ZooError(f"batch sizes must be positive integers, not {tuple(batch_sizes)!r}")
-    if iters < 1 or warmup < 0:
-        raise ZooError("iters must be >= 1 and warmup >= 0")
+    check_range("iters", iters, 1, 1_000_000)
+    check_range("warmup", warmup, 0, 1_000_000)
+    if max_time is not None:
+        check_range("max_time", max_time, 1e-6, 7 * 86400)
+    if input_size is not None:  # checked here before any model loads (and again per model at the card's size)
+        for b in batch_sizes:
+            check_input(int(b), _input_shape(input_size, (3, 224, 224)))
     if engines is None:
         engines = ["optimized" if o else "eager" for o in dict.fromkeys(optimized)] + (["compiled"] if compile else [])
     engines = list(dict.fromkeys(engines))
@@ -434,6 +444,8 @@ def _bench_one(item: str | nn.Module, dev: torch.device, base_env: dict[str, Any
         shape = _input_shape(input_size, info(name).input_size)
         model = load(name, weights=weights, progress=False)
         counts = count(name, input_size=(1, *shape))
+    for b in batch_sizes:
+        check_input(int(b), shape)
     tag = getattr(getattr(model, "weights", None), "tag", None)
     model = model.eval()
     bar.set_postfix_str(name, refresh=False)
@@ -488,7 +500,12 @@ def _measure(runner: Callable[[torch.Tensor], Any], fields: dict[str, Any], env:
     try:
         with torch.inference_mode():
             times = _timed(runner, x, warmup=max(warmup, 1), iters=iters, sync=sync, max_time=max_time)
-            peak, method = _peak_memory(runner, x, dev, sync) if memory else (None, "")
+            if not memory:
+                peak, method = None, ""
+            elif isinstance(runner, EngineModule):
+                peak, method = None, ENGINE_MEMORY
+            else:
+                peak, method = _peak_memory(runner, x, dev, sync)
     except Exception as e:  # "not implemented for 'Half'", compile backends' own errors: reported, not fatal
         return None, _first_line(e)
     median = statistics.median(times)
@@ -520,7 +537,8 @@ def _row(r: BenchResult) -> dict[str, str]:
         "model": r.model, "weights": r.weights or "-", "device": r.device, "dtype": r.dtype, "engine": r.engine,
         "batch": str(r.batch), "input": "x".join(map(str, r.input_size)), "params_M": f"{r.params / 1e6:.2f}",
         "MACs_G": f"{r.macs / 1e9:.3f}", "median_ms": num(r.latency_ms, ".2f"), "p90_ms": num(r.latency_p90_ms, ".2f"),
-        "img_per_s": num(r.throughput_ips, ".1f"), "peak_MiB": num(r.peak_memory_mb, ".1f"),
+        "img_per_s": num(r.throughput_ips, ".1f"),
+        "peak_MiB": "—" if r.peak_memory_mb is None and not r.skipped else num(r.peak_memory_mb, ".1f"),
         "note": f"skipped: {r.skipped}" if r.skipped else "",
     }
 
@@ -547,8 +565,9 @@ def format_results(results: Sequence[BenchResult], fmt: str = "table") -> str:
         e = results[0].env
         lines.append(f"torch {e.get('torch')} · {e.get('device_name')} · {e.get('threads')} threads · "
                      f"{e.get('platform')}")
-        if results[0].memory_method:
-            lines.append(f"peak memory: {results[0].memory_method}")
+        methods = list(dict.fromkeys(r.memory_method for r in results if r.memory_method))
+        for method in methods:
+            lines.append(f"peak memory{' —' if method == ENGINE_MEMORY else ''}: {method}")
         lines.append("")
     rows = [_row(r) for r in results]
     width = {c: max([len(c), *(len(row[c]) for row in rows)]) for c in _COLUMNS}

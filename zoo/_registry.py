@@ -19,6 +19,8 @@ import fnmatch
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from ._errors import DataNotFound, InvalidOption, UnknownModelError, WeightsError, ZooError
+
 if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
 
@@ -42,27 +44,34 @@ __all__ = [
 ]
 
 
-class ZooError(Exception):
-    """Base class of every error the zoo raises on purpose."""
+#: Bounds on the sizes a caller may ask for (the memory of a run follows them): an image side in pixels, a batch,
+#: and the bytes of one fp32 input batch.
+MAX_SIDE = 4096
+MAX_BATCH = 4096
+MAX_INPUT_BYTES = 2 << 30
 
 
-class UnknownModelError(ZooError, KeyError):
-    """A model name (or alias) that is not registered."""
+def check_range(what: str, value: Any, lo: float, hi: float) -> None:
+    """The zoo's one check of a number it was given: InvalidOption (one line) unless ``value`` is a finite number
+    in ``[lo, hi]`` (NaN passes no comparison, so it is refused explicitly)."""
+    import math
 
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
-
-
-class WeightsError(ZooError):
-    """Weights that cannot be found, fetched, verified or loaded."""
-
-
-class InvalidOption(ZooError, ValueError):
-    """An option value the zoo cannot use: a layout, a dataset spec, a batch size, a budget, an activation ..."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not (ok and lo <= value <= hi):
+        raise InvalidOption(f"{what} must be between {lo:g} and {hi:g}, not {value!r}")
 
 
-class DataNotFound(ZooError, FileNotFoundError):
-    """A dataset folder that is missing or holds no images."""
+def check_input(batch: int, shape: Iterable[int]) -> None:
+    """InvalidOption unless a batch of ``shape`` (C, H, W) images is within the bounds above."""
+    c, h, w = shape
+    check_range("batch size", batch, 1, MAX_BATCH)
+    check_range("image channels", c, 1, 64)
+    check_range("image height", h, 1, MAX_SIDE)
+    check_range("image width", w, 1, MAX_SIDE)
+    need = 4 * batch * c * h * w
+    if need > MAX_INPUT_BYTES:
+        raise InvalidOption(f"a batch of {batch} images of {c}x{h}x{w} needs {need / 2**30:.1f} GiB for its input "
+                            f"alone (the bound is {MAX_INPUT_BYTES / 2**30:g} GiB): use a smaller batch or size")
 
 
 #: What a claim's ``unit`` multiplies its value by: counts in base units, accuracies stay in %.

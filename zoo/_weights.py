@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 import torch
 
 from ._atomic import atomic_open
-from ._registry import WeightsError
+from ._errors import WeightsError
 
 __all__ = [
     "IMAGENET_MEAN",
@@ -445,6 +445,35 @@ def _torch_load_reason(e: Exception) -> str:
     return lines[0] if lines else type(e).__name__
 
 
+#: A checkpoint's zip archive may declare at most this many bytes in all, and at most ``MAX_EXPANSION`` times its own
+#: size (torch.save stores tensors uncompressed: an honest archive is about 1x), in at most ``MAX_RECORDS`` entries.
+MAX_CHECKPOINT_BYTES = 16 << 30
+MAX_EXPANSION = 4
+MAX_RECORDS = 1_000_000
+
+
+def check_archive(path: str | os.PathLike, error: type[Exception] = WeightsError) -> None:
+    """Refuse, in one line and before ``torch.load`` inflates anything, a zip checkpoint whose entries claim more
+    bytes than the bounds above (a deflate bomb: 2 MB on disk, gigabytes in memory). Other files pass."""
+    import zipfile
+
+    path = Path(path)
+    try:
+        if not zipfile.is_zipfile(path):
+            return
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return  # torch.load says what is wrong with it
+    size = path.stat().st_size
+    claimed = sum(i.file_size for i in infos)
+    if len(infos) > MAX_RECORDS:
+        raise error(f"{path} holds {len(infos):,} records (more than {MAX_RECORDS:,}): not loaded")
+    if claimed > MAX_CHECKPOINT_BYTES or claimed > MAX_EXPANSION * size + (1 << 20):
+        raise error(f"{path} claims {claimed / 2**20:,.0f} MiB uncompressed in a {size / 2**20:,.1f} MiB file "
+                    f"(at most {MAX_EXPANSION}x and {MAX_CHECKPOINT_BYTES >> 30} GiB): not loaded (a zip bomb?)")
+
+
 def _read_file(path: Path) -> Any:
     if path.name.endswith(".safetensors"):
         try:
@@ -460,6 +489,7 @@ def _read_file(path: Path) -> Any:
     why = _not_a_checkpoint(path)
     if why is not None:
         raise WeightsError(f"{path} is not a readable checkpoint ({why})")
+    check_archive(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

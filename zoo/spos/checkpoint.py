@@ -44,6 +44,9 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path).expanduser()
     if not path.is_file():
         raise CheckpointError(f"supernet checkpoint not found: {path}")
+    from .._weights import check_archive
+
+    check_archive(path, CheckpointError)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001  (pickle / zip errors of every kind)

@@ -226,8 +226,12 @@ def measure_latency_table(
     from tqdm.auto import tqdm
 
     from .._engines import ONNX_ENGINES, engine_version
-    from .._registry import ZooError
+    from .._registry import ZooError, check_input, check_range
 
+    check_range("repeats", repeats, 1, 100_000)
+    check_range("warmup", warmup, 0, 100_000)
+    side = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
+    check_input(batch_size, (3, *side))
     if engine != "eager" and engine not in ONNX_ENGINES:
         raise ZooError(f"unknown engine {engine!r}; choose from eager, {', '.join(ONNX_ENGINES)}")
     version = engine_version(engine)

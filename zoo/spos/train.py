@@ -214,6 +214,21 @@ def _stop_requests() -> Iterator[Callable[[], bool]]:
             signal.signal(s, h)
 
 
+def _check_config(config: TrainConfig) -> None:
+    """InvalidOption (one line) for a number no run can use: a NaN or negative learning rate trains to NaN."""
+    from .._registry import MAX_BATCH, MAX_SIDE, check_range
+
+    check_range("steps", config.steps, 1, 10**9)
+    check_range("batch size", config.batch_size, 1, 64 * MAX_BATCH)
+    check_range("lr", config.lr, 1e-12, 100.0)
+    check_range("momentum", config.momentum, 0.0, 1.0)
+    check_range("weight decay", config.weight_decay, 0.0, 1.0)
+    check_range("label smoothing", config.label_smoothing, 0.0, 0.999)
+    check_range("input size", config.input_size, 8, MAX_SIDE)
+    check_range("checkpoint_every", config.checkpoint_every, 1, 10**9)
+    check_range("num_workers", config.num_workers, 0, 256)
+
+
 def train_supernet(
     config: TrainConfig,
     *,
@@ -236,6 +251,7 @@ def train_supernet(
     """
     from tqdm.auto import tqdm
 
+    _check_config(config)
     rank, world, device = _dist_setup(config.device)
     if config.batch_size % world:
         raise InvalidOption(f"batch size {config.batch_size} is not divisible by {world} processes")
@@ -339,6 +355,10 @@ def train_supernet(
             sched.step()
             step += 1
             loss_value = float(loss.detach())
+            if not math.isfinite(loss_value):  # nothing after this is worth a checkpoint: stop, keep the last one
+                bar.close()
+                raise InvalidOption(f"the loss became {loss_value} at step {step}: training stopped (the last "
+                                    "checkpoint is kept); lower the learning rate (--lr)")
             seconds = time.perf_counter() - t0
             bar.update(1)
             bar.set_postfix(loss=f"{loss_value:.3f}", img_s=f"{(step - start_step) * config.batch_size / seconds:.0f}",
