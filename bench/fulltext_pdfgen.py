@@ -136,3 +136,97 @@ def make_pages_pdf(path: str | Path, pages: Sequence[str], *, size: float = 10.0
         c.showPage()
     c.save()
     return Path(path)
+
+
+def make_article_pdf(path: str | Path, *, title: str, authors: Sequence[str], sections: Sequence[tuple[str, str]],
+                     references: Sequence[str] = (), header: str | None = None, page_numbers: bool = False,
+                     stamp: Sequence[str] = (), stray_stamp: str | None = None, labels: bool = True,
+                     size: float = 9.0) -> Path:
+    """A two-column paper set as conferences set them: a bold title across the page, headings (bold, larger for a
+    section than a subsection: a heading whose number has a dot, "2.1 ...", is a subsection), justified-looking
+    columns, a running header from page 2 on, a page number centred in the footer (in the gutter's line), an arXiv
+    stamp set vertically in the left margin of page 1 (``stamp``: its pieces, drawn one by one, as TeX sets them),
+    and a reference list with hanging indents (``labels``: "[n]" labels; else author-year entries) flowing over both
+    columns and pages.
+
+    Args:
+        sections: (heading as printed, its text).
+        stray_stamp: a piece of the stamp drawn upright (a producer that sets its glyphs one by one: PDFium sees no
+            angle for it), below the rotated pieces.
+    """
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen import canvas
+
+    path = Path(path)
+    c = canvas.Canvas(str(path), pagesize=letter, invariant=1)
+    col_w = (PAGE_W - 2 * MARGIN - GUTTER) / 2
+    lead = size * 1.2
+    page = [1]
+    state = {"col": 0, "y": 0.0, "top": 0.0}
+
+    def furniture() -> None:
+        if header and page[0] > 1:
+            c.setFont("Times-Italic", 8)
+            c.drawCentredString(PAGE_W / 2, PAGE_H - 36, header)
+        if page_numbers:
+            c.setFont("Times-Roman", 9)
+            c.drawCentredString(PAGE_W / 2, 30, str(page[0]))
+
+    def new_page() -> None:
+        c.showPage()
+        page[0] += 1
+        furniture()
+        state.update(col=0, y=PAGE_H - MARGIN - 10, top=PAGE_H - MARGIN - 10)
+
+    def advance(step: float) -> None:
+        if state["y"] - step < MARGIN:
+            if state["col"] == 0:
+                state.update(col=1, y=state["top"])
+            else:
+                new_page()
+        state["y"] -= step
+
+    def put(text: str, font: str, fs: float, indent: float = 0.0) -> None:
+        advance(fs * 1.2)
+        c.setFont(font, fs)
+        c.drawString(MARGIN + state["col"] * (col_w + GUTTER) + indent, state["y"], text)
+
+    furniture()
+    for i, piece in enumerate(stamp):
+        c.saveState()
+        c.translate(30, 250 + 110 * i)
+        c.rotate(90)
+        c.setFont("Times-Roman", 20)
+        c.drawString(0, 0, piece)
+        c.restoreState()
+    if stray_stamp:
+        c.setFont("Times-Roman", 20)
+        c.drawString(24, 200, stray_stamp)
+    y = PAGE_H - MARGIN - 20
+    for tline in _wrap(title.split(), PAGE_W - 2 * MARGIN, "Times-Bold", 18):
+        c.setFont("Times-Bold", 18)
+        c.drawCentredString(PAGE_W / 2, y, tline)
+        y -= 22
+    c.setFont("Times-Roman", 11)
+    c.drawCentredString(PAGE_W / 2, y - 4, ", ".join(authors))
+    state.update(y=y - 30, top=y - 30)
+    for heading, text in sections:
+        sub = "." in heading.split()[0].rstrip(".")
+        advance(4)
+        put(heading, "Times-Bold", size + (0 if sub else 2))
+        for line in _wrap(text.split(), col_w, "Times-Roman", size):
+            put(line, "Times-Roman", size)
+    if references:
+        advance(4)
+        put("References", "Times-Bold", size + 2)
+        hang = stringWidth("[99] ", "Times-Roman", size - 1) if labels else 10.0
+        for n, entry in enumerate(references, start=1):
+            label = f"[{n}] " if labels else ""
+            lines = _wrap((label + entry).split(), col_w - hang, "Times-Roman", size - 1)
+            for k, line in enumerate(lines):
+                put(line, "Times-Roman", size - 1, 0.0 if k == 0 else hang)
+            advance(2)
+    c.showPage()
+    c.save()
+    return path

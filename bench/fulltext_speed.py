@@ -88,7 +88,7 @@ def bench_ingest(corpus: list[dict], work: Path, rounds: int = 6) -> None:
     embedder = index.get_embedder()
     log = _pdf_log(work / "ingest.db", corpus, n_papers=20, words_per_page=400, pages_per_paper=5)
     titles = log.paper_titles(log.page_refs().values())
-    texts = [_passages._embed_text(titles[paper], text) for _, paper, _, _, text in log.passage_texts()]
+    texts = [_passages._embed_text(titles[paper], text) for _, paper, _, _, text, *_ in log.passage_texts()]
     embedder.encode(texts[:64])  # load the model and warm up
     raws, syncs = [], []
     for i in range(rounds):  # interleaved, alternating which goes first: on a shared machine load drifts

@@ -429,15 +429,16 @@ def indexing_status(log: PaperLog) -> dict[str, Any]:
 def _rows(log: PaperLog, ranked: Sequence[tuple[int, float]]) -> list[dict[str, Any]]:
     if not ranked:
         return []
-    texts = {int(row[0]): (row[1], row[2], row[3], row[4])
+    texts = {int(row[0]): (row[1], row[2], row[3], row[4], row[5] if len(row) > 5 else "")
              for row in log.passage_texts(sorted({p // SLOTS for p, _ in ranked}))}
     papers = {p["id"]: p for p in log.papers(ids=sorted({texts[p][0] for p, _ in ranked if p in texts}))}
     out = []
     for pid, score in ranked:
         if pid not in texts or texts[pid][0] not in papers:  # removed since it was indexed
             continue
-        paper_id, sha, page, text = texts[pid]
+        paper_id, sha, page, text, section = texts[pid]
         paper = papers[paper_id]
         out.append({"id": paper_id, "arxiv_id": paper.get("arxiv_id"), "title": paper.get("title", ""),
-                    "page": page, "passage": text, "score": round(float(score), 6), "sha256": sha})
+                    "page": page, "section": section, "passage": text, "score": round(float(score), 6),
+                    "sha256": sha})
     return out

@@ -190,7 +190,7 @@ def search(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybrid", tag:
 
     Returns:
         Dicts with id, arxiv_id, title, year, score and snippet; with `fulltext`, passages: id, arxiv_id, title,
-        page (1-based), passage, score and sha256 (of the PDF).
+        page (1-based), section (its heading as printed, "" if none), passage, score and sha256 (of the PDF).
     """
     _check(query, k, mode)
     if mode != "keyword":

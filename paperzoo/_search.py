@@ -115,12 +115,30 @@ def reindex(log: Log, *, full: bool = False, embedder: Embedder | None = None,
     return index.reindex(log, full=full, embedder=embedder, progress=progress)
 
 
+def reread_pdfs(log: Log) -> list[str]:
+    """Read the PDFs stored before sections and reference lists were kept again; one-line notes (also logged)."""
+    import logging
+
+    done, failed = log.reextract_pdfs()
+    notes = [f"read {done} PDFs stored by an earlier version again for their sections and reference lists"] \
+        if done else []
+    notes += [f"{name} could not be read again ({why}); it keeps its old text" for name, why in failed]
+    for note in notes:
+        logging.getLogger("paperzoo").warning(note)
+    return notes
+
+
 def reindex_passages(log: Log, *, full: bool = False, embedder: Embedder | None = None,
                      progress: bool | None = None, poll_s: float = 1.0) -> SyncReport:
     """Embed the PDFs' waiting pages now, in this process (a progress bar on a terminal). When the background
-    indexer is at work, follow its progress until it is done instead (never an error), then finish what is left."""
+    indexer is at work, follow its progress until it is done instead (never an error), then finish what is left.
+
+    PDFs stored before sections and reference lists were kept are read again first (``Log.reextract_pdfs``), so
+    their passages get sections and lose their reference lists; the report's messages say so.
+    """
     import index
 
+    notes = reread_pdfs(log)
     status = index.indexing_status(log)
     if status["running"] and not full:
         from tqdm.auto import tqdm
@@ -133,8 +151,10 @@ def reindex_passages(log: Log, *, full: bool = False, embedder: Embedder | None 
                 status = index.indexing_status(log)
                 bar.total = status["pages_total"]
                 bar.update(max(0, status["pages_indexed"] - bar.n))
-    return index.sync_passages(log, embedder=embedder, full=full, wait=True, progress=progress,
-                               commit_every=COMMIT_EVERY)
+    report = index.sync_passages(log, embedder=embedder, full=full, wait=True, progress=progress,
+                                 commit_every=COMMIT_EVERY)
+    report.messages[:0] = notes
+    return report
 
 
 def rank_inbox(log: Log, *, tag: str | None = None, k: int = 20, ranker: str = "fusion",

@@ -229,14 +229,29 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('library_id', random() & 9007199
 PRAGMA application_id = {APPLICATION_ID};
 """
 
-# v6: the citation graph. One row per reference entry of a stored PDF: what the parser read from it, and the paper
+# v6: the structure of each PDF page (its section headings and where its reference list starts, JSON; NULL for pages
+# stored before, until they are read again) and each PDF's reference list, one entry per row in list order.
+_V6_PDF_LAYOUT = """
+ALTER TABLE pages ADD COLUMN layout TEXT;
+CREATE TABLE pdf_references (
+    sha256 TEXT NOT NULL REFERENCES pdfs (sha256) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    page INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (sha256, number)
+);
+"""
+
+# v7: the citation graph. One row per reference entry of a stored PDF: what the parser read from it, and the paper
 # of the log it cites (NULL while unmatched: a pending reference). Edges to a paper added later appear by its arXiv
-# id or DOI through the triggers below; by title, when the log next syncs its citations (reading._citations).
+# id or DOI through the triggers below; by title, when the log next syncs its citations (reading._citations). A
+# PDF's reference list read again (pdf_references replaced) drops its citations: the next sync parses the new one.
+# Written to be re-run safely (IF NOT EXISTS), as a log taken back to an earlier schema meets it again.
 # 'citations_linked' is the highest paper id whose title pending references were matched against (lowered when a
 # paper's title, authors or year change, so that they are matched against it again). work_key groups the unmatched
 # references that name one work (arXiv id, else DOI, else title_key: normalised title and first author's surname).
-_V6_CITATIONS = """
-CREATE TABLE citations (
+_V7_CITATIONS = """
+CREATE TABLE IF NOT EXISTS citations (
     sha256 TEXT NOT NULL REFERENCES pdfs (sha256) ON DELETE CASCADE,
     number INTEGER NOT NULL,
     paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
@@ -253,32 +268,35 @@ CREATE TABLE citations (
     title_key TEXT,
     PRIMARY KEY (sha256, number)
 );
-CREATE INDEX citations_work ON citations (work_key, paper_id);
-CREATE INDEX citations_title_key ON citations (title_key);
-CREATE INDEX citations_paper ON citations (paper_id);
-CREATE INDEX citations_cited ON citations (cited_id);
-CREATE INDEX citations_pending_arxiv ON citations (arxiv_id) WHERE cited_id IS NULL;
-CREATE INDEX citations_pending_doi ON citations (doi) WHERE cited_id IS NULL;
+CREATE INDEX IF NOT EXISTS citations_work ON citations (work_key, paper_id);
+CREATE INDEX IF NOT EXISTS citations_title_key ON citations (title_key);
+CREATE INDEX IF NOT EXISTS citations_paper ON citations (paper_id);
+CREATE INDEX IF NOT EXISTS citations_cited ON citations (cited_id);
+CREATE INDEX IF NOT EXISTS citations_pending_arxiv ON citations (arxiv_id) WHERE cited_id IS NULL;
+CREATE INDEX IF NOT EXISTS citations_pending_doi ON citations (doi) WHERE cited_id IS NULL;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('citations_linked', 0);
-CREATE TRIGGER citations_link_insert AFTER INSERT ON papers WHEN new.arxiv_id IS NOT NULL OR new.doi IS NOT NULL
+CREATE TRIGGER IF NOT EXISTS citations_link_insert AFTER INSERT ON papers WHEN new.arxiv_id IS NOT NULL OR new.doi IS NOT NULL
 BEGIN
     UPDATE citations SET cited_id = new.id WHERE cited_id IS NULL AND paper_id != new.id
         AND (arxiv_id = new.arxiv_id OR doi = new.doi);
 END;
-CREATE TRIGGER citations_relink_title AFTER UPDATE OF title_norm, authors, year ON papers BEGIN
+CREATE TRIGGER IF NOT EXISTS citations_relink_title AFTER UPDATE OF title_norm, authors, year ON papers BEGIN
     UPDATE meta SET value = min(value, new.id - 1) WHERE key = 'citations_linked';
 END;
-CREATE TRIGGER citations_link_update AFTER UPDATE OF arxiv_id, doi ON papers
+CREATE TRIGGER IF NOT EXISTS citations_link_update AFTER UPDATE OF arxiv_id, doi ON papers
     WHEN new.arxiv_id IS NOT NULL OR new.doi IS NOT NULL
 BEGIN
     UPDATE citations SET cited_id = new.id WHERE cited_id IS NULL AND paper_id != new.id
         AND (arxiv_id = new.arxiv_id OR doi = new.doi);
 END;
+CREATE TRIGGER IF NOT EXISTS citations_reread AFTER DELETE ON pdf_references BEGIN
+    DELETE FROM citations WHERE sha256 = old.sha256;
+END;
 """
 
 # Each migration takes the schema from version i to i + 1. Append, never edit a released one.
 MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX, _V3_CANDIDATES_VERSION, _V4_FULLTEXT,
-                               _V5_IDENTITY, _V6_CITATIONS)
+                               _V5_IDENTITY, _V6_PDF_LAYOUT, _V7_CITATIONS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -970,12 +988,63 @@ def set_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
 PDF_COLUMNS = ("sha256", "paper_id", "file_name", "size", "page_count", "has_text", "added_at")
 
 
-def insert_pdf(conn: sqlite3.Connection, row: dict[str, Any], pages: Sequence[str]) -> None:
-    """One PDF and its pages' text (page numbers from 1)."""
+def insert_pdf(conn: sqlite3.Connection, row: dict[str, Any], pages: Sequence[str],
+               layouts: Sequence[str | None] = (), references: Sequence[tuple[int, str]] = ()) -> None:
+    """One PDF, its pages' text and layout (JSON; page numbers from 1) and its reference list (page, entry)."""
     conn.execute(f"INSERT INTO pdfs ({', '.join(PDF_COLUMNS)}) VALUES ({_placeholders(PDF_COLUMNS)})",
                  [row[c] for c in PDF_COLUMNS])
-    conn.executemany("INSERT INTO pages (sha256, page, text) VALUES (?, ?, ?)",
-                     [(row["sha256"], n, text) for n, text in enumerate(pages, start=1)])
+    _insert_pages(conn, row["sha256"], pages, layouts, references)
+
+
+def _insert_pages(conn: sqlite3.Connection, sha256: str, pages: Sequence[str], layouts: Sequence[str | None],
+                  references: Sequence[tuple[int, str]]) -> None:
+    conn.executemany("INSERT INTO pages (sha256, page, text, layout) VALUES (?, ?, ?, ?)",
+                     [(sha256, n, text, layouts[n - 1] if n <= len(layouts) else None)
+                      for n, text in enumerate(pages, start=1)])
+    conn.executemany("INSERT INTO pdf_references (sha256, number, page, text) VALUES (?, ?, ?, ?)",
+                     [(sha256, n, page, text) for n, (page, text) in enumerate(references, start=1)])
+
+
+def replace_pages(conn: sqlite3.Connection, sha256: str, pages: Sequence[str], layouts: Sequence[str | None],
+                  references: Sequence[tuple[int, str]]) -> None:
+    """A stored PDF's pages and reference list read again: new page rows (the passage index sees the old ones
+    removed and new ones added), and the pages version moves on."""
+    conn.execute("DELETE FROM pages WHERE sha256 = ?", (sha256,))
+    conn.execute("DELETE FROM pdf_references WHERE sha256 = ?", (sha256,))
+    _insert_pages(conn, sha256, pages, layouts, references)
+    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'pages_version'")
+
+
+def settle_layouts(conn: sqlite3.Connection, sha256: str, layout: str) -> None:
+    """Give a PDF's pages without a layout this one (a PDF that cannot be read again keeps its text)."""
+    conn.execute("UPDATE pages SET layout = ? WHERE sha256 = ? AND layout IS NULL", (layout, sha256))
+
+
+def pdfs_without_layout(conn: sqlite3.Connection) -> list[str]:
+    """The PDFs with a text layer stored before page layouts were (oldest first)."""
+    return [r[0] for r in conn.execute(
+        "SELECT d.sha256 FROM pdfs d WHERE d.has_text AND EXISTS "
+        "(SELECT 1 FROM pages g WHERE g.sha256 = d.sha256 AND g.layout IS NULL) ORDER BY d.added_at, d.sha256")]
+
+
+def page_layouts(conn: sqlite3.Connection, shas: Iterable[str]) -> dict[str, dict[int, str | None]]:
+    """sha256 -> page number -> its layout JSON (None for a page stored before layouts were), for these PDFs."""
+    out: dict[str, dict[int, str | None]] = {}
+    for r in conn.execute("SELECT sha256, page, layout FROM pages WHERE sha256 IN (SELECT value FROM json_each(?))",
+                          (json.dumps(sorted(set(shas))),)):
+        out.setdefault(r[0], {})[r[1]] = r[2]
+    return out
+
+
+def select_references(conn: sqlite3.Connection, sha256: str | None = None) -> list[dict[str, Any]]:
+    """Reference entries of one PDF (or all), in list order: sha256, paper_id, number, page, text."""
+    sql = ("SELECT r.sha256, d.paper_id, r.number, r.page, r.text FROM pdf_references r "
+           "JOIN pdfs d ON d.sha256 = r.sha256")
+    args: list[Any] = []
+    if sha256 is not None:
+        sql += " WHERE r.sha256 = ?"
+        args.append(sha256)
+    return [dict(r) for r in conn.execute(sql + " ORDER BY d.added_at, r.sha256, r.number", args)]
 
 
 def select_pdfs(conn: sqlite3.Connection, *, paper_id: int | None = None, sha256: str | None = None

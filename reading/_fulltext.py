@@ -24,6 +24,7 @@ from ._base import LogCore
 from ._errors import FileChanged, InvalidInput, PaperNotFound, ReadingError
 from ._stale import remove_stale, temp_prefix
 from ._fields import _check_rating, _check_status, _check_year, _clean_tags, now_iso, split_authors
+from ._ids import normalise_title
 from ._types import Paper
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ PASSAGE_WORDS = 200
 #: Passages per page at most: a passage id is ``page row id * PASSAGE_SLOTS + passage number``.
 PASSAGE_SLOTS = 64
 NO_TEXT = "no text layer: metadata from you, full text not searchable"
+#: Share of the shorter title's words the other must hold for a PDF's title to agree with a paper's.
+TITLE_AGREEMENT = 0.6
 #: A query word on more than this share of the pages is left out of a page search (see `_rarer_words`) ...
 COMMON_SHARE = 0.25
 #: ... once the log holds this many pages (below it every word is searched: it is fast anyway).
@@ -143,6 +146,64 @@ def split_passages(text: str, words: int = PASSAGE_WORDS) -> list[str]:
     return [" ".join(tokens[i:i + size]) for i in range(0, len(tokens), size)]
 
 
+def _stored_text(doc: PdfText) -> tuple[list[str], list[str | None], list[tuple[int, str]]]:
+    """What the log keeps of a PDF's text: pages, their layouts as JSON, the reference list (none without text)."""
+    from ._pdf_layout import PageLayout
+
+    if not doc.has_text:
+        return [""] * doc.page_count, [PageLayout().to_json() for _ in range(doc.page_count)], []
+    layouts: list[str | None] = [layout.to_json() for layout in doc.layout or [PageLayout()] * doc.page_count]
+    return doc.pages, layouts, doc.references
+
+
+def page_passages(text: str, layout_json: str | None, section: str = "") -> tuple[list[tuple[str, str]], str]:
+    """A page's passages with their sections, and the section in force at the page's end.
+
+    ``section`` is the heading in force where the page starts. A page stored without a layout is cut as before
+    (no sections, no reference list known). Otherwise the page is cut at its headings, each stretch into passages
+    of about ``PASSAGE_WORDS`` words, and the reference list is left out.
+    """
+    from ._pdf_layout import PageLayout
+
+    layout = PageLayout.from_json(layout_json)
+    if layout is None:
+        return [(p, "") for p in split_passages(text)], ""
+    lines = text.split("\n")
+    refs = set(layout.reference_lines(len(lines)))
+    heads = dict(layout.headings)
+    stretches: list[tuple[str, list[str]]] = [(section, [])]
+    for i, line in enumerate(lines):
+        if i in heads:
+            section = heads[i]
+            stretches.append((section, []))
+        if i not in refs:
+            stretches[-1][1].append(line)
+    out: list[tuple[str, str]] = []
+    for name, body in stretches:
+        if not body or (len(body) == 1 and name and body[0].strip() == name):
+            continue  # nothing, or a heading alone (its text goes on over the page)
+        out += [(p, name) for p in split_passages("\n".join(body))]
+    if len(out) > PASSAGE_SLOTS:  # ids have room for this many passages a page: the last ones become one
+        out[PASSAGE_SLOTS - 1:] = [(" ".join(p for p, _ in out[PASSAGE_SLOTS - 1:]), out[PASSAGE_SLOTS - 1][1])]
+    return out, section
+
+
+def titles_agree(pdf_title: str | None, paper_title: str | None) -> bool | None:
+    """Whether a PDF's own title names the same paper as ``paper_title``; None when either is unknown (a
+    placeholder such as "arXiv:1807.11164" is no title).
+
+    Lenient, since a title read from a first page may be cut or carry stray words: same normalised title, one
+    inside the other, or most words of the shorter one in the longer.
+    """
+    a, b = normalise_title(pdf_title), normalise_title(paper_title)
+    if not a or not b or b.startswith("arxiv ") and len(b.split()) <= 3:
+        return None
+    if a == b or (min(len(a), len(b)) >= 12 and (a in b or b in a)):
+        return True
+    wa, wb = set(a.split()), set(b.split())
+    return len(wa & wb) >= TITLE_AGREEMENT * min(len(wa), len(wb))
+
+
 def passage_id(page_row: int, number: int) -> int:
     return page_row * PASSAGE_SLOTS + number
 
@@ -162,6 +223,8 @@ class PdfAddResult:
         duplicate: this very file was already in the log (nothing stored again).
         message: a one-line note (offline arXiv, no text layer ...), or None.
         restored: a duplicate whose stored copy was missing or altered, restored from this file.
+        unattached: why the PDF was not attached to the paper of an arXiv id or DOI found in it (the paper's
+            title is another: the PDF cites it), or None; also in ``message``.
     """
 
     paper: Paper
@@ -170,6 +233,7 @@ class PdfAddResult:
     duplicate: bool = False
     message: str | None = None
     restored: bool = False
+    unattached: str | None = None
 
 
 @dataclass
@@ -194,8 +258,17 @@ class ImportReport:
         return line
 
 
+def _last_heading(layout_json: str | None, section: str) -> str:
+    """The heading in force at the end of a page that starts under ``section``."""
+    from ._pdf_layout import PageLayout
+
+    layout = PageLayout.from_json(layout_json)
+    return layout.headings[-1][1] if layout is not None and layout.headings else section
+
+
 class FulltextMixin(LogCore):
-    """add_pdf, attach_pdf, import_pdfs, pdfs, pdf_pages, pdf_file, fulltext_search, passage_texts (mixed into Log)."""
+    """add_pdf, attach_pdf, import_pdfs, pdfs, pdf_pages, pdf_file, fulltext_search, passage_texts,
+    reference_entries, reextract_pdfs (mixed into Log)."""
 
     _library: tuple[Path, Path] | None = None  # (library folder, the log path it was found for)
     _swept = False  # stale temporary files of killed imports removed from the library (once per log object)
@@ -385,20 +458,39 @@ class FulltextMixin(LogCore):
                                                                                         else ""),
                                 restored=repaired is not None)
         _, doc = self._read_pdf(src, password=password, name=name, on_page=on_page)
-        aid = doc.arxiv_id
+        aid, doi = doc.arxiv_id, doc.doi
         fetched: dict[str, Any] = {}
         messages = []
-        if aid and fetch:
+        own_title = title.strip() if title and title.strip() else doc.title
+        refused: list[str] = []
+        if aid:
             with self._lock:
                 existing = self._match(aid, None, None)
-            if existing is None or self._paper(existing)["needs_refresh"]:
+                logged = self._paper(existing) if existing is not None else None
+            if fetch and (logged is None or logged["needs_refresh"]):
                 from ._arxiv import FetchError, fetch_one
 
                 try:
                     fetched = fetch_one(aid, client=client)
                 except FetchError as err:
                     messages.append(f"{err}; logged arXiv:{aid} from the PDF, run `reading refresh` later")
-        from_pdf: dict[str, Any] = {"title": doc.title, "authors": doc.authors or None, "doi": doc.doi}
+            their = fetched.get("title") or (logged["title"] if logged is not None else None)
+            if titles_agree(own_title, their) is False:  # an id the PDF cites, not its own
+                refused.append(f"arXiv:{aid} (“{their}”)")
+                aid, fetched, messages = None, {}, []
+        if doi:
+            with self._lock:
+                existing = self._match(None, doi, None)
+                their = self._paper(existing)["title"] if existing is not None else None
+            if titles_agree(own_title, their) is False:
+                refused.append(f"doi:{doi} (“{their}”)")
+                doi = None
+        unattached = None
+        if refused:
+            unattached = (f"not attached to {' or '.join(refused)}: the PDF's title is “{own_title}”, so the id "
+                          "is one it cites; logged as a paper of its own")
+            messages.insert(0, unattached)
+        from_pdf: dict[str, Any] = {"title": doc.title, "authors": doc.authors or None, "doi": doi}
         if not (doc.title or fetched.get("title") or typed.get("title")):
             from_pdf["title"] = " ".join(Path(name).stem.replace("_", " ").split()) or "untitled PDF"
         fields = {k: v for k, v in {**from_pdf, **fetched, **typed}.items() if v}
@@ -406,9 +498,11 @@ class FulltextMixin(LogCore):
             fields["arxiv_id"] = aid
         if not doc.has_text:
             messages.append(f"{name}: {NO_TEXT}")
-        return self._commit_pdf(src, sha, name, doc, fields, manual=list(typed),
-                                needs_refresh=bool(aid) and not fetched, tags=tags_, note=note, status=status_,
-                                rating=rating_, messages=messages)
+        result = self._commit_pdf(src, sha, name, doc, fields, manual=list(typed),
+                                  needs_refresh=bool(aid) and not fetched, tags=tags_, note=note, status=status_,
+                                  rating=rating_, messages=messages)
+        result.unattached = unattached
+        return result
 
     def _annotate(self, pid: int, tags: list[str], note: str | None, status: str | None,
                   rating: int | None) -> None:
@@ -458,7 +552,7 @@ class FulltextMixin(LogCore):
                     _db.insert_read(self.conn, pid, dt.date.today().isoformat(), now_iso())
                 row = {"sha256": sha, "paper_id": pid, "file_name": name, "size": src.stat().st_size,
                        "page_count": doc.page_count, "has_text": int(doc.has_text), "added_at": now_iso()}
-                _db.insert_pdf(self.conn, row, doc.pages if doc.has_text else [""] * doc.page_count)
+                _db.insert_pdf(self.conn, row, *_stored_text(doc))
                 if not created:
                     self._touch(pid)
         except BaseException:
@@ -539,6 +633,8 @@ class FulltextMixin(LogCore):
             (report.already if result.duplicate else report.added if result.created else report.joined).append(pid)
             if result.created and result.paper.get("needs_refresh"):
                 report.needs_refresh += 1
+            if result.unattached:
+                report.notes.append((shown, result.unattached))
             if not result.pdf["has_text"]:
                 report.notes.append((shown, NO_TEXT))
         return report
@@ -607,16 +703,73 @@ class FulltextMixin(LogCore):
         return kept if len(kept) >= 2 else sorted(words, key=lambda w: df[w])[:2]
 
     def passage_texts(self, page_ids: Iterable[int] | None = None
-                      ) -> list[tuple[int, int, str, int, str]]:
-        """``(passage id, paper id, PDF sha256, page number, passage text)`` of the stored pages (all when None),
-        by page; a passage id is ``page row id * PASSAGE_SLOTS + its number on the page``."""
+                      ) -> list[tuple[int, int, str, int, str, str]]:
+        """``(passage id, paper id, PDF sha256, page number, passage text, section)`` of the stored pages (all when
+        None), by page; a passage id is ``page row id * PASSAGE_SLOTS + its number on the page``.
+
+        ``section`` is the heading in force as printed ("4.2 Ablation"; carried over from earlier pages; "" before
+        the first). Reference lists are no passages: a page of references alone has none. Pages stored before
+        layouts were kept have no sections (see :meth:`reextract_pdfs`).
+        """
         with self._lock:
             rows = _db.page_rows(self.conn, None if page_ids is None else list(page_ids))
+            layouts = _db.page_layouts(self.conn, {row[2] for row in rows})
+        opening: dict[tuple[str, int], str] = {}  # (sha256, page) -> the section in force where the page starts
+        for sha, pages in layouts.items():
+            section = ""
+            for page in sorted(pages):
+                opening[sha, page] = section
+                section = _last_heading(pages[page], section)
         out = []
         for gid, pid, sha, page, text in rows:
-            for n, passage in enumerate(split_passages(text)):
-                out.append((passage_id(gid, n), pid, sha, page, passage))
+            passages, _ = page_passages(text, layouts.get(sha, {}).get(page), opening.get((sha, page), ""))
+            for n, (passage, section) in enumerate(passages):
+                out.append((passage_id(gid, n), pid, sha, page, passage, section))
         return out
+
+    def reference_entries(self, sha256: str | None = None) -> list[dict[str, Any]]:
+        """The reference lists of the stored PDFs (or of one): ``{sha256, paper_id, number, page, text}`` rows, one
+        entry each (``number`` from 1 in list order, ``page`` where it starts), PDF by PDF."""
+        with self._lock:
+            return _db.select_references(self.conn, sha256)
+
+    def reextract_pdfs(self, *, all_pdfs: bool = False,
+                       on_pdf: Callable[[int, int], None] | None = None) -> tuple[int, list[tuple[str, str]]]:
+        """Read stored PDFs again for their structure: those stored before sections and reference lists were kept
+        (or every one with ``all_pdfs``). Their pages get new text (running headers and footers out) and new page
+        rows, so the passage index re-embeds them at its next sync.
+
+        Returns:
+            (how many were read again, (file name, one-line reason) for each that could not be: its stored copy
+            is missing or unreadable, or it is encrypted; it keeps its text, without sections, and is not tried
+            again).
+        """
+        from ._pdf import PdfError, extract
+        from ._pdf_layout import PageLayout
+
+        with self._lock:
+            shas = [r["sha256"] for r in _db.select_pdfs(self.conn) if r["has_text"]] if all_pdfs \
+                else _db.pdfs_without_layout(self.conn)
+            names = {r["sha256"]: r["file_name"] for r in _db.select_pdfs(self.conn)}
+        done = 0
+        failed: list[tuple[str, str]] = []
+        for k, sha in enumerate(shas, start=1):
+            name = names.get(sha, sha[:12])
+            try:
+                doc = extract(self.pdf_file(sha), name=name)
+            except (PdfError, OSError) as err:
+                failed.append((name, str(err).splitlines()[0] if str(err) else type(err).__name__))
+                with self._lock, self._write():  # asked once: it keeps its text, with no sections known
+                    _db.settle_layouts(self.conn, sha, PageLayout().to_json())
+                continue
+            pages, layouts, refs = _stored_text(doc)
+            with self._lock, self._write():
+                if _db.select_pdfs(self.conn, sha256=sha):  # not removed meanwhile
+                    _db.replace_pages(self.conn, sha, pages, layouts, refs)
+                    done += 1
+            if on_pdf is not None:
+                on_pdf(k, len(shas))
+        return done, failed
 
     def page_refs(self) -> dict[int, int]:
         """Page row id -> paper id for every page with a text layer (what the passage index is made of)."""

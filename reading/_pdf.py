@@ -1,11 +1,13 @@
-"""Text out of PDFs (pypdfium2: PDFium's bindings, BSD-3/Apache-2.0): per-page text in reading order, and what a
-PDF says about itself (title, authors, arXiv id, DOI).
+"""Text out of PDFs (pypdfium2: PDFium's bindings, BSD-3/Apache-2.0): per-page text in reading order, the
+structure of the document (section headings, the reference list), and what a PDF says about itself (title, authors,
+arXiv id, DOI).
 
-Reading order is rebuilt from word positions rather than taken from the content stream: words are grouped into
-lines by baseline, a page whose words leave a vertical gutter near the middle is read as two columns (left, then
-right), and lines that cross the gutter (a title, an abstract set across the page) cut the page into bands read
-one after the other. Ligature glyphs become their letters (ﬁ -> fi), and a word hyphenated at a line end is
-joined (unless the document also spells it with the hyphen elsewhere: "two-column" stays).
+Reading order is rebuilt from word positions rather than taken from the content stream (:mod:`reading._pdf_layout`):
+words are grouped into lines by baseline, running headers, footers, page numbers and margin stamps are left out,
+a page with a vertical gutter near the middle is read as two columns (left, then right), and lines that cross the
+gutter (a title, an abstract set across the page) cut the page into bands read one after the other. Ligature glyphs
+become their letters (ﬁ -> fi), and a word hyphenated at a line end is joined (unless the document also spells it
+with the hyphen elsewhere: "two-column" stays). Reference entries are one line each.
 
 Not handled (see the README's "Full text" section): three or more columns, text in figures (images), formulas
 beyond their characters, tables (read row by row), scanned pages (no text layer: OCR is out of scope).
@@ -24,16 +26,10 @@ from typing import Any
 
 from ._errors import ReadingError
 from ._ids import ARXIV_ID_IN_TEXT, is_arxiv_id, parse_arxiv_id, parse_doi, trim_doi
+from ._pdf_layout import HYPHENS, SOFT, PageLayout, Word, analyse, group_lines, normalise_text, page_words
 
-#: Ligature code points and their letters (PDFium already splits most ligature glyphs; other producers do not).
-LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st",
-             "\ufb06": "st", "\u0132": "IJ", "\u0133": "ij", "\u0152": "OE", "\u0153": "oe"}
-_LIGATURE_RE = re.compile("[" + "".join(LIGATURES) + "]")
-#: PDFium marks a hyphen it found at a line end with U+0002 (U+FFFE in extracted text) and joins the lines.
-_SOFT = "\ufffe"
-_HYPHENS = "-\u00ad\u2010\u2011" + _SOFT
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_WORD_SPAN = re.compile(r"[^\s\ufffe]+\ufffe?|\ufffe")
+_SOFT = SOFT
+_HYPHENS = HYPHENS
 #: A page with fewer characters than this (after whitespace is dropped) counts as having no text layer.
 MIN_TEXT_CHARS = 20
 #: Bounds on what a file may claim (memory follows them, not the file's size): the inflated size of one stream, the
@@ -71,6 +67,10 @@ class PdfText:
         arxiv_id: version-free, from the first page (arXiv's margin stamp or an ``arXiv:`` mention), the file name
             or the metadata; None if none.
         doi: a DOI printed on the first page or in the metadata; None if none.
+        layout: per page, its section headings (line index, heading as printed) and where its reference list
+            starts (see :class:`reading._pdf_layout.PageLayout`).
+        references: (page number, one reference entry as one string), in list order; an entry going on over a
+            page break is one entry, on the page where it starts.
     """
 
     pages: list[str]
@@ -78,6 +78,8 @@ class PdfText:
     authors: list[str] = field(default_factory=list)
     arxiv_id: str | None = None
     doi: str | None = None
+    layout: list[PageLayout] = field(default_factory=list)
+    references: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def page_count(self) -> int:
@@ -87,16 +89,6 @@ class PdfText:
     def has_text(self) -> bool:
         """Whether any page has a text layer (a scanned PDF has none)."""
         return any(len("".join(p.split())) >= MIN_TEXT_CHARS for p in self.pages)
-
-
-@dataclass
-class _Word:
-    text: str
-    x0: float
-    x1: float
-    base: float  # baseline y (PDF space: up is bigger)
-    size: float  # font size in points
-    rotated: bool = False
 
 
 # --- opening ------------------------------------------------------------------------------------------------------
@@ -236,175 +228,70 @@ def metadata(pdf: Any) -> dict[str, str]:
 # --- page text ----------------------------------------------------------------------------------------------------
 
 
-def _page_words(textpage: Any) -> list[_Word]:
-    """The page's words with their positions (PDFium numbers one character per index; boxes of first/last)."""
-    import pypdfium2.raw as raw
-
-    n = textpage.count_chars()
-    if n <= 0:
-        return []
-    text = textpage.get_text_range(0, n)
-    if len(text) != n:  # characters outside the BMP: fall back to one call per character
-        text = "".join(chr(raw.FPDFText_GetUnicode(textpage.raw, i) or 32) for i in range(n))
-    tp = textpage.raw
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    ox, oy = ctypes.c_double(), ctypes.c_double()
-    words = []
-    for m in _WORD_SPAN.finditer(text):
-        first, last = m.start(), m.end() - 1
-        if not raw.FPDFText_GetCharBox(tp, first, left, right, bottom, top):
-            continue
-        x0, y0, y1 = left.value, bottom.value, top.value
-        end = last - 1 if text[last] == _SOFT and last > first else last
-        rotated = False
-        if end > first:
-            raw.FPDFText_GetCharBox(tp, end, left, right, bottom, top)
-            # a word set vertically (arXiv's margin stamp) advances in y, not in x
-            rotated = abs((bottom.value + top.value) - (y0 + y1)) / 2 > abs(right.value - x0)
-        x1 = right.value
-        if raw.FPDFText_GetCharOrigin(tp, first, ox, oy):
-            base = oy.value
-        else:
-            base = y0
-        size = raw.FPDFText_GetFontSize(tp, first) or (y1 - y0) or 10.0
-        if x1 < x0:  # right-to-left runs or odd boxes
-            x0, x1 = x1, x0
-        words.append(_Word(m.group(), x0, x1, base, float(size), rotated))
-    return words
-
-
-def _lines(words: list[_Word]) -> list[list[_Word]]:
-    """Words grouped by baseline (top of the page first), each line sorted left to right."""
-    lines: list[list[_Word]] = []
-    bases: list[float] = []
-    for w in sorted(words, key=lambda w: (-w.base, w.x0)):
-        tol = max(1.5, 0.45 * w.size)
-        if lines and abs(bases[-1] - w.base) <= tol:
-            lines[-1].append(w)
-            continue
-        lines.append([w])
-        bases.append(w.base)
-    return [sorted(line, key=lambda w: w.x0) for line in lines]
-
-
-def _gutter(lines: list[list[_Word]], width: float) -> float | None:
-    """The x of a column gutter near the middle of the page, or None for a one-column page.
-
-    The right column shows itself by its left margin: many words, each first on its line or after a wide gap,
-    start at the same x (between 30% and 75% of the width). The strip just left of that margin must be crossed by
-    few lines (a title or an abstract set across the page may cross it).
-    """
-    if width <= 0 or len(lines) < 6:
-        return None
-    lo, hi = width * 0.3, width * 0.75
-    votes: dict[int, int] = {}
-    for line in lines:
-        prev_x1 = None
-        for w in line:
-            if lo <= w.x0 <= hi and (prev_x1 is None or w.x0 - prev_x1 >= max(6.0, 0.8 * w.size)):
-                votes[round(w.x0)] = votes.get(round(w.x0), 0) + 1
-            prev_x1 = w.x1
-    if not votes:
-        return None
-    margin = max(votes, key=lambda x: (votes.get(x - 1, 0) + votes[x] + votes.get(x + 1, 0), -x))
-    if votes.get(margin - 1, 0) + votes[margin] + votes.get(margin + 1, 0) < 3:
-        return None
-    strip = (margin - 7.0, margin - 1.5)
-    crossing = sum(1 for line in lines if any(w.x0 < strip[1] and w.x1 > strip[0] for w in line))
-    if crossing > max(1, len(lines) // 5):
-        return None
-    gx = margin - 3.0
-    left = sum(1 for line in lines if any(w.x1 <= gx for w in line))
-    right = sum(1 for line in lines if any(w.x0 >= gx for w in line))
-    return gx if left >= 3 and right >= 3 else None
-
-
-def _join(words: list[_Word]) -> str:
-    return " ".join(w.text for w in words)
-
-
-def _ordered_lines(words: list[_Word], width: float) -> list[str]:
-    """Lines of text in reading order (left column, then right, band by band)."""
-    lines = _lines([w for w in words if not w.rotated])
-    gx = _gutter(lines, width)
-    if gx is None:
-        return [_join(line) for line in lines]
-    out: list[str] = []
-    left: list[str] = []
-    right: list[str] = []
-    # where the columns' lines start: a line with words on both sides whose pieces do not start there (centred
-    # author names, say) runs across the page
-    starts_l = sorted(line[0].x0 for line in lines if line[0].x1 <= gx)
-    starts_r = sorted(w.x0 for line in lines for w in line[:1] + [v for v in line if v.x0 >= gx][:1] if w.x0 >= gx)
-    lx0 = starts_l[len(starts_l) // 10] if starts_l else 0.0
-    rx0 = starts_r[len(starts_r) // 10] if starts_r else gx
-    for line in lines:
-        lw = [w for w in line if w.x1 <= gx]
-        rw = [w for w in line if w.x0 >= gx]
-        crossing = len(lw) + len(rw) < len(line)
-        size = max(w.size for w in line)
-        if lw and rw:
-            crossing = crossing or rw[0].x0 - lw[-1].x1 < 0.6 * size or not (
-                lx0 - 1 <= lw[0].x0 <= lx0 + 2 * size and rx0 - 1 <= rw[0].x0 <= rx0 + 2 * size)
-        if crossing:
-            out += left + right + [_join(line)]  # a line across the page ends the band above it
-            left, right = [], []
-            continue
-        if lw:
-            left.append(_join(lw))
-        if rw:
-            right.append(_join(rw))
-    return out + left + right
-
-
-def normalise_text(text: str) -> str:
-    """Ligatures to letters, PDFium's line-end hyphen marks dropped (the word is already joined)."""
-    text = _LIGATURE_RE.sub(lambda m: LIGATURES[m.group()], text)
-    if _SURROGATE.search(text):  # UTF-16 code units read one by one: pairs joined, lone ones (SQLite refuses) to U+FFFD
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text.replace("\x00", "")
-
-
 _LINE_END_HYPHEN = re.compile(r"(\w+)[" + _HYPHENS + r"]\n([^\W\d_]\w*)(?: |(?=\n)|$)")
 _PDFIUM_HYPHEN = re.compile(r"(\w+)" + _SOFT + r"\s*([^\W\d_]\w*)")
+_HYPHENATED = re.compile(r"\b\w+-\w+\b")
+
+
+def _join_hyphenated(a: str, b: str, keep: set[str] | frozenset[str]) -> str:
+    """``a`` hyphenated at a line end and ``b`` after it as one word (hyphen kept for a compound the document
+    spells with it, or when ``b`` is not lower case: "Fig-" "Ure" is no split word)."""
+    if f"{a}-{b}".lower() in keep or not b[:1].islower():
+        return f"{a}-{b}"
+    return a + b
 
 
 def dehyphenate(text: str, keep: set[str] = frozenset()) -> str:  # type: ignore[assignment]
     """Join words split at line ends ("repre-\\nsentation" -> "representation"); a pair the document also writes
     with a hyphen mid-line (in ``keep``, lower-cased "two-column") keeps its hyphen."""
-
-    def fix(m: re.Match[str]) -> str:
-        a, b = m.group(1), m.group(2)
-        if f"{a}-{b}".lower() in keep or not b[:1].islower():
-            return f"{a}-{b}"
-        return a + b
-
-    text = _PDFIUM_HYPHEN.sub(fix, text)
-    text = _LINE_END_HYPHEN.sub(lambda m: fix(m) + ("\n" if m.end() < len(text) and text[m.end() - 1] == " "
-                                                    else ""), text)
+    text = _PDFIUM_HYPHEN.sub(lambda m: _join_hyphenated(m.group(1), m.group(2), keep), text)
+    text = _LINE_END_HYPHEN.sub(
+        lambda m: _join_hyphenated(m.group(1), m.group(2), keep)
+        + ("\n" if m.end() < len(text) and text[m.end() - 1] == " " else ""), text)
     return text.replace(_SOFT, "")
 
 
-_HYPHENATED = re.compile(r"\b\w+-\w+\b")
+_END_HYPHEN = re.compile(r"(\w+)[" + _HYPHENS + r"]$")
+_START_WORD = re.compile(r"^([^\W\d_]\w*)([^\s]*)(?:\s+|$)")
 
 
-def page_text(page: Any) -> tuple[str, list[_Word]]:
-    """(text in reading order with line ends kept, the page's words); hyphenation is joined later per document."""
-    textpage = page.get_textpage()
-    try:
-        if textpage.count_chars() > MAX_PAGE_CHARS:
-            raise PdfError(f"holds {textpage.count_chars():,} characters (at most {MAX_PAGE_CHARS:,} are read)")
-        words = _page_words(textpage)
-    finally:
-        textpage.close()
-    width = page.get_width()
-    return normalise_text("\n".join(_ordered_lines(words, width))), words
+def _finish_page(lines: list[str], layout: PageLayout, keep: set[str]) -> tuple[str, PageLayout]:
+    """A page's text from its lines: ligatures to letters, a word hyphenated at a line end joined on the first line
+    (so the lines stay the lines of the layout; one left empty is dropped and the layout's indices follow)."""
+    lines = [normalise_text(line) for line in lines]
+    fixed = set(layout.reference_lines(len(lines))) | {i for i, h in layout.headings if lines[i].strip() == h}
+    for i in range(len(lines) - 1):
+        if i in fixed or i + 1 in fixed:
+            continue
+        m = _END_HYPHEN.search(lines[i])
+        n = _START_WORD.match(lines[i + 1]) if m else None
+        if m and n and n.group(1)[:1].islower():
+            word = _join_hyphenated(m.group(1), n.group(1), keep) + n.group(2)
+            lines[i] = lines[i][:m.start()] + word
+            lines[i + 1] = lines[i + 1][n.end():]
+    lines = [_PDFIUM_HYPHEN.sub(lambda m: _join_hyphenated(m.group(1), m.group(2), keep), line).replace(_SOFT, "-")
+             for line in lines]
+    kept = [i for i, line in enumerate(lines) if line.strip()]
+    if len(kept) == len(lines):
+        return "\n".join(lines), layout
+    new = {old: k for k, old in enumerate(kept)}
+
+    def moved(i: int) -> int:
+        return next((new[j] for j in range(i, len(lines)) if j in new), len(kept))
+
+    shifted = PageLayout([(moved(i), h) for i, h in layout.headings],
+                         None if layout.refs_from is None else moved(layout.refs_from))
+    return "\n".join(lines[i] for i in kept), shifted
 
 
 # --- what the PDF says about itself -------------------------------------------------------------------------------
 
 
-def _title_from_words(words: list[_Word], page_height: float) -> tuple[str | None, list[str]]:
+def _join(words: list[Word]) -> str:
+    return " ".join(w.text for w in words)
+
+
+def _title_from_words(words: list[Word], page_height: float) -> tuple[str | None, list[str]]:
     """The first page's largest-font lines in its top half (the title) and the line after them (the authors)."""
     body = [w for w in words if not w.rotated and w.text.strip()]
     if not body:
@@ -415,7 +302,7 @@ def _title_from_words(words: list[_Word], page_height: float) -> tuple[str | Non
     biggest = max(round(w.size, 1) for w in top)
     if biggest < common * 1.15:
         return None, []
-    lines = _lines(top)
+    lines = [line.words for line in group_lines(top)]
     picked: list[int] = [i for i, line in enumerate(lines) if max(round(w.size, 1) for w in line) >= biggest - 0.5]
     # the title: the first run of consecutive largest-font lines
     run = [picked[0]]
@@ -424,16 +311,50 @@ def _title_from_words(words: list[_Word], page_height: float) -> tuple[str | Non
             run.append(i)
     title = " ".join(_join(lines[i]) for i in run).strip()
     title = dehyphenate(normalise_text(title))
+    return (title if len(title) >= 4 else None), _authors_after(lines, run[-1] + 1)
+
+
+def _authors_after(lines: list[list[Word]], start: int) -> list[str]:
+    """The author names in the lines after the title: the lines set like the first of them (size and weight:
+    affiliations are set smaller or lighter), rows of names set side by side, or one list wrapped over lines
+    ("..., and Kaveh" "Kowalczyk1"); up to the abstract."""
+    def style(line: list[Word]) -> tuple[float, bool]:
+        return round(max(w.size for w in line), 0), sum(w.bold for w in line) * 2 > len(line)
+
+    def groups(line: list[Word]) -> list[str]:
+        out: list[list[Word]] = [[]]
+        for w in line:  # names set side by side are far apart
+            if out[-1] and w.x0 - out[-1][-1].x1 > 1.5 * w.size:
+                out.append([])
+            out[-1].append(w)
+        return [normalise_text(_join(g)) for g in out]
+
+    if start >= len(lines):
+        return []
+    first = style(lines[start])
     authors: list[str] = []
-    nxt = run[-1] + 1
-    if nxt < len(lines):
-        groups: list[list[_Word]] = [[]]
-        for w in lines[nxt]:  # names set side by side are far apart
-            if groups[-1] and w.x0 - groups[-1][-1].x1 > 1.5 * w.size:
-                groups.append([])
-            groups[-1].append(w)
-        authors = [name for group in groups for name in _author_names(normalise_text(_join(group)))]
-    return (title if len(title) >= 4 else None), authors
+    wrapped = ""  # a list of names going on over lines
+    for line in lines[start:start + 10]:
+        text = _join(line)
+        if re.match(r"\W*abstract\b", text, re.IGNORECASE):
+            break
+        if style(line) != first:
+            continue
+        parts = groups(line)
+        if len(parts) > 1:
+            names = [name for part in parts for name in _author_names(part)]
+        else:
+            wrapped = f"{wrapped} {parts[0]}".strip()
+            names = [] if re.search(r"(,|\band)\s*$", wrapped) else _author_names(wrapped)
+            if not names and wrapped.count(",") >= 1 and len(wrapped) < 300:
+                continue  # a list of names going on on the next line ("..., and Kaveh" "Kowalczyk1")
+            wrapped = ""
+        if authors and not names:
+            break  # set like the names, but no names: the block of authors is over
+        authors += names
+    if wrapped:
+        authors += _author_names(wrapped)
+    return authors
 
 
 _NAME = re.compile(r"^[A-ZÀ-Ý][\w.'\-]*(?:\s+[A-ZÀ-Ý][\w.'\-]*){1,3}$")
@@ -496,34 +417,38 @@ def extract(path: str | os.PathLike[str], *, password: str | None = None, name: 
     name = name or Path(path).name
     with open_pdf(path, password=password) as pdf:
         total = len(pdf)
-        raw_pages: list[str] = []
-        first_words: list[_Word] = []
-        first_height = 0.0
+        raw: list[tuple[list[Word], float, float]] = []
         try:
             for i in range(total):
                 page = pdf[i]
                 try:
-                    text, words = page_text(page)
-                    if i == 0:
-                        first_words, first_height = words, page.get_height()
+                    textpage = page.get_textpage()
+                    try:
+                        if textpage.count_chars() > MAX_PAGE_CHARS:
+                            raise PdfError(f"holds {textpage.count_chars():,} characters (at most "
+                                           f"{MAX_PAGE_CHARS:,} are read)")
+                        raw.append((page_words(textpage), page.get_width(), page.get_height()))
+                    finally:
+                        textpage.close()
                 finally:
                     page.close()
-                raw_pages.append(text)
                 if on_page is not None:
                     on_page(i + 1, total)
         except Exception as err:  # noqa: BLE001 - PDFium fails in many ways on a damaged page
             import pypdfium2 as pdfium
 
             if isinstance(err, PdfError):  # a page past a bound
-                raise PdfError(f"{name}: page {len(raw_pages) + 1} {err}") from None
+                raise PdfError(f"{name}: page {len(raw) + 1} {err}") from None
             if not isinstance(err, pdfium.PdfiumError):
                 raise
-            raise PdfError(f"{name} is corrupt: page {len(raw_pages) + 1} cannot be read") from None
+            raise PdfError(f"{name} is corrupt: page {len(raw) + 1} cannot be read") from None
         meta = metadata(pdf)
-    keep = {m.group().lower() for page in raw_pages for m in _HYPHENATED.finditer(page)}
-    pages = [dehyphenate(p, keep) for p in raw_pages]
+    doc = analyse(raw)
+    keep = {m.group().lower() for lines in doc.pages for line in lines for m in _HYPHENATED.finditer(line)}
+    finished = [_finish_page(lines, layout, keep) for lines, layout in zip(doc.pages, doc.layouts)]
+    pages = [text for text, _ in finished]
     first = pages[0] if pages else ""
-    margin = normalise_text(" ".join(w.text for w in first_words if w.rotated))
+    margin = normalise_text(doc.first_page_margin)
     meta_text = " ".join(str(meta.get(k, "")) for k in ("Title", "Subject", "Keywords"))
     # in the body of the first page an "arXiv:" is as likely a citation as the paper's own id: only its header
     # and footer count (arXiv's own stamp sits in the margin)
@@ -533,12 +458,13 @@ def extract(path: str | os.PathLike[str], *, password: str | None = None, name: 
     title = _plausible_meta_title(meta.get("Title"))
     authors = [a.strip() for a in re.split(r";|,|\band\b", meta.get("Author", ""))
                if a.strip() and not _BAD_META_TITLE.search(a.strip())]
-    page_title, page_authors = _title_from_words(first_words, first_height)
+    page_title, page_authors = _title_from_words(doc.first_page_words, raw[0][2] if raw else 0.0)
     if title is None:
         title = page_title
     if not authors:
         authors = page_authors
-    return PdfText(pages=pages, title=title, authors=authors, arxiv_id=arxiv_id, doi=doi)
+    return PdfText(pages=pages, title=title, authors=authors, arxiv_id=arxiv_id, doi=doi,
+                   layout=[layout for _, layout in finished], references=doc.references)
 
 
 def render_page(path: str | os.PathLike[str], page: int, *, scale: float = 1.5, password: str | None = None) -> Any:

@@ -23,7 +23,7 @@ from reading import open_log
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
 EMB = index.HashEmbedder(64)
-KEYS = {"id", "arxiv_id", "title", "page", "passage", "score", "sha256"}
+KEYS = {"id", "arxiv_id", "title", "page", "section", "passage", "score", "sha256"}
 
 
 @pytest.fixture(autouse=True)

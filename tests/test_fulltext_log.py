@@ -61,8 +61,8 @@ def test_doi_and_metadata_identify_a_non_arxiv_paper(log):
 
 
 def test_arxiv_id_goes_the_normal_arxiv_path(log, tmp_path, arxiv_replay):
-    pdf = make_paper_pdf(tmp_path / "x.pdf", title="A Title Printed In The PDF", body="markov chains " * 80,
-                         header="arXiv:1605.08386v1 [math.ST] 26 May 2016")
+    pdf = make_paper_pdf(tmp_path / "x.pdf", title="Heat-Bath Random Walks With Markov Bases",
+                         body="markov chains " * 80, header="arXiv:1605.08386v1 [math.ST] 26 May 2016")
     paper = log.add_pdf(pdf).paper
     assert paper["arxiv_id"] == "1605.08386" and paper["title"] == "Heat-bath random walks with Markov bases"
     assert not paper["needs_refresh"] and paper["abstract"]

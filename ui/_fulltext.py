@@ -61,7 +61,8 @@ def show_passages(log: reading.Log, query: str, k: int, mode: str, embedder: Any
     for rank, hit in enumerate(hits, 1):
         with results, st.container(border=True):
             title = _MD_SPECIAL.sub(r"\\\1", hit["title"])
-            st.markdown(f"**{rank}. {title}** · page {hit['page']}")
+            section = " · " + _MD_SPECIAL.sub(r"\\\1", hit["section"]) if hit.get("section") else ""
+            st.markdown(f"**{rank}. {title}** · page {hit['page']}{section}")
             st.markdown(_marked(hit["passage"], query))
             c1, c2 = st.columns([2, 5])
             with c1:
