@@ -5,7 +5,9 @@ suggestions. Everything here is a query over the log: no index, no torch.
 Matching a reference to a paper of the log: by arXiv id, else DOI, else title: the parsed title against the
 paper's (normalised, ``difflib`` similarity at least :data:`TITLE_MIN`), or the paper's title standing whole
 between punctuation in the entry (what survives a parse that cut the title in the wrong place). A title match must
-agree on the first author (one of the paper's surnames) when both name authors, else on the year (±1); two papers
+agree on the first author (the entry's first author's surname is the paper's first author's; with no authors read
+from the entry, the paper's first author's surname must be in it), else (a paper without authors) on the year
+(±1); two papers
 equally good leave the reference unmatched (precision first: a wrong edge misleads, a missing one only hides).
 """
 from __future__ import annotations
@@ -112,9 +114,12 @@ class PaperIndex:
                 score = max(score, CONTAINED)
             if score < TITLE_MIN:
                 continue
-            if paper["surnames"] and (first or ref.authors):
-                if first not in paper["surnames"] and not (paper["surnames"] & text_words):
-                    continue  # names authors, none of them this paper's
+            if paper["surnames"] and first:
+                if first != paper["first"]:
+                    continue  # another first author: another work of the same title (author order is kept)
+            elif paper["surnames"]:
+                if paper["first"] not in text_words:
+                    continue  # no authors read from the entry: the paper's first author must be in it
             elif ref.year and paper.get("year") and abs(ref.year - int(paper["year"])) > 1:
                 continue
             bonus = 0.0  # tie-breakers: the same first author, else a shared one; the same year, else a year off

@@ -40,12 +40,13 @@ class Reference:
 # a label in front of the entry: [12], [HZRS16], (12), 12.
 _LABEL = re.compile(r"^\s*(?:\[[^\]]{1,24}\]|\(\d{1,4}\)|\d{1,4}\.(?=\s)|\d{1,4}\s(?=[A-Z]))\s*")
 _ARXIV = [
-    re.compile(r"ar[xX]iv\s*(?:preprint)?\s*(?:ar[xX]iv)?\s*[:/]?\s*((?:\d{4}\.\d{4,5})|(?:[a-z]+(?:-[a-z]+)?"
+    re.compile(r"ar[xX]iv\s*(?:preprint)?\s*(?:ar[xX]iv)?\s*[:/]?\s*((?:\d{4}\.\s?\d{4,5})|(?:[a-z]+(?:-[a-z]+)?"
                r"(?:\.[A-Za-z]{2})?/\d{7}))(?:v\d+)?", re.IGNORECASE),
-    re.compile(r"arxiv\.org/(?:abs|pdf)/((?:\d{4}\.\d{4,5})|(?:[a-z]+(?:-[a-z]+)?/\d{7}))", re.IGNORECASE),
-    re.compile(r"\babs/(\d{4}\.\d{4,5})\b"),  # CoRR, abs/1512.03385
+    re.compile(r"arxiv\.org/(?:abs|pdf)/((?:\d{4}\.\s?\d{4,5})|(?:[a-z]+(?:-[a-z]+)?/\d{7}))", re.IGNORECASE),
+    re.compile(r"\babs/(\d{4}\.\s?\d{4,5})\b"),  # CoRR, abs/1512.03385 (a line may break after the period)
 ]
-_DOI = re.compile(r"(?:doi\.org/|doi:\s*|\b)(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
+_DOI = re.compile(r"(?:doi\.org/|doi:\s*|\b)(10\.\s?\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
+_DOI_REST = re.compile(r"\s+([0-9][^\s\"<>]*)\s*$")
 _URL = re.compile(r"(?:https?://|www\.)\S*", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\d.:/–-])((?:19|20)\d{2})[a-z]?(?![\d–-]|\.\d)")
 _QUOTED = re.compile(r"[“\"]\s*(.+?)\s*[”\"]|``\s*(.+?)\s*''")
@@ -159,7 +160,7 @@ def _find_arxiv(text: str) -> tuple[str | None, list[tuple[int, int]]]:
         m = pattern.search(text)
         if m:
             try:
-                return parse_arxiv_id(m.group(1)), [m.span()]
+                return parse_arxiv_id(m.group(1).replace(" ", "")), [m.span()]
             except InvalidArxivId:
                 continue
     return None, []
@@ -169,8 +170,12 @@ def _find_doi(text: str) -> tuple[str | None, list[tuple[int, int]]]:
     m = _DOI.search(text)
     if not m:
         return None, []
-    raw = m.group(1).rstrip(".,;)]}")
-    return parse_doi(raw), [m.span()]
+    raw, end = m.group(1), m.end()
+    # a DOI broken at the end of a line after a period or slash ("10.5555/3310001. 3310042"), the entry's end
+    rest = _DOI_REST.match(text, end) if raw.endswith((".", "/")) else None
+    if rest:
+        raw, end = raw + rest.group(1), rest.end()
+    return parse_doi("".join(raw.split()).rstrip(".,;)]}")), [(m.start(), end)]
 
 
 def _year(text: str) -> int | None:

@@ -49,6 +49,11 @@ PARSES = [
      "Searching for MobileNetV3", "howard", 2019, None, None),
     ("J. Xu and D. Li. Why do deep nets generalize? In ICML, 2019. doi: 10.1145/3292500.3330701.",
      "Why do deep nets generalize?", "xu", 2019, None, "10.1145/3292500.3330701"),
+    ("15. Okafor, C., Brandt, L.: A survey of compute budgets. In: ACM Computing Surveys. pp. 1–38 (2019), "
+     "https://doi.org/10. 5555/3310001. 3310042", "A survey of compute budgets", "okafor", 2019, None,
+     "10.5555/3310001.3310042"),  # a DOI broken at a line end
+    ("[7] A. B. Author, “Some title words here,” arXiv preprint arXiv:2103. 91234, 2021.", "Some title words here",
+     "author", 2021, "2103.91234", None),
 ]
 
 
@@ -92,7 +97,7 @@ PAPERS = [
     ("[1] A. Other and B. Person. Deep residual learning for image recognition. In CVPR, 2016.", None),  # authors
     ("Y. LeCun, Y. Bengio, and G. Hinton. Deep learning. Nature, 2015.", 2),  # same title: authors decide
     ("I. Goodfellow, Y. Bengio, and A. Courville. Deep Learning. MIT Press, 2016.", 3),
-    ("Deep learning. Some book, 2016.", 3),  # no authors: the year breaks the tie
+    ("Deep learning. Some book, 2016.", None),  # no authors read, and neither first author in the entry
     ("Deep learning. Some book.", None),  # two "Deep learning" papers, nothing to tell them apart: pending
     ("A. Vaswani et al. Attention is all you need in speech separation. In ICASSP, 2021.", None),  # a longer title
     ("A. Vaswani et al., Attention is all you need, NIPS 2017", 4),  # title cut badly, found whole in the entry
