@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -254,3 +255,32 @@ def test_citation_commands_stay_on_the_fast_path(log, tmp_path):
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY []" in proc.stdout, proc.stdout
+
+
+# --- from the PDFs: the typeset corpus (tests/fixtures/pdf/corpus/) ------------------------------------------------
+
+CORPUS = Path(__file__).parent / "fixtures" / "pdf" / "corpus"
+
+
+def test_a_pdf_added_is_read_for_references_and_its_cited_paper_added_later_becomes_an_edge(log):
+    """c03 (NeurIPS style) cites c02 (LNCS) and c01 (ACM); added first, its references wait; each cited paper's PDF
+    added later turns them into edges, with no other call in between."""
+    citing = log.add_pdf(CORPUS / "c03-neurips.pdf", fetch=False).paper["id"]
+    truth = json.loads((CORPUS / "c03-neurips.json").read_text(encoding="utf-8"))["references"]
+    rows = log.cites(citing)
+    assert len(rows) == len(truth) and all(r["id"] is None for r in rows)
+    assert all(r["page"] >= 1 and r["text"] for r in rows)
+    c02 = log.add_pdf(CORPUS / "c02-lncs.pdf", fetch=False).paper["id"]
+    c01 = log.add_pdf(CORPUS / "c01-acm.pdf", fetch=False).paper["id"]
+    assert sorted(r["id"] for r in log.cites(citing) if r["id"] is not None) == sorted([c01, c02])
+    assert sorted(r["id"] for r in log.cited_by(c01)) == sorted([citing, c02])  # c02 cites c00 and c01 too
+    assert [r["id"] for r in log.cites(c02) if r["id"] is not None] == [c01]
+
+
+def test_a_reference_list_read_again_is_parsed_again(log):
+    pid = log.add_pdf(CORPUS / "c01-acm.pdf", fetch=False).paper["id"]
+    before = log.cites(pid)
+    log.conn.execute("UPDATE citations SET title = 'stale' WHERE paper_id = ?", (pid,))
+    done, failed = log.reextract_pdfs(all_pdfs=True)
+    assert (done, failed) == (1, [])
+    assert log.cites(pid) == before
