@@ -170,13 +170,19 @@ def work_keys(ref: Reference) -> tuple[str | None, str | None]:
 
 
 def _prefilter(index: PaperIndex, most: int = 20) -> list[str] | None:
-    """Words that every reference matching one of a few new papers holds (its title's longest word, per paper), so
-    that SQLite hands over only the pending references holding one of them; None (all) for many papers or a word
-    SQLite cannot find case-insensitively (non-ASCII)."""
+    """For a few new papers: a word that every reference matching one of them holds, per paper, so that SQLite hands
+    over only the pending references holding one of them. The first author's surname when the paper names authors
+    (a title match needs it), else the title's longest word. None (every pending reference) for many papers, or for
+    a word that SQLite cannot find case-insensitively as written (non-ASCII, an apostrophe)."""
     if len(index) > most:
         return None
     words = []
     for paper in index.papers.values():
+        authors = paper.get("authors") or []
+        raw = authors[0].split()[-1].casefold() if authors and authors[0].split() else ""
+        if paper["first"] and raw == paper["first"] and raw.isascii():
+            words.append(raw)
+            continue
         tokens = sorted(_tokens(paper.get("title_norm") or ""), key=len, reverse=True)
         if not tokens or not tokens[0].isascii() or not tokens[0].isalnum():
             return None
