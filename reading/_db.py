@@ -269,16 +269,18 @@ CREATE TABLE IF NOT EXISTS citations (
     PRIMARY KEY (sha256, number)
 );
 CREATE INDEX IF NOT EXISTS citations_work ON citations (work_key, paper_id);
-CREATE INDEX IF NOT EXISTS citations_title_key ON citations (title_key);
+CREATE INDEX IF NOT EXISTS citations_title_only ON citations (title_key) WHERE work_key = title_key;
+CREATE INDEX IF NOT EXISTS citations_title_alias ON citations (title_key) WHERE work_key != title_key;
 CREATE INDEX IF NOT EXISTS citations_paper ON citations (paper_id);
 CREATE INDEX IF NOT EXISTS citations_cited ON citations (cited_id);
-CREATE INDEX IF NOT EXISTS citations_pending_arxiv ON citations (arxiv_id) WHERE cited_id IS NULL;
-CREATE INDEX IF NOT EXISTS citations_pending_doi ON citations (doi) WHERE cited_id IS NULL;
+CREATE INDEX IF NOT EXISTS citations_arxiv ON citations (arxiv_id, cited_id);
+CREATE INDEX IF NOT EXISTS citations_doi ON citations (doi, cited_id);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('citations_linked', 0);
-CREATE TRIGGER IF NOT EXISTS citations_link_insert AFTER INSERT ON papers WHEN new.arxiv_id IS NOT NULL OR new.doi IS NOT NULL
+CREATE TRIGGER IF NOT EXISTS citations_link_insert AFTER INSERT ON papers
+    WHEN new.arxiv_id IS NOT NULL OR new.doi IS NOT NULL
 BEGIN
-    UPDATE citations SET cited_id = new.id WHERE cited_id IS NULL AND paper_id != new.id
-        AND (arxiv_id = new.arxiv_id OR doi = new.doi);
+    UPDATE citations SET cited_id = new.id WHERE arxiv_id = new.arxiv_id AND cited_id IS NULL AND paper_id != new.id;
+    UPDATE citations SET cited_id = new.id WHERE doi = new.doi AND cited_id IS NULL AND paper_id != new.id;
 END;
 CREATE TRIGGER IF NOT EXISTS citations_relink_title AFTER UPDATE OF title_norm, authors, year ON papers BEGIN
     UPDATE meta SET value = min(value, new.id - 1) WHERE key = 'citations_linked';
@@ -286,8 +288,8 @@ END;
 CREATE TRIGGER IF NOT EXISTS citations_link_update AFTER UPDATE OF arxiv_id, doi ON papers
     WHEN new.arxiv_id IS NOT NULL OR new.doi IS NOT NULL
 BEGIN
-    UPDATE citations SET cited_id = new.id WHERE cited_id IS NULL AND paper_id != new.id
-        AND (arxiv_id = new.arxiv_id OR doi = new.doi);
+    UPDATE citations SET cited_id = new.id WHERE arxiv_id = new.arxiv_id AND cited_id IS NULL AND paper_id != new.id;
+    UPDATE citations SET cited_id = new.id WHERE doi = new.doi AND cited_id IS NULL AND paper_id != new.id;
 END;
 CREATE TRIGGER IF NOT EXISTS citations_reread AFTER DELETE ON pdf_references BEGIN
     DELETE FROM citations WHERE sha256 = old.sha256;
