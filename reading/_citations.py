@@ -180,7 +180,7 @@ def _prefilter(index: PaperIndex, most: int = 20) -> list[str] | None:
     for paper in index.papers.values():
         authors = paper.get("authors") or []
         raw = authors[0].split()[-1].casefold() if authors and authors[0].split() else ""
-        if paper["first"] and raw == paper["first"] and raw.isascii():
+        if paper["first"] and raw == paper["first"] and raw.isascii() and len(raw) >= 4:  # "he" is in "the"
             words.append(raw)
             continue
         tokens = sorted(_tokens(paper.get("title_norm") or ""), key=len, reverse=True)
@@ -295,19 +295,26 @@ class CitationsMixin(LogCore):
         self.sync_citations()
         with self._lock:
             groups = _db.suggestion_groups(self.conn, tag=tag, min_count=max(1, min_count), limit=max(0, k))
-            rows = _db.citations_of_works(self.conn, [g["work_key"] for g in groups], tag=tag)
+            variants = _db.work_variants(self.conn, [g["work_key"] for g in groups], tag=tag)
         by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in rows:
-            by_key[r["work_key"]].append(r)
+        for v in variants:
+            by_key[v["work_key"]].append(v)
         out = []
         for g in groups:
             group = by_key[g["work_key"]]
-            titles = Counter(r["title"] for r in group if r["title"])
-            years = Counter(r["year"] for r in group if r["year"])
-            arxiv = Counter(r["arxiv_id"] for r in group if r["arxiv_id"])
-            doi = Counter(r["doi"] for r in group if r["doi"])
+            titles: Counter[str] = Counter()
+            years: Counter[int] = Counter()
+            arxiv: Counter[str] = Counter()
+            doi: Counter[str] = Counter()
+            citing: set[int] = set()
+            for v in group:  # how each field was written, weighted by how many entries wrote it so
+                for counter, value in ((titles, v["title"]), (years, v["year"]), (arxiv, v["arxiv_id"]),
+                                       (doi, v["doi"])):
+                    if value:
+                        counter[value] += v["n"]
+                citing.update(int(p) for p in v["papers"].split(","))
             out.append({"title": titles.most_common(1)[0][0] if titles else "", "count": g["count"],
-                        "citing": sorted({r["paper_id"] for r in group}),
+                        "citing": sorted(citing),
                         "arxiv_id": arxiv.most_common(1)[0][0] if arxiv else None,
                         "doi": doi.most_common(1)[0][0] if doi else None,
                         "year": years.most_common(1)[0][0] if years else None})

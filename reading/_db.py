@@ -1284,12 +1284,15 @@ def suggestion_groups(conn: sqlite3.Connection, *, tag: str | None, min_count: i
     return [dict(r) for r in conn.execute(sql, args)]
 
 
-def citations_of_works(conn: sqlite3.Connection, work_keys: Sequence[str], tag: str | None = None
-                       ) -> list[dict[str, Any]]:
-    """The unmatched references with these ``work_key``s: work_key, paper_id, title, arxiv_id, doi, year."""
+def work_variants(conn: sqlite3.Connection, work_keys: Sequence[str], tag: str | None = None
+                  ) -> list[dict[str, Any]]:
+    """How the unmatched references of these works are written: one row per (work_key, title, year, arxiv_id,
+    doi) with ``n`` entries written so and ``papers`` (the citing paper ids, comma-separated)."""
     args: list[Any] = [json.dumps(list(work_keys))]
-    sql = ("SELECT c.work_key, c.paper_id, c.title, c.arxiv_id, c.doi, c.year FROM citations c WHERE c.cited_id IS "
-           "NULL AND c.work_key IN (SELECT value FROM json_each(?))" + _tag_filter(tag, args))
+    sql = ("SELECT c.work_key, c.title, c.year, c.arxiv_id, c.doi, count(*) AS n, group_concat(DISTINCT c.paper_id) "
+           "AS papers FROM json_each(?) j JOIN citations c INDEXED BY citations_work ON c.work_key = j.value "
+           "WHERE c.cited_id IS NULL" + _tag_filter(tag, args) + " GROUP BY c.work_key, c.title, c.year, c.arxiv_id, "
+           "c.doi")
     return [dict(r) for r in conn.execute(sql, args)]
 
 
