@@ -232,7 +232,17 @@ class _Ingest:
             "kind": _vectors.kind_of(self.index), "pages_version": None, "data_version": None, **(versions or {}),
             "page_keys": {str(g): k for g, k in sorted(self.indexed.items())}, "titles": self.titles,
             "ingest_path": getattr(self.embedder, "ingest_path", None), "updated_at": _now(),
+            "ingest_peak_rss_mb": _peak_rss_mb(),
         })
+
+
+def _peak_rss_mb() -> float | None:
+    """This process's peak resident memory so far (Linux reports kB), for the manifest and benches."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _now() -> str:
@@ -314,9 +324,18 @@ def _best_passages(log: PaperLog, pages: Sequence[int], query: str) -> dict[int,
     return best
 
 
+#: Words never marked as matches (unless the query has nothing else): nearly every passage holds them.
+FUNCTION_WORDS = frozenset(
+    "a an and are as at be been being but by can could did do does for from had has have he her his how i if in "
+    "into is it its may more not of on or our she so than that the their them then there these they this those to "
+    "us using via was we were what when where which while who whom why will with without would you your".split())
+
+
 def mark_matches(text: str, query: str, left: str = "**", right: str = "**") -> str:
-    """``text`` with the words it shares with ``query`` (case-insensitively, or sharing a 5-letter stem) marked."""
+    """``text`` with the words it shares with ``query`` (case-insensitively, or sharing a 5-letter stem) marked;
+    function words ("the", "they", "on") are not, unless the query is made of nothing else."""
     words = {w.lower() for w in _WORD.findall(query) if len(w) > 1}
+    words = (words - FUNCTION_WORDS) or words
     stems = {w[:5] for w in words if len(w) >= 5}
     if not words:
         return text
@@ -429,7 +448,8 @@ def indexing_status(log: PaperLog) -> dict[str, Any]:
 def _rows(log: PaperLog, ranked: Sequence[tuple[int, float]]) -> list[dict[str, Any]]:
     if not ranked:
         return []
-    texts = {int(row[0]): (row[1], row[2], row[3], row[4], row[5] if len(row) > 5 else "")
+    # rows are (passage id, paper, sha256, page, text[, section]): a log that marks sections gives the sixth
+    texts = {int(row[0]): (row[1], row[2], row[3], row[4], row[5] if len(row) > 5 else None)
              for row in log.passage_texts(sorted({p // SLOTS for p, _ in ranked}))}
     papers = {p["id"]: p for p in log.papers(ids=sorted({texts[p][0] for p, _ in ranked if p in texts}))}
     out = []
@@ -438,7 +458,8 @@ def _rows(log: PaperLog, ranked: Sequence[tuple[int, float]]) -> list[dict[str, 
             continue
         paper_id, sha, page, text, section = texts[pid]
         paper = papers[paper_id]
-        out.append({"id": paper_id, "arxiv_id": paper.get("arxiv_id"), "title": paper.get("title", ""),
-                    "page": page, "section": section, "passage": text, "score": round(float(score), 6),
-                    "sha256": sha})
+        row = {"id": paper_id, "arxiv_id": paper.get("arxiv_id"), "title": paper.get("title", ""), "page": page}
+        if section is not None:
+            row["section"] = section
+        out.append({**row, "passage": text, "score": round(float(score), 6), "sha256": sha})
     return out

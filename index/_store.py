@@ -51,10 +51,14 @@ class CorruptIndex(Exception):
 OWNER_FILE = "owner.json"
 
 
-def _natural(real: Path) -> Path:
-    """``papers.db`` -> ``papers.index`` (the name it always had), ``papers.bak`` -> ``papers.bak.index``: a copy of
-    a log beside it never answers searches from the original's index."""
-    return real.with_name((real.stem if real.suffix == ".db" else real.name) + ".index")
+def _names(real: Path) -> tuple[Path, Path, Path, Path]:
+    """The folders a log file may use (the rule of ``reading``'s PDF library): natural (``papers.db`` ->
+    ``papers.index``, the name it always had; ``papers.bak`` -> ``papers.bak.index``, so a copy of a log beside it
+    never answers searches from the original's index), ``<full name>.index``, a spare name with a hash of the path,
+    and the legacy ``<stem>.index``."""
+    natural = real.with_name((real.stem if real.suffix == ".db" else real.name) + ".index")
+    spare = real.with_name(f"{real.name}.{hashlib.sha256(str(real).encode()).hexdigest()[:8]}.index")
+    return natural, real.with_name(real.name + ".index"), spare, real.with_name(real.stem + ".index")
 
 
 def _owner(folder: Path) -> str | None:
@@ -63,6 +67,13 @@ def _owner(folder: Path) -> str | None:
     except (OSError, ValueError):
         return None
     return owner.get("log") if isinstance(owner, dict) and isinstance(owner.get("log"), str) else None
+
+
+def _used_by_another(owner: str | None, real: Path, folder: Path) -> bool:
+    if owner is None or owner == str(real):
+        return False
+    other = Path(owner)
+    return other.is_file() and other != real and folder in _names(other)
 
 
 def index_dir(db_path: str | os.PathLike[str]) -> Path:
@@ -78,18 +89,17 @@ def index_dir(db_path: str | os.PathLike[str]) -> Path:
     if str(db_path) == ":memory:":
         return _memory_index_dir()
     real = Path(db_path).expanduser().resolve()
-    natural, full, legacy = _natural(real), real.with_name(real.name + ".index"), real.with_name(real.stem + ".index")
-    owners = {c: _owner(c) for c in dict.fromkeys((natural, full, legacy)) if c.is_dir()}
+    natural, full, spare, legacy = _names(real)
+    owners = {c: _owner(c) for c in dict.fromkeys((natural, full, spare, legacy)) if c.is_dir()}
     for folder, owner in owners.items():
         if owner == str(real):
             return folder
-    chosen = natural
-    if natural in owners:
-        other = Path(owners[natural] or str(real))
-        if other != real and other.is_file() and natural in (_natural(other), other.with_name(other.stem + ".index")):
-            chosen = full  # another log that still exists uses it
-    elif legacy in owners and owners[legacy] is None and not real.with_name(real.stem + ".db").is_file():
+    if natural not in owners and legacy in owners and owners[legacy] is None \
+            and not real.with_name(real.stem + ".db").is_file():
         chosen = legacy  # made before markers, by this log under its old name rule
+    else:
+        chosen = next((f for f in dict.fromkeys((natural, full)) if not _used_by_another(owners.get(f), real, f)),
+                      spare)
     if chosen.is_dir():
         with contextlib.suppress(OSError):  # claim it (a read-only folder stays unmarked)
             atomic_write(chosen / OWNER_FILE, json.dumps({"log": str(real)}).encode())
@@ -280,6 +290,21 @@ def update_manifest(folder: Path, manifest: dict[str, Any], **changes: Any) -> d
     return manifest
 
 
+#: Seconds a temporary file must have been still before a writer holding the lock removes it.
+STALE_TEMP_S = 60
+
+
+def sweep_temps(folder: Path) -> None:
+    """Remove the temporary files (``.*.tmp``) that killed writers left in an index folder and its chunks. Called by
+    the writer that holds the folder's lock, so no live writer's file is there (the age is a second guard)."""
+    now = time.time()
+    for where in (folder, folder / CHUNKS):
+        for path in where.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if path.is_file() and not path.is_symlink() and now - path.stat().st_mtime > STALE_TEMP_S:
+                    path.unlink()
+
+
 def write_generation(folder: Path, index: Any, manifest: dict[str, Any]) -> dict[str, Any]:
     """Commit a new generation: write its FAISS file, then replace the manifest, then drop old files.
 
@@ -287,6 +312,7 @@ def write_generation(folder: Path, index: Any, manifest: dict[str, Any]) -> dict
     """
     import faiss
 
+    sweep_temps(folder)
     data = faiss.serialize_index(index).tobytes()
     name = f"faiss-{time.time_ns():x}-{uuid.uuid4().hex[:6]}.index"
     atomic_write(folder / name, data)

@@ -9,7 +9,8 @@
 - claimed vs measured, one rule for the latest result: :mod:`paperzoo._claims`;
 - model <-> paper links, the starter set: :mod:`paperzoo._links`;
 - the integrity check of a log, its PDFs and its index (``reading check``): :mod:`paperzoo._check`;
-- the one guard of every output path (never the log, its files or its folders): :mod:`paperzoo._outputs`.
+- the one guard of every output path (never the log, its files or its folders): :mod:`paperzoo._outputs`;
+- bringing a library in (Zotero, BibTeX / CSL-JSON / RIS with PDFs), then background indexing: :mod:`paperzoo._imports`.
 
 Importing this package is light (click is not needed, torch, faiss and sentence-transformers are not imported): its
 modules import ``index`` and ``zoo`` inside the functions that need them.
@@ -17,6 +18,7 @@ modules import ``index`` and ``zoo`` inside the functions that need them.
 from ._bench_results import bench_rows, eval_rows, store_bench, store_eval
 from ._check import check
 from ._claims import ACCURACY, COUNTS, LATENCY, Comparison, compare, headline_claims, latest
+from ._imports import import_file, import_zotero, is_zotero_folder
 from ._outputs import check_output, protected_files
 from ._links import LinkReport, load_starter, log_model_paper, registry_links, sync_model_links
 from ._search import (
@@ -48,6 +50,9 @@ __all__ = [
     "eval_rows",
     "fetch_inbox",
     "headline_claims",
+    "import_file",
+    "import_zotero",
+    "is_zotero_folder",
     "index_in_background",
     "indexing_status",
     "latest",

@@ -110,11 +110,16 @@ def _db_of(ctx: click.Context | None) -> Path | None:
 
 
 def recheck_outputs(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    """Callback of a command's own ``--db`` option: click converts options in the order they were typed, so output
-    paths typed before ``--db`` were checked against the configured log only; check them against this one too."""
-    from reading import InvalidInput
+    """Callback of a command's own ``--db`` option: the file must be a log (or not exist yet), checked before any
+    work; and click converts options in the order they were typed, so output paths typed before ``--db`` were
+    checked against the configured log only: check them against this one too."""
+    from reading import InvalidInput, ReadingError, check_log_file
 
     if value:
+        try:  # a --db that is not a log is refused now, not after a benchmark
+            check_log_file(Path(value))
+        except ReadingError as err:
+            raise click.BadParameter(str(err), ctx, param) from None
         for other in ctx.command.params:
             name = other.name or ""
             if isinstance(other.type, OutputFile) and ctx.params.get(name) is not None:

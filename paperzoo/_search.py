@@ -61,6 +61,8 @@ def search(log: Log, query: str, k: int = 10, *, mode: str = "hybrid", embedder:
 
     A full-text search never waits for the passage index when background indexing is on: it answers from what is
     indexed, its ``metadata`` says how many pages wait, and it starts the indexer if pages wait and none runs.
+    Each passage also names its PDF (``file``: the file name as it was added, beside its ``sha256``), and
+    passages scoring 0 (nothing of the query in them) are left out.
     """
     import index
 
@@ -71,7 +73,20 @@ def search(log: Log, query: str, k: int = 10, *, mode: str = "hybrid", embedder:
                         **filters)
     meta = getattr(hits, "metadata", None) or {}
     if background and meta.get("pages_waiting") and not meta.get("running"):
-        meta["running"] = index_in_background(log, embedder=embedder)
+        try:
+            meta["running"] = index_in_background(log, embedder=embedder)
+        except OSError:  # the index folder cannot be written: the answer stands, the line says nothing runs
+            meta["running"] = False
+    return _with_files(log, hits)
+
+
+def _with_files(log: Log, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``hits`` (the same list: it carries the search's ``metadata``) with each passage's file name, those scoring
+    0 left out."""
+    names: dict[str, str] = {}
+    for paper_id in dict.fromkeys(h["id"] for h in hits):
+        names.update((pdf["sha256"], pdf["file_name"]) for pdf in log.pdfs(paper_id))
+    hits[:] = [{**h, "file": names.get(h["sha256"], "")} for h in hits if (h.get("score") or 0) > 0]
     return hits
 
 

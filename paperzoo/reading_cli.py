@@ -21,6 +21,7 @@ from . import (
     reading_cli_citations,
     reading_cli_fulltext,
     reading_cli_inbox,
+    reading_cli_library,
     reading_cli_search,
 )
 from ._cli import Group, LogState, OutputFile, log_of, protected_files
@@ -318,28 +319,45 @@ def stats(ctx: click.Context, window: int, as_json: bool) -> None:
         echo(reading_cli_fulltext.passage_status_line(passages))
 
 
-IMPORT_FORMATS = ("bibtex", "jsonl", "csv", "json")
-EXPORT_FORMATS = ("bibtex", "json", "csv")
+IMPORT_FORMATS = ("bibtex", "csl-json", "ris", "jsonl", "csv", "json")
+EXPORT_FORMATS = ("bibtex", "json", "csv", "csl-json")
 
 
 @cli.command(name="import")
 @click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS), help="File format (default: from the extension).")
 @click.option("--starter", is_flag=True, help="Load the bundled starter set: the papers behind the zoo and neighbours.")
+@click.option("--zotero", is_flag=True, help="FILE is a Zotero data folder (default: ~/Zotero): items, notes, "
+              "highlights, collections and PDFs.")
+@click.option("--attachments-base", type=click.Path(file_okay=False, path_type=Path),
+              help="Zotero's base folder for linked files (Zotero: Settings > Advanced > Files and Folders).")
 @click.pass_context
-def import_(ctx: click.Context, file: Path | None, fmt: str | None, starter: bool) -> None:
-    """Import papers: BibTeX (Zotero exports too), an arXiv metadata JSONL snapshot, our CSV/JSON, or the starter set.
+def import_(ctx: click.Context, file: Path | None, fmt: str | None, starter: bool, zotero: bool,
+            attachments_base: Path | None) -> None:
+    """Import papers: a Zotero library, BibTeX, CSL-JSON or RIS (with their PDFs), an arXiv metadata JSONL snapshot,
+    our CSV/JSON, or the starter set.
 
-    JSONL imports stream with a progress bar and resume where an interrupted run stopped.
+    Example: reading import --zotero ~/Zotero
 
     Example: reading import refs.bib
 
     Example: reading import --starter
 
-    A FOLDER imports every PDF below it (a Zotero storage folder, say): resumable, broken files named at the end.
+    JSONL imports stream with a progress bar and resume where an interrupted run stopped. Running a Zotero import
+    again brings only what is new.
 
-    Example: reading import ~/Zotero/storage/
+    A FOLDER imports every PDF below it (a Zotero storage folder, say): resumable, broken files named at the end.
+    A folder that holds zotero.sqlite is imported as a Zotero library.
+
+    Example: reading import ~/Downloads/papers/
     """
+    from ._imports import is_zotero_folder
+
+    if zotero or (file is not None and is_zotero_folder(file)):
+        if starter or fmt:
+            raise click.UsageError("--zotero takes a Zotero data folder only")
+        reading_cli_library.import_zotero(ctx, file, attachments_base)
+        return
     if starter == (file is not None):
         raise click.UsageError("give a FILE or --starter")
     if file is not None and file.is_dir():
@@ -349,7 +367,7 @@ def import_(ctx: click.Context, file: Path | None, fmt: str | None, starter: boo
     if starter:
         report = load_starter(log)
     else:
-        report = log.import_file(file, fmt=fmt, progress=sys.stderr.isatty())
+        report = reading_cli_library.import_file(ctx, file, fmt)
     echo(import_summary(report))
 
 
@@ -359,7 +377,7 @@ def import_(ctx: click.Context, file: Path | None, fmt: str | None, starter: boo
 @click.option("--tag", "-t", help="Only papers with this tag.")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: Path | None, tag: str | None) -> None:
-    """Export the log as BibTeX, JSON or CSV (written atomically).
+    """Export the log as BibTeX, JSON, CSV or CSL-JSON (written atomically).
 
     Example: reading export --format bibtex -o library.bib
     """

@@ -53,7 +53,7 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
 @click.option("--read-until", help="Only papers read on or before this date (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (id, arxiv_id, title, score, snippet).")
 @click.option("--fulltext", is_flag=True, help="Search the passages of your PDFs (rows: id, arxiv_id, title, page, "
-              "passage, score).")
+              "section, passage, score, sha256 and file: the PDF's name as added).")
 @click.pass_context
 def search(ctx: click.Context, query: str, k: int, mode: str, tag, status, year_min, year_max, read_since,
            read_until, as_json: bool, fulltext: bool) -> None:

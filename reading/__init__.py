@@ -8,6 +8,8 @@
 Importing this package is light: arxiv, bibtexparser and pypdfium2 are imported inside the functions that need
 them; nothing heavy (torch, sentence-transformers, faiss) is ever imported here.
 """
+from typing import TYPE_CHECKING, Any
+
 from ._backup import BackupReport, RestoreReport, backup, restore
 from ._config import ENV_VAR, default_db_path
 from ._errors import (
@@ -29,9 +31,22 @@ from ._ids import normalise_title, parse_arxiv_id, parse_doi
 from ._export import check_writable, log_files, write_atomic
 from ._intake import starter_summary
 from ._intake import summary as import_summary
-from ._log import STATUSES, AddResult, Log, open_log
+from ._log import STATUSES, AddResult, Log, check_log_file, open_log
 from ._pdf import EncryptedPdf, PdfError
 from ._types import Note, Paper, Read
+
+if TYPE_CHECKING:  # loaded on first use (PEP 562 below): `reading add/list/show` never need the Zotero importer
+    from ._zotero import import_zotero
+    from ._zotero import summary as zotero_summary
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("import_zotero", "zotero_summary"):
+        from . import _zotero
+
+        return _zotero.import_zotero if name == "import_zotero" else _zotero.summary
+    raise AttributeError(f"module 'reading' has no attribute {name!r}")
+
 
 __all__ = [
     "AddResult",
@@ -59,10 +74,12 @@ __all__ = [
     "RestoreReport",
     "STATUSES",
     "backup",
+    "check_log_file",
     "check_writable",
     "database_error",
     "default_db_path",
     "import_summary",
+    "import_zotero",
     "library_dir",
     "log_files",
     "normalise_title",
@@ -72,4 +89,5 @@ __all__ = [
     "restore",
     "starter_summary",
     "write_atomic",
+    "zotero_summary",
 ]

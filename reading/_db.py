@@ -229,9 +229,24 @@ INSERT OR IGNORE INTO meta (key, value) VALUES ('library_id', random() & 9007199
 PRAGMA application_id = {APPLICATION_ID};
 """
 
-# v6: the structure of each PDF page (its section headings and where its reference list starts, JSON; NULL for pages
+# v6: what came from another reference manager (a Zotero library), by that library and the item's key there, so
+# that importing it again brings only what is new. A paper removed from the log keeps its row (paper_id NULL): it
+# is not brought back.
+_V6_IMPORTED = """
+CREATE TABLE imported_items (
+    source TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    paper_id INTEGER REFERENCES papers (id) ON DELETE SET NULL,
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (source, item_key)
+);
+CREATE INDEX imported_items_paper ON imported_items (paper_id);
+"""
+
+# v7: the structure of each PDF page (its section headings and where its reference list starts, JSON; NULL for pages
 # stored before, until they are read again) and each PDF's reference list, one entry per row in list order.
-_V6_PDF_LAYOUT = """
+_V7_PDF_LAYOUT = """
 ALTER TABLE pages ADD COLUMN layout TEXT;
 CREATE TABLE pdf_references (
     sha256 TEXT NOT NULL REFERENCES pdfs (sha256) ON DELETE CASCADE,
@@ -242,7 +257,7 @@ CREATE TABLE pdf_references (
 );
 """
 
-# v7: the citation graph. One row per reference entry of a stored PDF: what the parser read from it, and the paper
+# v8: the citation graph. One row per reference entry of a stored PDF: what the parser read from it, and the paper
 # of the log it cites (NULL while unmatched: a pending reference). Edges to a paper added later appear by its arXiv
 # id or DOI through the triggers below; by title, when the log next syncs its citations (reading._citations). A
 # PDF's reference list read again (pdf_references replaced) drops its citations: the next sync parses the new one.
@@ -250,7 +265,7 @@ CREATE TABLE pdf_references (
 # 'citations_linked' is the highest paper id whose title pending references were matched against (lowered when a
 # paper's title, authors or year change, so that they are matched against it again). work_key groups the unmatched
 # references that name one work (arXiv id, else DOI, else title_key: normalised title and first author's surname).
-_V7_CITATIONS = """
+_V8_CITATIONS = """
 CREATE TABLE IF NOT EXISTS citations (
     sha256 TEXT NOT NULL REFERENCES pdfs (sha256) ON DELETE CASCADE,
     number INTEGER NOT NULL,
@@ -298,7 +313,7 @@ END;
 
 # Each migration takes the schema from version i to i + 1. Append, never edit a released one.
 MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX, _V3_CANDIDATES_VERSION, _V4_FULLTEXT,
-                               _V5_IDENTITY, _V6_PDF_LAYOUT, _V7_CITATIONS)
+                               _V5_IDENTITY, _V6_IMPORTED, _V7_PDF_LAYOUT, _V8_CITATIONS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -327,6 +342,9 @@ def connect(path: Path | str) -> Connection:
     file = Path(path)
     if file.is_dir():
         raise NotALog(f"{file} is a folder, not a log file; give the log's file (e.g. {file / 'reading.db'})")
+    if file.exists() and not file.is_file():
+        raise NotALog(f"{file} is not a log file: it is not a regular file (a device, a pipe or a socket); it was "
+                      "left as it is")
     exists = file.exists() and file.stat().st_size > 0
     if not exists:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -1159,6 +1177,22 @@ def count_pages(conn: sqlite3.Connection) -> int:
 def pages_matching(conn: sqlite3.Connection, match: str) -> int:
     """How many pages an FTS5 expression matches (no ranking: a cheap walk of the term's page list)."""
     return conn.execute("SELECT count(*) FROM pages_fts WHERE pages_fts MATCH ?", (match,)).fetchone()[0]
+
+
+# --- items imported from another reference manager ---------------------------------------------------------------
+
+
+def imported_items(conn: sqlite3.Connection, source: str) -> dict[str, tuple[str, int | None]]:
+    """Item key -> (kind, paper id or None when that paper was removed since) of what came from ``source``."""
+    rows = conn.execute("SELECT item_key, kind, paper_id FROM imported_items WHERE source = ?", (source,))
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def record_imported(conn: sqlite3.Connection, source: str, rows: Iterable[tuple[str, str, int | None]],
+                    imported_at: str) -> None:
+    """Remember ``(item key, kind, paper id)`` rows of ``source`` (a key seen again keeps its first row)."""
+    conn.executemany("INSERT OR IGNORE INTO imported_items (source, item_key, kind, paper_id, imported_at) "
+                     "VALUES (?, ?, ?, ?, ?)", [(source, k, kind, pid, imported_at) for k, kind, pid in rows])
 
 
 # --- citations ------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Exports: BibTeX (re-imports to the same library), JSON (everything) and CSV; atomic file writes."""
+"""Exports: BibTeX (re-imports to the same library), JSON (everything), CSV and CSL-JSON; atomic file writes."""
 from __future__ import annotations
 
 import csv
@@ -132,7 +132,7 @@ def write_atomic(path: Path, text: str, *, protect: Iterable[Path | str] = ()) -
 
 
 def export_text(log: Log, fmt: str, *, tag: str | None = None) -> str:
-    """The log (or the papers with ``tag``) as ``bibtex``, ``json`` or ``csv`` text."""
+    """The log (or the papers with ``tag``) as ``bibtex``, ``json``, ``csv`` or ``csl-json`` text."""
     papers = log.papers(tag=tag, sort="added")
     papers.reverse()  # oldest first: stable files that diff well
     if fmt == "json":
@@ -141,7 +141,11 @@ def export_text(log: Log, fmt: str, *, tag: str | None = None) -> str:
         return _csv(papers)
     if fmt == "bibtex":
         return _bibtex(papers)
-    raise InvalidInput(f"unknown export format {fmt!r}: use bibtex, json or csv")
+    if fmt == "csl-json":
+        from ._csl import csl_json
+
+        return csl_json(papers)
+    raise InvalidInput(f"unknown export format {fmt!r}: use bibtex, json, csv or csl-json")
 
 
 def _portable(paper: Mapping[str, Any]) -> dict[str, Any]:

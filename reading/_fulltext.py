@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,36 +79,43 @@ def atomic_write_owner(path: Path, owner: dict[str, Any]) -> None:
         fh.write(json.dumps(owner, sort_keys=True) + "\n")
 
 
+def _names(real: Path, suffix: str) -> tuple[Path, Path, Path, Path]:
+    """The folders a log file may use, in order of preference: natural, ``<full name><suffix>``, a spare one named
+    with a hash of the path (for the rare name two logs share), and the legacy ``<stem><suffix>``."""
+    spare = real.with_name(f"{real.name}.{hashlib.sha256(str(real).encode()).hexdigest()[:8]}{suffix}")
+    return _natural(real, suffix), real.with_name(real.name + suffix), spare, real.with_name(real.stem + suffix)
+
+
 def _live_owner(owner: dict[str, Any] | None, real: Path, folder: Path, suffix: str) -> bool:
-    """Whether ``folder`` is, by its marker, the folder of another log file that still exists and uses it."""
+    """Whether ``folder`` is, by its marker, the folder of another log file that still exists and may use it."""
     if owner is None or owner["log"] == str(real):
         return False
     other = Path(owner["log"])
-    return other.is_file() and other != real and folder in (_natural(other, suffix), other.with_name(other.stem
-                                                                                                      + suffix))
+    return other.is_file() and other != real and folder in _names(other, suffix)
 
 
 def owned_folder(db_path: str | os.PathLike[str], suffix: str) -> tuple[Path, dict[str, Any] | None]:
     """The folder (``suffix`` ``.pdfs`` here; ``index`` follows the same rule for ``.index``) of the log file
     ``db_path``, reached through symlinks by its resolved path, and its marker (None when unmarked).
 
-    In order: a folder whose marker names this log; its natural folder (:func:`_natural`), unless another log that
-    still exists uses it (then ``<full name><suffix>``); a legacy ``<stem><suffix>`` folder without a marker that no
-    ``<stem>.db`` beside it owns (a log renamed from ``.db`` before markers existed).
+    In order: a folder whose marker names this log; a legacy ``<stem><suffix>`` folder without a marker when the
+    natural one does not exist and no ``<stem>.db`` beside it owns it (a log renamed from ``.db`` before markers
+    existed); the first of its natural folder (:func:`_natural`), ``<full name><suffix>`` and a spare name that no
+    other existing log uses.
     """
     real = Path(db_path).expanduser().resolve()
-    natural, full, legacy = _natural(real, suffix), real.with_name(real.name + suffix), real.with_name(real.stem + suffix)
-    owners = {c: read_owner(c) for c in dict.fromkeys((natural, full, legacy)) if c.is_dir()}
+    natural, full, spare, legacy = _names(real, suffix)
+    owners = {c: read_owner(c) for c in dict.fromkeys((natural, full, spare, legacy)) if c.is_dir()}
     for folder, owner in owners.items():
         if owner is not None and owner["log"] == str(real):
             return folder, owner
-    if natural in owners and not _live_owner(owners[natural], real, natural, suffix):
-        return natural, owners[natural]
-    if natural in owners:
-        return full, owners.get(full)
-    if legacy in owners and owners[legacy] is None and not real.with_name(real.stem + ".db").is_file():
+    if natural not in owners and legacy in owners and owners[legacy] is None \
+            and not real.with_name(real.stem + ".db").is_file():
         return legacy, None
-    return natural, None
+    for folder in dict.fromkeys((natural, full)):
+        if not _live_owner(owners.get(folder), real, folder, suffix):
+            return folder, owners.get(folder)
+    return spare, owners.get(spare)
 
 
 def library_dir(db_path: str | os.PathLike[str]) -> Path:
@@ -291,7 +297,10 @@ class FulltextMixin(LogCore):
         folder, owner = owned_folder(self.path, ".pdfs")
         with self._lock:
             lid = _db.library_id(self.conn)
+            holds = bool(_db.pdf_shas(self.conn)) if not folder.is_dir() else False
         real = self.path.expanduser().resolve()
+        if holds and lid is not None and not getattr(self, "read_only", None):
+            folder, owner = self._follow_rename(folder, real, lid) or (folder, owner)
         if owner is not None and owner.get("library_id") not in (None, lid) and lid is not None:
             raise ReadingError(f"the PDF folder {folder} belongs to another log (library {owner['library_id']}, "
                                f"{owner['log']}), not to this one (library {lid}): move it away or open that log")
@@ -299,6 +308,25 @@ class FulltextMixin(LogCore):
             write_owner(folder, real, lid)  # claimed: unmarked (made before markers), or moved here with its log
         self._library = (folder, self.path)
         return folder
+
+    @staticmethod
+    def _follow_rename(folder: Path, real: Path, lid: int) -> tuple[Path, dict[str, Any]] | None:
+        """A log renamed without its folder (``mv papers.db archive.db``): the folder beside it whose marker holds
+        this log's library id and names a file that no longer exists is this log's; it is renamed to the name this
+        log uses (so every path derived from the log agrees) and re-marked."""
+        try:
+            siblings = [p for p in real.parent.iterdir() if p.name.endswith(".pdfs") and p.is_dir()]
+        except OSError:
+            return None
+        for old in siblings:
+            owner = read_owner(old)
+            if owner is None or owner.get("library_id") != lid or Path(owner["log"]).exists():
+                continue
+            with contextlib.suppress(OSError):
+                old.rename(folder)
+                write_owner(folder, real, lid)
+                return folder, {"log": str(real), "library_id": lid}
+        return None
 
     def pdf_file(self, sha256: str) -> Path:
         """The stored copy of the PDF with this hash."""
@@ -352,7 +380,11 @@ class FulltextMixin(LogCore):
             state = "altered"
         if state is None:
             return None
-        self._store_file(src, sha256)
+        try:
+            self._store_file(src, sha256)
+        except OSError as err:  # a full disk, a read-only library folder
+            raise ReadingError(f"cannot restore the stored copy of {src.name} in {self.library_dir()}: "
+                               f"{err.strerror or err}") from None
         return f"its stored copy was {state} and has been restored from this file"
 
     _verified: dict[str, tuple[int, int, int]] = {}  # sha256 -> (inode, size, mtime_ns) of the copy last verified
@@ -404,7 +436,18 @@ class FulltextMixin(LogCore):
 
         if not path.is_file():
             raise InvalidInput(f"no file {str(path)!r}")
-        return file_sha256(path), extract(path, password=password, name=name, on_page=on_page)
+        sha = file_sha256(path)
+        try:
+            return sha, extract(path, password=password, name=name, on_page=on_page)
+        except (ReadingError, KeyboardInterrupt):
+            raise
+        except Exception as err:  # noqa: BLE001 - a file PDFium or its bindings fail on in a way no one foresaw:
+            # one line naming the file, so every importer (folder, Zotero, BibTeX file fields) goes on to the next
+            from ._pdf import PdfError
+
+            why = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+            raise PdfError(f"{shown_name(name or path.name)} cannot be read "
+                           f"({type(err).__name__}{': ' + why if why else ''})") from None
 
     def add_pdf(
         self,

@@ -19,6 +19,7 @@ from typing import Any
 
 from ._errors import InvalidInput, ReadingError
 from ._ids import ARXIV_ID_IN_TEXT, is_arxiv_id, normalise_title, parse_arxiv_id
+from ._libfiles import parse_file_field
 from ._log import Log
 
 EXPORT_MARK = "paper-zoo reading log export"
@@ -44,22 +45,29 @@ def summary(report: dict[str, Any]) -> str:
         line += f", linked {report['links']} zoo model(s)"
     if report.get("errors"):
         line += f", skipped {len(report['errors'])} bad record(s) (first: {report['errors'][0]})"
+    if report.get("pdfs"):
+        line += f", attached {report['pdfs']} PDF(s)"
+    if report.get("missing"):
+        line += f", {len(report['missing'])} missing file(s) (first: {report['missing'][0]})"
     if report.get("resumed_at"):
         line += f" (resumed at byte {report['resumed_at']})"
     return line
 
 
 def import_file(log: Log, path: Path, *, fmt: str | None = None, progress: bool = False) -> dict[str, Any]:
-    """Import ``path`` in format ``fmt`` (bibtex, jsonl, csv, json; default from the extension)."""
+    """Import ``path`` in format ``fmt`` (bibtex, csl-json, ris, jsonl, csv, json; default from the extension, and
+    for ``.json`` from the content). PDFs that BibTeX ``file`` fields and RIS ``L1``/``UR`` links name are attached
+    (relative paths from the file's folder): ``pdfs`` and ``missing`` in the report."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}")
+    sniff = fmt is None
     if fmt is None:
-        fmt = {".bib": "bibtex", ".bibtex": "bibtex", ".jsonl": "jsonl", ".csv": "csv", ".json": "json"}.get(
-            path.suffix.lower()
-        )
+        fmt = {".bib": "bibtex", ".bibtex": "bibtex", ".jsonl": "jsonl", ".csv": "csv", ".json": "json",
+               ".ris": "ris", ".csljson": "csl-json"}.get(path.suffix.lower())
         if fmt is None:
-            raise InvalidInput(f"cannot tell the format of {path.name}; pass --format bibtex|jsonl|csv|json")
+            raise InvalidInput(f"cannot tell the format of {path.name}; pass --format "
+                               "bibtex|csl-json|ris|jsonl|csv|json")
     if fmt == "jsonl":
         return import_jsonl(log, path, progress=progress)
     try:
@@ -72,9 +80,18 @@ def import_file(log: Log, path: Path, *, fmt: str | None = None, progress: bool 
         raise InvalidInput(f"{path.name} is not UTF-8 text") from None
     except OSError as err:
         raise InvalidInput(f"cannot read {path}: {err.strerror or err}") from None
+    from . import _csl, _libfiles, _ris
+
+    if sniff and fmt == "json" and _csl.is_csl_json(text):
+        fmt = "csl-json"
+    readers = {"bibtex": bibtex_records, "csv": csv_records, "json": json_records, "csl-json": _csl.csl_records,
+               "ris": _ris.ris_records}
     # the whole file is parsed before the first write: parsing never holds the log's write lock
-    records = list({"bibtex": bibtex_records, "csv": csv_records, "json": json_records}[fmt](text))
-    return write_records(log, records, source=fmt, progress=progress, desc=path.name)
+    records = list(readers[fmt](text))
+    report = write_records(log, records, source=fmt, progress=progress, desc=path.name)
+    if any(r.get("_files") for r in records):
+        _libfiles.attach_files(log, records, path.resolve().parent, report, progress=progress)
+    return report
 
 
 def write_records(log: Log, records: list[dict[str, Any]], *, source: str, progress: bool = False,
@@ -226,6 +243,14 @@ def _latex_decoder() -> Any:
     class _WhereNeeded(mw.LatexDecodingMiddleware):
         seen: dict[str, tuple[str, str]] = {}  # names and escapes recur across a library: each is decoded once
 
+        def transform_entry(self, entry: Any, library: Any) -> Any:
+            # a `file` field holds paths, where a backslash is a separator or an escape, never LaTeX
+            raw = [(f, f.value) for f in entry.fields if f.key.lower() == "file" and isinstance(f.value, str)]
+            out = super().transform_entry(entry, library)
+            for f, value in raw:
+                f.value = value
+            return out
+
         def _full(self, text: str) -> tuple[str, str]:
             if text not in self.seen:
                 self.seen[text] = super()._transform_python_value_string(text)
@@ -341,6 +366,7 @@ def _bib_record(entry: Any, ours: bool, decoder: Any, *, flagged: bool = False) 
         "categories": fields.get("primaryclass", "").split() if ours else [],
         "tags": keywords if ours else [k for k in keywords if not _AUTO_KEYWORD.match(k)],
         "notes": split_notes(fields.get("annote")),
+        "_files": parse_file_field(fields.get("file")),
         "_where": f"entry {entry.key}",
     }
     if ours:

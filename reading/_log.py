@@ -13,7 +13,7 @@ from . import _db
 from ._bulk import BulkMixin
 from ._citations import CitationsMixin
 from ._config import default_db_path
-from ._errors import InvalidInput, PaperNotFound, ReadingError
+from ._errors import InvalidInput, PaperNotFound
 from ._fields import (
     MANUAL_FIELDS,
     STATUSES,
@@ -33,7 +33,7 @@ from ._inbox import InboxMixin
 from ._types import Paper
 from ._zoo_links import ZooLinksMixin
 
-__all__ = ["STATUSES", "AddResult", "Log", "open_log"]
+__all__ = ["STATUSES", "AddResult", "Log", "check_log_file", "open_log"]
 
 
 class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin, CitationsMixin):
@@ -557,6 +557,28 @@ class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin, CitationsMixin):
         from ._check import check
 
         return check(self)
+
+
+def check_log_file(path: Path | str) -> None:
+    """Refuse now, without changing a byte, a file that :func:`open_log` would refuse as not a log or as a log of a
+    newer version (a missing or empty file is fine: it would become a log). For commands that open the log only
+    after minutes of work (``zoo bench --store``).
+
+    Raises:
+        ReadingError: NotALog or LogNewer, one line; or LogDamaged when SQLite cannot read the file.
+    """
+    import sqlite3
+
+    file = Path(path).expanduser()
+    try:
+        if file.is_dir() or (file.exists() and not file.is_file()):
+            raise _db.NotALog(f"{file} is not a log file: it is a folder, a device or a pipe")
+        if file.is_file() and file.stat().st_size > 0:
+            _db.identify(file)
+    except sqlite3.DatabaseError as err:
+        from ._errors import database_error
+
+        raise database_error(err, file) from None
 
 
 def open_log(path: Path | str | None = None) -> Log:

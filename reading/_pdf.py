@@ -103,6 +103,8 @@ def check_pdf_bytes(head: bytes, tail: bytes, name: str) -> None:
 
 
 _STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+_NO_TEXT_STREAM = re.compile(rb"/Image\b|/Length[123]\b|/FontFile|/Type1C\b|/CIDFontType0C\b|/OpenType\b|"
+                             rb"/EmbeddedFile\b|/Metadata\b|/XRef\b|/Predictor\b|/N\s+\d")
 _STRING = re.compile(rb"\([^()]*\)|<[0-9A-Fa-f\s]{2,}>")
 _CHECKED: dict[tuple[str, int, int, int], None] = {}
 
@@ -133,12 +135,15 @@ def check_streams(path: Path, name: str | None = None) -> None:
     try:
         with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
             for m in _STREAM_START.finditer(data):
+                if m.end() + 2 > len(data):
+                    break
+                cmf, flg = data[m.end()], data[m.end() + 1]
+                if cmf & 0x0F != 8 or (cmf * 256 + flg) % 31:
+                    continue  # not a zlib stream (whatever its dictionary says: a dictionary can be padded)
                 head = bytes(data[max(0, m.start() - 1024):m.start()])
                 head = head[head.rfind(b"obj") + 3:] if b"obj" in head else head
-                if b"/FlateDecode" not in head:
-                    continue
-                # page content (no /Type or a form XObject) may make characters; fonts, images, metadata do not
-                content = b"/Type" not in head or b"/Form" in head
+                # strings are counted unless the dictionary says the stream holds no page text (an image, a font)
+                content = not _NO_TEXT_STREAM.search(head)
                 inflate = zlib.decompressobj()
                 total = text = 0
                 pos = m.end()

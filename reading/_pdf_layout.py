@@ -161,7 +161,7 @@ def page_words(textpage: Any) -> list[Word]:
     ox, oy = ctypes.c_double(), ctypes.c_double()
     name = ctypes.create_string_buffer(128)
     flags = ctypes.c_int()
-    fonts: dict[tuple[str, int, int], tuple[bool, bool]] = {}
+    fonts: dict[tuple[bytes, int], tuple[bool, bool]] = {}  # a font's weight and slant, by its name and flags
     words = []
     for m in _WORD_SPAN.finditer(text):
         first, last = m.start(), m.end() - 1
@@ -169,21 +169,22 @@ def page_words(textpage: Any) -> list[Word]:
             continue
         x0, y0, y1 = left.value, bottom.value, top.value
         end = last - 1 if text[last] == SOFT and last > first else last
-        angle = raw.FPDFText_GetCharAngle(tp, first)
-        rotated = angle >= 0 and abs(math.sin(angle)) > 0.3
         if end > first:
             raw.FPDFText_GetCharBox(tp, end, left, right, bottom, top)
             # a word set vertically advances in y, not in x
-            rotated = rotated or abs((bottom.value + top.value) - (y0 + y1)) / 2 > abs(right.value - x0)
+            rotated = abs((bottom.value + top.value) - (y0 + y1)) / 2 > abs(right.value - x0)
+        else:  # one character: only its angle tells
+            angle = raw.FPDFText_GetCharAngle(tp, first)
+            rotated = angle >= 0 and abs(math.sin(angle)) > 0.3
         x1 = right.value
         base = oy.value if raw.FPDFText_GetCharOrigin(tp, first, ox, oy) else y0
         size = raw.FPDFText_GetFontSize(tp, first) or (y1 - y0) or 10.0
-        weight = raw.FPDFText_GetFontWeight(tp, first)
         raw.FPDFText_GetFontInfo(tp, first, name, 128, flags)
-        key = (name.value.decode("latin-1"), flags.value, weight)
+        key = (name.value, flags.value)
         style = fonts.get(key)
         if style is None:
-            font = key[0].split("+")[-1]
+            font = key[0].decode("latin-1").split("+")[-1]
+            weight = raw.FPDFText_GetFontWeight(tp, first)
             style = fonts[key] = (weight >= 600 or bool(flags.value & (1 << 18)) or bool(_BOLD_NAME.search(font)),
                                   bool(flags.value & (1 << 6)) or bool(_ITALIC_NAME.search(font)))
         if x1 < x0:  # right-to-left runs or odd boxes
@@ -220,13 +221,17 @@ def group_lines(words: list[Word]) -> list[Line]:
     """Words grouped by baseline (top of the page first), each line sorted left to right."""
     lines: list[list[Word]] = []
     bases: list[float] = []
+    sizes: list[float] = []
     for w in sorted(words, key=lambda w: (-w.base, w.x0)):
-        tol = max(1.5, 0.45 * w.size)
+        # the larger font sets the tolerance: a raised footnote mark may come first and is small
+        tol = max(1.5, 0.45 * max(w.size, sizes[-1] if sizes else 0.0))
         if lines and abs(bases[-1] - w.base) <= tol:
             lines[-1].append(w)
+            sizes[-1] = max(sizes[-1], w.size)
             continue
         lines.append([w])
         bases.append(w.base)
+        sizes.append(w.size)
     return [Line(sorted(line, key=lambda w: w.x0)) for line in lines]
 
 
@@ -410,13 +415,14 @@ def order_page(lines: list[Line], width: float) -> list[Line]:
     lx0 = _edge([lw[0].x0 for lw, _, cross in split if lw and not cross])
     rx0 = _edge([rw[0].x0 for _, rw, cross in split if rw and not cross])
     out: list[Line] = []
-    left: list[Line] = []
-    right: list[Line] = []
+    left: list[Word] = []
+    right: list[Word] = []
     columned = True  # whether the line before with words on both sides was read as two columns
     in_columns = False  # whether a line of column text came since the last line across the page
     for line, (lw, rw, cross) in zip(lines, split):
-        if cross and rw and abs(rw[0].x0 - rx0) <= 1.5 and cross[-1].x1 < rx0 and lw and abs(lw[0].x0 - lx0) <= 1.5:
-            lw, cross = lw + cross, []  # a line of the left column set too long: it pokes into the gutter
+        if len(cross) == 1 and rw and abs(rw[0].x0 - rx0) <= 1.5 and cross[0].x1 < rw[0].x1 and lw \
+                and abs(lw[0].x0 - lx0) <= 1.5:
+            lw, cross = lw + cross, []  # a line of the left column set too long: its last word pokes into the gutter
         across = bool(cross)
         size = line.size
         if lw and rw and not across:
@@ -437,14 +443,21 @@ def order_page(lines: list[Line], width: float) -> list[Line]:
             in_columns = False
         if across:
             line.edge = min(lx0, line.x0)
-            out += left + right + [line]  # a line across the page ends the band above it
+            out += column(left, 1, lx0) + column(right, 2, rx0) + [line]  # a line across the page ends the band
             left, right = [], []
             continue
-        if lw:
-            left.append(Line(lw, 1, lx0))
-        if rw:
-            right.append(Line(rw, 2, rx0))
-    return out + left + right
+        left += lw
+        right += rw
+    return out + column(left, 1, lx0) + column(right, 2, rx0)
+
+
+def column(words: list[Word], col: int, edge: float) -> list[Line]:
+    """A column's words as its lines (grouped again by baseline within the column: a footnote mark raised between
+    two lines of one column may have been grouped with a line of the other)."""
+    lines = group_lines(words)
+    for line in lines:
+        line.col, line.edge = col, edge
+    return lines
 
 
 # --- headings -----------------------------------------------------------------------------------------------------
@@ -467,17 +480,21 @@ def _caps(text: str) -> bool:
 
 def heading_text(line: Line, body: float, *, in_references: bool = False) -> str | None:
     """The heading a line is, as printed, or None for a line of text."""
-    text = " ".join(line.text.split())
     words = line.words
-    if not text or len(text) > 100 or len(words) > 14 or not text[0].isalnum():
+    if len(words) > 14:
         return None
+    text = " ".join(line.text.split())
+    if not text or len(text) > 100 or not text[0].isalnum():
+        return None
+    numbered = bool(_NUMBERED.match(text)) and not re.match(r"^\d+(\.\d+)?\s+[a-z%]", text)
+    named = bool(_NAMED.match(text)) and len(words) <= 5
+    size = statistics.median(w.size for w in words)
+    larger = size >= body * 1.12
+    if not (numbered or named or larger):
+        return None  # most lines of text end here
     letters = sum(len(w.text) for w in words)
     bold = sum(len(w.text) for w in words if w.bold) >= 0.8 * letters
     italic = sum(len(w.text) for w in words if w.italic) >= 0.8 * letters
-    size = statistics.median(w.size for w in words)
-    larger = size >= body * 1.12
-    numbered = bool(_NUMBERED.match(text)) and not re.match(r"^\d+(\.\d+)?\s+[a-z%]", text)
-    named = bool(_NAMED.match(text)) and len(words) <= 5
     caps = _caps(text)
     if text[-1] in ",;" or (text[-1] == "." and len(words) > 3 and not numbered):
         return None

@@ -74,6 +74,21 @@ def test_restore_refuses_an_existing_log_without_force(logged, tmp_path):
     with open_log(other) as log:
         assert log.count() == logged.count()
         assert not any(p["title"] == "Only in the other log" for p in log.papers())
+        sha = _sha(PDF)
+        assert _sha(log.pdf_file(sha)) == sha  # the PDF folder is the restored log's now
+
+
+def test_restore_over_a_log_with_pdfs_of_its_own(logged, tmp_path):
+    reading.backup(logged, tmp_path / "b.tar")
+    other = tmp_path / "other.db"
+    with open_log(other) as log:
+        log.add_pdf(Path(__file__).parent / "fixtures" / "pdf" / "twocolumn.pdf", fetch=False)
+    reading.restore(tmp_path / "b.tar", other, force=True)
+    with open_log(other) as log:  # the old folder's marker named the old log's library: it is the restored one's
+        sha = _sha(PDF)
+        assert log.pdf_pages(sha) and _sha(log.pdf_file(sha)) == sha
+        added = log.add_pdf(Path(__file__).parent / "fixtures" / "pdf" / "twocolumn.pdf", fetch=False)
+        assert log.pdf_file(added.pdf["sha256"]).is_file()
 
 
 def _rewrite(src: Path, dst: Path, change) -> None:

@@ -106,12 +106,21 @@ def test_every_readme_reading_example_runs_on_a_starter_log(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     shutil.copy(Path(__file__).parent / "fixtures" / "bibtex" / "zotero_export.bib", tmp_path / "refs.bib")
     pdfs = Path(__file__).parent / "fixtures" / "pdf"  # the "Full text" examples' files
-    shutil.copy(pdfs / "twocolumn.pdf", tmp_path / "1807.11164v2.pdf")
-    (tmp_path / "papers").mkdir()
-    shutil.copy(pdfs / "onecolumn.pdf", tmp_path / "papers" / "onecolumn.pdf")
     from bench.fulltext_pdfgen import make_paper_pdf
 
+    # ShuffleNet V2's own PDF (its title agrees with the starter paper's, so it joins that paper)
+    make_paper_pdf(tmp_path / "1807.11164v2.pdf", title="ShuffleNet V2: Practical Guidelines for Efficient CNN "
+                   "Architecture Design", body="we drop the shuffle in the ablation " * 200, min_pages=2)
+    (tmp_path / "papers").mkdir()
+    shutil.copy(pdfs / "onecolumn.pdf", tmp_path / "papers" / "onecolumn.pdf")
+
     make_paper_pdf(tmp_path / "resnet.pdf", title="Deep Residual Learning", body="residual shortcuts " * 80)
+    from bench.zotero_fixture import sample_library  # "Bring your library": ~/Zotero and a RIS file
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    sample_library(tmp_path / "Zotero", tmp_path)
+    (tmp_path / "library.ris").write_text("TY  - JOUR\nAU  - He, Kaiming\nTI  - A RIS paper\nPY  - 2016\nER  - \n",
+                                          encoding="utf-8")
     snapshot = {"id": "1605.08386", "title": "Heat-bath random walks with Markov bases", "authors": "C. Stanley",
                 "abstract": "Graphs on lattice points.", "categories": "math.CO", "versions": []}
     (tmp_path / "arxiv-metadata-oai-snapshot.jsonl").write_text(json.dumps(snapshot) + "\n", encoding="utf-8")

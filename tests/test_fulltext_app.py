@@ -44,7 +44,8 @@ def test_full_text_scope_lists_passages_with_pages_and_links_to_the_page(db):
     texts = " ".join(m.value for m in at.markdown)
     assert "page 2" in texts and "**Charlie**" in texts and "Efficient Shuffling Networks" in texts
     links = [(e.proto.label, parse_qs(e.proto.query_string)) for e in at.get("page_link")]
-    assert ("Open at page 2", {"id": ["1"], "page": ["2"]}) in links
+    sha = hashlib.sha256((FIXTURES / "twocolumn.pdf").read_bytes()).hexdigest()
+    assert ("Open at page 2", {"id": ["1"], "page": ["2"], "pdf": [sha[:16]]}) in links  # that file, that page
 
 
 def test_papers_scope_still_searches_papers(db):

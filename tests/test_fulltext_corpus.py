@@ -52,6 +52,8 @@ def test_bench_figures_mean_what_they_say(t: dict) -> None:
             for page in range(1, t["pages"] + 1)]
     left, total = fx.margins_left(t, junk)
     assert left == len(t["margin_lines"])
+    # a digit of an equation or a footnote mark is no page number
+    assert fx.margins_left(t, [pages[0] + "\nσ 2 + ϵ\n1 2\n(3)"] * t["pages"])[0] == 0
     # sections: a passage from each paragraph, labelled right, then wrong
     passages = [(p["text"], p["section"]) for p in t["paragraphs"]]
     assert fx.section_score(t, passages) == (len(passages), len(passages))
@@ -66,3 +68,24 @@ def test_bench_runs_on_two_papers(tmp_path: Path) -> None:
     lines = fx.run(tmp_path, sections=False)
     assert any(line.startswith("ieee     title exact") for line in lines)
     assert any(line.startswith("acm      reading order") for line in lines)
+
+
+def test_make_library_says_when_tex_is_missing(tmp_path, monkeypatch):
+    import importlib
+
+    from bench import texcorpus
+
+    module = importlib.import_module("bench.texcorpus.make_corpus")  # the module, not the function of that name
+    monkeypatch.setattr(module.shutil, "which", lambda name: None)
+    with pytest.raises(texcorpus.TexMissing, match="pdflatex is not installed"):
+        texcorpus.make_library(2, tmp_path)
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs TeX Live (the fixtures are committed)")
+def test_make_library_typesets_distinct_papers_once(tmp_path):
+    from bench.texcorpus import make_library
+
+    paths = make_library(4, tmp_path, workers=2)
+    assert [p.name.split("-")[1] for p in paths] == ["ieee.pdf", "acm.pdf", "lncs.pdf", "neurips.pdf"]
+    stamps = [p.stat().st_mtime_ns for p in paths]
+    assert make_library(4, tmp_path) == paths and [p.stat().st_mtime_ns for p in paths] == stamps  # kept

@@ -192,8 +192,12 @@ def _damage(db: Path) -> None:
         for i in range(200):
             log.add(None, title=f"Filler {i} " + "x" * 200, abstract="y" * 2000, fetch=False)
         log.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # a page of the papers table near the middle of the file (which page sits there moves with the schema)
+        middle = db.stat().st_size // 4096 // 2
+        page = log.conn.execute("SELECT pageno FROM dbstat WHERE name = 'papers' ORDER BY abs(pageno - ?) LIMIT 1",
+                                (middle,)).fetchone()[0]
     data = bytearray(db.read_bytes())
-    mid = (len(data) // 4096 // 2) * 4096
+    mid = (page - 1) * 4096
     data[mid:mid + 4096] = b"\xa5" * 4096
     db.write_bytes(bytes(data))
 

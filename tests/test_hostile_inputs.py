@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from paperzoo import reading_cli, zoo_cli
-from reading import library_dir, open_log
+from reading import PdfError, library_dir, open_log
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
@@ -34,11 +34,13 @@ FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
 
 def _pdf_bytes(content: bytes = b"BT /F1 12 Tf 72 700 Td (Hello hostile world of text) Tj ET", *,
                info_title: bytes | None = None, mediabox: bytes = b"[0 0 612 792]", flate: bytes | None = None,
-               pad: int = 0) -> bytes:
+               pad: int = 0, dict_pad: int = 0) -> bytes:
     """A one-page PDF with a correct xref: ``content`` as its page (or ``flate``, already deflated, as a Flate
     stream), optionally a /Title in its Info dictionary and ``pad`` bytes of comment (a bigger file)."""
     if flate is not None:
-        stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(flate) + flate + b"\nendstream"
+        padding = b" /Pad [" + b"0 " * dict_pad + b"]" if dict_pad else b""
+        stream = (b"<< /Filter /FlateDecode%s /Length %d >>\nstream\n" % (padding, len(flate)) + flate
+                  + b"\nendstream")
     else:
         stream = b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -168,10 +170,30 @@ def test_a_folder_import_goes_past_every_kind_of_bad_file(tmp_path, monkeypatch)
         result = CliRunner().invoke(reading_cli.cli, ["--db", str(db), "import", str(folder)])
         assert result.exit_code == 0 and result.exception is None, result.output
         assert "Traceback" not in result.output
-    assert "failed: c-crash.pdf: cannot be read (RuntimeError: an error nobody expected)" in result.output
+    assert "c-crash.pdf cannot be read (RuntimeError: an error nobody expected)" in result.output
     with open_log(db) as log:
         names = sorted(row["file_name"] for p in log.papers() for row in log.pdfs(p["id"]))
     assert names == ["a.pdf", "b-surrogate.pdf", "d-caf\ufffd.pdf", "z.pdf"]
+
+
+def test_every_importer_gets_an_unforeseen_pdf_failure_as_a_reading_error(tmp_path, monkeypatch):
+    """Zotero's and BibTeX's file fields attach PDFs one by one and go on past a ReadingError: the intake turns any
+    failure of the PDF reader into one (a lone surrogate once raised UnicodeDecodeError and stopped them)."""
+    from reading import ReadingError, _pdf
+
+    def extract(path: Any, **kw: Any) -> Any:
+        raise UnicodeDecodeError("utf-16-le", b"\x00\xd8", 0, 2, "unexpected end of data")
+
+    monkeypatch.setattr(_pdf, "extract", extract)
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(_pdf_bytes())
+    with open_log(tmp_path / "log.db") as log:
+        pid = log.add(None, title="Host paper", fetch=False).paper["id"]
+        with pytest.raises(ReadingError, match=r"x.pdf cannot be read \(UnicodeDecodeError"):
+            log.attach_pdf(pid, pdf)
+        with pytest.raises(ReadingError, match="cannot be read"):
+            log.add_pdf(pdf, fetch=False)
+        assert log.pdfs(pid) == [] and len(log.papers()) == 1
 
 
 def test_unreadable_files_are_one_line(tmp_path, monkeypatch):
@@ -236,7 +258,7 @@ def test_a_file_past_the_file_size_limit_is_one_line(tmp_path):
     (reading_cli.cli, ["list", "--limit", "99999999999999999999"], "--limit"),
     (reading_cli.cli, ["add", "--title", "T", "--year", "99999999999999999999", "--no-fetch"], "--year"),
     (reading_cli.cli, ["note", "1", "x", "--edit", "99999999999999999999"], "--edit"),
-])
+], ids=lambda v: " ".join(a for a in v if "{tmp}" not in a)[:60] if isinstance(v, list) else "")
 def test_absurd_numbers_are_refused_when_parsed(tmp_path, cli, args, says):
     db = tmp_path / "log.db"
     args = [a.format(tmp=tmp_path) for a in args]
@@ -310,11 +332,9 @@ def _entry(folder: Path, source: Path) -> None:
     folder.mkdir(parents=True)
     (folder / _onnx.MODEL_FILE).write_bytes(b"onnx bytes")
     (folder / _onnx.TOKENIZER_FILE).write_text("{}")
-    st = (folder / _onnx.MODEL_FILE).stat()
-    _onnx.write_meta(folder, {"dim": 4, "max_seq_length": 8, "onnx_size": st.st_size,
+    # what the first check records (the file's stat, the tokenizer's hash) is left to it
+    _onnx.write_meta(folder, {"dim": 4, "max_seq_length": 8, "onnx_size": (folder / _onnx.MODEL_FILE).stat().st_size,
                               "onnx_sha256": _onnx.file_sha256(folder / _onnx.MODEL_FILE),
-                              "onnx_stat_full": _onnx.stat_key(st),
-                              "tokenizer_sha256": _onnx.file_sha256(folder / _onnx.TOKENIZER_FILE),
                               "source_hash": _onnx.source_hash(source),
                               "source_signature": _onnx.source_signature(source)})
 
@@ -382,10 +402,44 @@ def test_a_tokenizer_that_cannot_be_parsed_is_stale_not_a_traceback(entry):
     meta = _onnx.read_meta(folder)
     assert meta is not None
     (folder / _onnx.TOKENIZER_FILE).write_text("not json at all")
-    meta.pop("tokenizer_sha256")  # a cache made before tokenizers had a checksum
+    meta.pop("tokenizer_sha256", None)  # a cache made before tokenizers had a checksum
     _onnx.write_meta(folder, meta)
     with pytest.raises(_onnx.StaleEncoder, match="tokenizer cannot be read"):
         _onnx.load(folder, source)
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda f: (f / "tokenizer.json").write_bytes((f / "tokenizer.json").read_bytes()[:-100]), "tokenizer is damaged"),
+    (lambda f: (f / "meta.json").write_text(json.dumps({**json.loads((f / "meta.json").read_text()),
+                                                        "max_seq_length": None})), "meta.json is damaged"),
+])
+def test_a_damaged_encoder_cache_is_made_again_with_a_message(tmp_path, monkeypatch, caplog, damage, why):
+    import logging
+
+    import index
+    from index import _embed, _onnx, _onnx_export
+
+    good = _embed.OnnxEmbedder(index.DEFAULT_MODEL)  # the session's cache (exported once per test session)
+    want = good.encode(["channel shuffle"])
+    source = _onnx.entry_dir(index.DEFAULT_MODEL)
+    folder = _onnx.entry_dir(index.DEFAULT_MODEL, tmp_path)
+    shutil.copytree(source, folder)
+    damage(folder)
+    made = []
+
+    def export_again(name: str, src: Path, target: Path, *, model_path: str) -> dict[str, Any]:
+        made.append(name)  # a copy of the good export stands in for the ~20 s export
+        shutil.rmtree(target)
+        shutil.copytree(source, target)
+        meta = _onnx.check(target, src)
+        return meta
+
+    monkeypatch.setattr(_onnx_export, "export", export_again)
+    with caplog.at_level(logging.WARNING, logger="index"):
+        fresh = _embed.OnnxEmbedder(index.DEFAULT_MODEL, cache=tmp_path)
+        got = fresh.encode(["channel shuffle"])
+    assert made and fresh.encoder == "onnx" and abs(float((got * want).sum()) - 1) < 1e-5
+    assert any(why in r.getMessage() and "again" in r.getMessage() for r in caplog.records)
 
 
 def test_a_transient_export_failure_is_not_recorded(tmp_path, monkeypatch):
@@ -424,6 +478,15 @@ def test_a_deflate_bomb_pdf_is_refused_in_bounded_memory(tmp_path):
     assert done.returncode == 1, done.stderr
     _one_line_error(done.stderr)
     assert "decompression bomb" in done.stderr
+
+
+def test_a_bomb_behind_a_padded_dictionary_is_found(tmp_path):
+    from reading._pdf import extract
+
+    bomb = tmp_path / "padded.pdf"
+    bomb.write_bytes(_pdf_bytes(flate=_zeros_deflated(300), dict_pad=5_000))  # /FlateDecode 10 KB before "stream"
+    with pytest.raises(PdfError, match="decompression bomb"):
+        extract(bomb)
 
 
 def test_a_page_of_a_million_words_is_refused(tmp_path):
@@ -524,3 +587,13 @@ def test_a_pdf_title_with_markdown_is_shown_escaped(tmp_path, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     offline = [e.value for e in at.warning if "logged offline" in e.value]
     assert offline and "Tracked" in offline[0] and "![" not in offline[0], offline
+
+    # a DOI read from a PDF may hold Markdown too: the paper page's links show it disarmed
+    with open_log(db) as log:
+        pid = log.add(None, title="Doi holder", doi=f"10.1000/a{TRACKER}", fetch=False).paper["id"]
+    at.query_params["id"] = str(pid)
+    at.switch_page("ui/pages/paper.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = [m.value for m in at.markdown]
+    assert any("doi:10.1000/a" in t for t in texts), texts
+    assert not any("![" in t for t in texts), texts

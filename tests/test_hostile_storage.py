@@ -211,12 +211,19 @@ def test_another_programs_sqlite_file_is_refused_and_left_byte_identical(tmp_pat
     assert _sha(places) == before and _siblings(places) == files  # not even a -wal or -shm beside it
 
 
-def test_zoo_commands_refuse_another_programs_file_too(tmp_path):
+@pytest.mark.parametrize("args", [["sync-links"], ["bench", "shufflenet_v2_x0_5", "--iters", "1", "--warmup", "0",
+                                                   "--mode", "eager", "--input-size", "32", "--store"],
+                                  ["eval", "shufflenet_v2_x0_5", "--data", "nowhere", "--store"]],
+                         ids=["sync-links", "bench-store", "eval-store"])
+def test_zoo_commands_refuse_another_programs_file_before_any_work(tmp_path, args):
+    import time
+
     places = _places(tmp_path / "places.sqlite")
     before = _sha(places)
-    result = CliRunner().invoke(zoo_cli, ["sync-links", "--db", str(places)])
-    assert result.exit_code == 1
-    _one_error(result, "is not a reading log")
+    start = time.perf_counter()
+    result = CliRunner().invoke(zoo_cli, [*args, "--db", str(places)])
+    assert result.exit_code == 2 and time.perf_counter() - start < 10
+    _one_error(result, "is not a reading log: it is Firefox's")
     assert _sha(places) == before
 
 
@@ -645,3 +652,161 @@ def test_a_backup_of_another_log_restored_over_a_log_claims_its_folder(tmp_path)
     assert result.exit_code == 0, result.output
     with open_log(second) as log:
         assert Path(log.pdfs(1)[0]["path"]).is_file() and stored2.is_file()
+
+
+def test_a_killed_zoo_exports_temporary_files_are_removed_on_the_next_export(tmp_path, monkeypatch):
+    monkeypatch.setenv("READING_DB", str(tmp_path / "log.db"))
+    out = tmp_path / "net.onnx"
+    dead = _left(tmp_path / f".net.onnx.{_dead_pid()}-abcd1234.tmp", 60)
+    old = _left(tmp_path / ".net.onnx.q1w2e3r4.tmp", 3600)
+    live = _left(tmp_path / f".net.onnx.{os.getppid()}-live0001.tmp", 3)
+    result = CliRunner().invoke(zoo_cli, ["export", "shufflenet_v2_x0_5", "--input-size", "32", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and not dead.exists() and not old.exists() and live.exists()
+
+
+def test_a_killed_index_writers_temporary_files_are_removed_by_the_next_writer(tmp_path):
+    import index
+    from index import HashEmbedder
+
+    db = tmp_path / "papers.db"
+    with open_log(db) as log:
+        log.add(None, title="Paper", abstract="words " * 50, fetch=False)
+        index.reindex(log, full=True, embedder=HashEmbedder(64))
+        folder = index.index_dir(db)
+        left = _left(folder / ".faiss-123-abc.index.k2j3h4g5.tmp", 120)
+        (folder / "chunks").mkdir(exist_ok=True)
+        chunk = _left(folder / "chunks" / ".x.npz.k2j3h4g5.tmp", 120)
+        index.reindex(log, full=True, embedder=HashEmbedder(64))
+    assert not left.exists() and not chunk.exists()
+
+
+@pytest.mark.parametrize("target", ["fifo", "/dev/null"])
+def test_a_device_or_pipe_as_the_log_is_refused(tmp_path, target):
+    path = Path(target) if target.startswith("/") else tmp_path / "pipe.db"
+    if target == "fifo":
+        os.mkfifo(path)
+    result = CliRunner().invoke(reading_cli, ["--db", str(path), "list"])
+    assert result.exit_code == 1
+    _one_error(result, "is not a regular file")
+
+
+def test_a_read_only_log_of_an_older_version_says_so(tmp_path):
+    path = tmp_path / "old.db"
+    with open_log(path) as log:
+        log.conn.execute(f"PRAGMA user_version = {_db.SCHEMA_VERSION - 1}")
+    os.chmod(path, 0o444)
+    try:
+        before = _sha(path)
+        result = CliRunner().invoke(reading_cli, ["--db", str(path), "list"])
+        assert result.exit_code == 1
+        line = _one_error(result, "is read-only")
+        assert "older version" in line and "damaged" not in line
+        assert _sha(path) == before
+    finally:
+        os.chmod(path, 0o644)
+
+
+def test_the_apps_latency_table_path_goes_through_the_guard(db, monkeypatch):
+    """The Supernet page saves a measured latency table wherever its text box says: never onto the log."""
+    from streamlit.testing.v1 import AppTest
+
+    from zoo import spos
+
+    monkeypatch.setenv("READING_DB", str(db))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    monkeypatch.setenv("INDEX_BACKGROUND", "0")
+    measured = []
+    monkeypatch.setattr(spos, "measure_latency_table", lambda *a, **k: measured.append(1))
+    before = _sha(db)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("ui/pages/supernet.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    for target in (f"{db}-journal", str(reading.library_dir(db) / "latency.json")):  # absent: the button shows
+        at.text_input(key="sn_lat_path_False").set_value(target).run()
+        at.button(key="sn_measure").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("refusing to write" in e.value for e in at.error), [e.value for e in at.error]
+    assert measured == [] and _sha(db) == before
+
+
+def test_two_logs_whose_names_map_to_one_folder_get_two_folders(tmp_path):
+    """`papers.db` and `papers` (no extension) would both be `papers.pdfs`: the second gets a folder of its own."""
+    import index
+
+    first, second = tmp_path / "papers.db", tmp_path / "papers"
+    sha, stored = _with_pdf(first)
+    _with_pdf(second)
+    assert reading.library_dir(first) != reading.library_dir(second)
+    assert reading.library_dir(first) == tmp_path / "papers.pdfs"
+    with open_log(second) as log:
+        log.remove(1)
+    assert stored.is_file() and _sha(stored) == sha
+    with open_log(first) as log, open_log(second) as other:
+        index.reindex(log, full=True, embedder=index.HashEmbedder(64))
+        index.reindex(other, full=True, embedder=index.HashEmbedder(64))
+    assert index.index_dir(first) != index.index_dir(second)
+
+
+def test_the_app_offers_no_altered_copy_for_download(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "papers.db"
+    sha, stored = _with_pdf(db)
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    stored.write_bytes(bytes(data))
+    monkeypatch.setenv("READING_DB", str(db))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    monkeypatch.setenv("INDEX_BACKGROUND", "0")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.query_params.update({"id": "1"})
+    at.switch_page("ui/pages/paper.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("was altered" in e and "restore it" in e for e in errors), errors
+    assert not [b for b in at.get("download_button")]
+
+
+def test_the_app_refuses_another_programs_file_in_one_line(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    places = _places(tmp_path / "places.sqlite")
+    before, files = _sha(places), _siblings(places)
+    monkeypatch.setenv("READING_DB", str(places))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    monkeypatch.setenv("INDEX_BACKGROUND", "0")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    for page in ("library", "log_paper", "search"):
+        at.switch_page(f"ui/pages/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("is not a reading log" in e.value for e in at.error), [e.value for e in at.error]
+    assert _sha(places) == before and _siblings(places) == files
+
+
+def test_a_log_renamed_without_its_folder_finds_it_by_its_library_id(tmp_path):
+    main = tmp_path / "papers.db"
+    sha, stored = _with_pdf(main)
+    renamed = tmp_path / "archive-2026.sqlite"
+    main.rename(renamed)
+    result = _check(renamed)
+    assert result.exit_code == 0, result.output
+    with open_log(renamed) as log:
+        path = Path(log.pdfs(1)[0]["path"])
+        assert path.is_file() and _sha(path) == sha and log.library_dir() == reading.library_dir(renamed)
+    assert not stored.parent.parent.exists()  # moved along, not copied
+
+
+def test_a_copy_renamed_elsewhere_does_not_take_the_originals_folder(tmp_path):
+    import shutil
+
+    main = tmp_path / "papers.db"
+    sha, stored = _with_pdf(main)
+    with open_log(main) as log:
+        log.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(main, tmp_path / "copy.db")
+    assert _check(tmp_path / "copy.db").exit_code == 1  # its PDFs are the original's: missing here, and said so
+    assert stored.is_file() and reading.library_dir(main) == stored.parent.parent

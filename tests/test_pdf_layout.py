@@ -82,6 +82,20 @@ def test_split_margin_by_angle_and_by_strip():
     assert upright in alone and none == []
 
 
+def test_a_raised_footnote_mark_stays_in_its_column_line():
+    from reading._pdf_layout import group_lines, order_page
+
+    words = []
+    for row in range(12):  # two columns of 12 lines, 12 points apart; the right column 5 points lower
+        words.append(Word(f"L{row}", 54.0, 280.0, 700.0 - 12 * row, 10.0))
+        words.append(Word(f"R{row}", 320.0, 550.0, 695.0 - 12 * row, 10.0))
+    words.append(Word("1", 282.0, 285.0, 700.0 - 12 * 5 - 3.5, 7.0))  # raised after "L5", nearer "R5"'s baseline
+    lines = order_page(group_lines(words), 612.0)
+    texts = [line.text for line in lines]
+    assert texts[:12] == [f"L{r}" for r in range(5)] + ["L5 1"] + [f"L{r}" for r in range(6, 12)]
+    assert texts[12:] == [f"R{r}" for r in range(12)]
+
+
 # --- issue 25 item 5: the footer's page number; running headers and footers ----------------------------------------
 
 
@@ -195,7 +209,7 @@ def _downgrade(path) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("DROP TABLE pdf_references")
     conn.execute("ALTER TABLE pages DROP COLUMN layout")
-    conn.execute(f"PRAGMA user_version = {_db.MIGRATIONS.index(_db._V6_PDF_LAYOUT)}")
+    conn.execute(f"PRAGMA user_version = {_db.MIGRATIONS.index(_db._V7_PDF_LAYOUT)}")
     conn.close()
 
 
@@ -259,3 +273,36 @@ def test_reindex_passages_reads_old_pdfs_again_and_json_rows_carry_the_section(t
     plain = runner.invoke(cli, ["--db", str(path), "search", "w710 w711 w712", "--fulltext", "-k", "1",
                                 "--mode", "keyword"], catch_exceptions=False)
     assert "page" in plain.stdout and "· 2.1 Ablation" in plain.stdout
+
+
+# --- the TeX-typeset corpus (tests/fixtures/pdf/corpus/: IEEEtran, acmart, llncs, NeurIPS-like) --------------------
+
+
+def _corpus_papers():
+    from pathlib import Path
+
+    from bench import fulltext_extraction as fx
+
+    corpus = Path(__file__).parent / "fixtures" / "pdf" / "corpus"
+    truths = fx.load(corpus)
+    picked = {}
+    for t in truths:  # one paper per layout, with the arXiv stamp where a layout has one
+        if t["layout"] not in picked or (t["stamp"] and not picked[t["layout"]]["stamp"]):
+            picked[t["layout"]] = t
+    return [(corpus, t) for t in picked.values()]
+
+
+@pytest.mark.parametrize("corpus, truth", _corpus_papers(), ids=lambda x: x["layout"] if isinstance(x, dict) else "")
+def test_corpus_paper_reads_as_typeset(corpus, truth):
+    from bench import fulltext_extraction as fx
+
+    doc = extract(corpus / truth["file"])
+    assert doc.title == " ".join(truth["title"].split()) and doc.authors == truth["authors"]
+    assert fx.order_score(truth, doc.pages) >= 0.97
+    assert fx.margins_left(truth, doc.pages)[0] == 0  # running heads, footers, page numbers, the stamp
+    assert fx.refsec_found(truth, doc)
+    assert [layout.refs_from is not None for layout in doc.layout].index(True) + 1 == truth["references_page"]
+    right, total = fx.entries_right(truth, doc)
+    assert right >= total - 1 and len(doc.references) == total
+    printed = [h for layout in doc.layout for _, h in layout.headings if h.lower() != "abstract"]
+    assert printed == truth["headings"] + [truth["references_heading"]]  # as printed, in order

@@ -22,6 +22,8 @@ from ._markdown import safe_markdown
 from .common import guarded, link, one_line
 
 SCOPES = ("Papers", "Full text")
+#: Hex digits of a PDF's sha256 that name it in a link (``&pdf=``).
+PDF_KEY = 16
 #: A rendered page is shown this wide: a letter page reads at about screen size.
 PAGE_WIDTH_PX = 820
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~$])")
@@ -42,8 +44,8 @@ def _marked(passage: str, query: str) -> str:
 
 
 def show_passages(log: reading.Log, query: str, k: int, mode: str, embedder: Any, filters: dict[str, Any]) -> None:
-    """Search the PDFs' passages and show them: title, page, passage with the matched words in bold, and a link that
-    opens the paper's page at that page."""
+    """Search the PDFs' passages and show them: title, file, page, section, the passage with the matched words in
+    bold, and a link that opens that file at that page on the paper's page."""
     try:
         with st.spinner("Searching the full text…"):
             hits = paperzoo.search(log, query, k, mode=mode, embedder=embedder, fulltext=True, **filters)
@@ -61,12 +63,15 @@ def show_passages(log: reading.Log, query: str, k: int, mode: str, embedder: Any
     for rank, hit in enumerate(hits, 1):
         with results, st.container(border=True):
             title = _MD_SPECIAL.sub(r"\\\1", hit["title"])
-            section = " · " + _MD_SPECIAL.sub(r"\\\1", hit["section"]) if hit.get("section") else ""
-            st.markdown(f"**{rank}. {title}** · page {hit['page']}{section}")
+            where = f"`{hit['file']}` · " if hit.get("file") else ""
+            where += f"page {hit['page']}"
+            where += " · " + _MD_SPECIAL.sub(r"\\\1", hit["section"]) if hit.get("section") else ""
+            st.markdown(f"**{rank}. {title}** · {where}")
             st.markdown(_marked(hit["passage"], query))
             c1, c2 = st.columns([2, 5])
             with c1:
-                link("paper", f"Open at page {hit['page']}", id=hit["id"], page=hit["page"])
+                link("paper", f"Open at page {hit['page']}", id=hit["id"], page=hit["page"],
+                     pdf=hit["sha256"][:PDF_KEY])
             c2.caption(f"score {hit['score']:.4f}")
 
 
@@ -100,21 +105,42 @@ def _rendered(db: str, sha256: str, page: int, scale: float) -> bytes:
     return data
 
 
-def _requested_page(count: int) -> int:
+def opened_at_page() -> tuple[str | None, int] | None:
+    """The (file, page) a link asked the paper page to open: ``?page=N`` and ``&pdf=`` the start of the file's
+    sha256 (None: the first file that has page N); None when no page was asked for."""
     try:
-        wanted = int(st.query_params.get("page", 1))
+        page = int(st.query_params.get("page", ""))
     except (TypeError, ValueError):
-        wanted = 1
-    return min(max(wanted, 1), max(count, 1))
+        return None
+    return st.query_params.get("pdf") or None, max(page, 1)
+
+
+def _opened_first(pdfs: list[dict[str, Any]], wanted: tuple[str | None, int] | None
+                  ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The PDFs with the one a link opens first, and the page each opens at (that one at the page asked for,
+    the others at page 1)."""
+    pages = {pdf["sha256"]: 1 for pdf in pdfs}
+    if wanted is None:
+        return pdfs, pages
+    prefix, page = wanted
+    chosen = next((p for p in pdfs if prefix and p["sha256"].startswith(prefix)), None)
+    if chosen is None:  # an old link without the file: the first file that has the page
+        chosen = next((p for p in pdfs if p["page_count"] >= page), pdfs[0] if pdfs else None)
+    if chosen is None:
+        return pdfs, pages
+    pages[chosen["sha256"]] = min(page, max(chosen["page_count"], 1))
+    return [chosen] + [p for p in pdfs if p is not chosen], pages
 
 
 def pdf_section(log: reading.Log, paper: dict[str, Any]) -> None:
-    """A paper's PDFs: file, page count, each page rendered (opened at ``?page=N``), its text, the file to download,
-    and an uploader to attach one."""
+    """A paper's PDFs: file, page count, each page rendered, its text, the file to download, and an uploader to
+    attach one. A link's ``?page=N&pdf=...`` puts that file first, opened at that page."""
     st.subheader("PDF")
     pdfs = log.pdfs(paper["id"])
     if not pdfs:
         st.caption("No PDF yet: attach one to read it here and to search its full text.")
+    wanted = opened_at_page()
+    pdfs, start = _opened_first(pdfs, wanted)
     for pdf in pdfs:
         count = pdf["page_count"]
         st.markdown(safe_markdown(f"`{pdf['file_name']}` · {count} page{'s' if count != 1 else ''} · "
@@ -122,17 +148,20 @@ def pdf_section(log: reading.Log, paper: dict[str, Any]) -> None:
         if not pdf["has_text"]:
             st.warning("No text layer: metadata from you, full text not searchable.")
         key = f"pdfpage_{pdf['sha256'][:12]}"
-        if key not in st.session_state:
-            st.session_state[key] = _requested_page(count)
+        # a new link (another page or file asked for) moves the page even if this widget was shown before
+        if key not in st.session_state or st.session_state.get(f"{key}_asked") != wanted:
+            st.session_state[key] = start[pdf["sha256"]]
+            st.session_state[f"{key}_asked"] = wanted
         c1, c2 = st.columns([1, 3])
         page = int(c1.number_input("Page", min_value=1, max_value=max(count, 1), step=1, key=key))
         with c2:
-            path = Path(pdf["path"])
-            if path.exists():
+            try:  # only a copy whose bytes still match its hash is offered
+                path = log.verified_pdf_file(pdf["sha256"])
+            except reading.ReadingError as err:
+                st.error(one_line(err))
+            else:
                 st.download_button("Download the PDF", path.read_bytes(), file_name=pdf["file_name"],
                                    mime="application/pdf", key=f"dl_{pdf['sha256'][:12]}")
-            else:
-                st.error("The stored copy of this PDF is missing from the library folder.")
         with guarded("Cannot show this page: "):
             st.image(_rendered(str(log.path), pdf["sha256"], page, 1.5), caption=f"page {page} of {count}",
                      width=PAGE_WIDTH_PX)

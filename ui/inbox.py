@@ -84,7 +84,7 @@ def _hit(log: reading.Log, rank: int, hit: dict[str, Any], cand: dict[str, Any],
                 bits.append(f"score `{hit['score']:+.3f}`")
             if hit["tags"]:
                 bits.append("pulled in by " + " ".join(f"`{t}`" for t in hit["tags"]))
-            st.markdown(" · ".join(bits))
+            st.markdown(safe_markdown(" · ".join(bits)))
             because = hit.get("because")
             if because:
                 link("paper", f"Because you read “{because['title']}” ({because['similarity']:.2f})",

@@ -169,7 +169,7 @@ def _header(log: reading.Log, paper: dict[str, Any]) -> None:
     if paper.get("doi"):
         refs.append(f"[doi:{paper['doi']}](https://doi.org/{paper['doi']})")
     if refs:
-        st.markdown(" · ".join(refs))
+        st.markdown(safe_markdown(" · ".join(refs)))  # a DOI read from a PDF may hold "![t](...)"
     if paper.get("arxiv_id") and (paper.get("needs_refresh") or not paper.get("abstract")):
         from .log_paper import refresh_button
 
@@ -289,8 +289,12 @@ def render_paper() -> None:
     paper = _pick_paper(log)
     if paper is None:
         return
-    # one column, read top-down: what it is, what you think of it, what it says, your notes, models, neighbours
+    # one column, read top-down: what it is, what you think of it, what it says, your notes, models, neighbours;
+    # a link to a page of its PDF (a full-text hit) shows the PDF first, under the title
+    at_page = _fulltext.opened_at_page() is not None
     _header(log, paper)
+    if at_page:
+        _fulltext.pdf_section(log, paper)
     _edit(log, paper)
     _reads(log, paper)
     st.subheader("Abstract")
@@ -300,7 +304,8 @@ def render_paper() -> None:
         st.caption("Our summary (starter set); arXiv's abstract arrives with `reading refresh --all`.")
     else:
         st.markdown(safe_markdown(paper.get("abstract")) or "_No abstract yet._")
-    _fulltext.pdf_section(log, paper)
+    if not at_page:
+        _fulltext.pdf_section(log, paper)
     _notes(log, paper)
     _models(log, paper)
     _related(log, paper)

@@ -1,4 +1,5 @@
-"""Log a paper: by arXiv id or URL (fetched), by hand, or from BibTeX; with tags, note, rating, status, read date."""
+"""Log a paper: by arXiv id or URL (fetched), by hand, or from BibTeX; with tags, note, rating, status, read date;
+or import a whole library (Zotero, BibTeX / CSL-JSON / RIS files)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,15 +9,23 @@ import streamlit as st
 
 import reading
 
-from . import _fulltext
+from . import _fulltext, _library_import
 from ._markdown import safe_markdown
 from .common import flash, guarded, link, log_or_stop, one_line
 
 
-def _common(prefix: str) -> dict[str, Any]:
-    """The fields every way of logging shares; returns them as ``Log.add`` keyword arguments."""
+def _common(prefix: str, *, pdf: bool = False) -> dict[str, Any]:
+    """The fields every way of logging shares; returns them as ``Log.add`` keyword arguments.
+
+    ``pdf``: for uploads, whose status is left unset by default (a new paper is to-read, a paper already in the
+    log keeps its status and gets no read), as `reading add x.pdf` does."""
     c1, c2, c3 = st.columns(3)
-    status = c1.selectbox("Status", reading.STATUSES, index=2, key=f"{prefix}_status")
+    if pdf:
+        status = c1.selectbox("Status", [None, *reading.STATUSES], index=0, key=f"{prefix}_status",
+                              format_func=lambda s: "— (new papers: to-read)" if s is None else s,
+                              help="Left unset, a new paper is to-read and a paper already logged keeps its own.")
+    else:
+        status = c1.selectbox("Status", reading.STATUSES, index=2, key=f"{prefix}_status")
     rating = c2.selectbox("Rating", [None, 1, 2, 3, 4, 5], key=f"{prefix}_rating",
                           format_func=lambda r: "—" if r is None else "★" * r)
     read_on = c3.date_input("Read on", dt.date.today(), key=f"{prefix}_read_on",
@@ -187,12 +196,15 @@ def render() -> None:
     _last_saved(log)
     _fulltext.upload_outcome()
     _incomplete(log)
-    by_arxiv, by_pdf, by_hand, by_bibtex = st.tabs(["arXiv", "PDF", "By hand", "BibTeX"])
+    by_arxiv, by_pdf, by_hand, by_bibtex, by_library = st.tabs(["arXiv", "PDF", "By hand", "BibTeX",
+                                                                 "Import a library"])
     with by_arxiv:
         _arxiv(log)
     with by_pdf:
-        _fulltext.upload_tab(log, _common)
+        _fulltext.upload_tab(log, lambda prefix: _common(prefix, pdf=True))
     with by_hand:
         _by_hand(log)
     with by_bibtex:
         _bibtex(log)
+    with by_library:
+        _library_import.import_tab(log)

@@ -57,6 +57,43 @@ def _fsync_file(path: Path, mode: int) -> None:
         os.fsync(fh.fileno())
 
 
+#: A temporary file whose name carries no live process id is left behind by a kill once unchanged this long.
+STALE_AFTER_S = 15 * 60
+
+
+def _remove_stale(folder: Path, prefix: str, suffix: str) -> None:
+    """Remove what killed writers left beside a target (``<prefix><pid>-<random><suffix>``): files of a process
+    that is gone (unchanged for 10 s), or without a pid and unchanged for ``STALE_AFTER_S``; never a live one's."""
+    import re
+    import time
+
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(suffix)):
+            continue
+        with contextlib.suppress(OSError):
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            age = time.time() - entry.stat(follow_symlinks=False).st_mtime
+            pid = re.match(r"(\d+)-", entry.name[len(prefix):])
+            dead = pid is not None and int(pid.group(1)) != os.getpid() and not _alive(int(pid.group(1)))
+            if (dead and age > 10) or age > STALE_AFTER_S:
+                os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], *, suffix: str = ".tmp") -> Iterator[Path]:
     """A temporary path beside ``path`` for writers that take a file name (``torch.onnx.export``, ``torch.save``
@@ -66,7 +103,8 @@ def atomic_path(path: str | os.PathLike[str], *, suffix: str = ".tmp") -> Iterat
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = _new_file_mode(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    _remove_stale(path.parent, f".{path.name}.", suffix)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:

@@ -220,7 +220,10 @@ def library(n: int, *, seed: int = 25, layouts: tuple[str, ...] = LAYOUTS, stamp
             a = _name(rng)
             if a not in authors and a.split()[-1] not in {x.split()[-1] for x in authors}:
                 authors.append(a)
-        work = Work(f"c{i:02d}", _title(rng, m, topic, task), authors, year, _VENUES[layout],
+        title = _title(rng, m, topic, task)
+        if i >= len(_TOPICS) and m not in title:  # a title of its own (the log merges papers by title)
+            title = f"{m}: {title}"
+        work = Work(f"c{i:02d}", title, authors, year, _VENUES[layout],
                     aid if rng.random() < 0.8 else None, doi, f"{rng.randint(1, 900)}–{rng.randint(901, 990)}")
         paper = Paper(work.key, layout, stamps and (i // len(layouts)) % 2 == 0 and work.arxiv_id is not None, work,
                       rng.sample(_INSTITUTES, k=min(len(authors), rng.randint(1, 3))), "",
