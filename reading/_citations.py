@@ -158,9 +158,10 @@ def reference_rows(sha256: str, paper_id: int, entries: Iterable[tuple[int, str]
 
 def work_keys(ref: Reference) -> tuple[str | None, str | None]:
     """(the key of the work a reference names, its title key): the arXiv id, else the DOI, else the title key; the
-    title key is the normalised title with the first author's surname (two works may share a title, "Notes on X in
-    practice"; one work is cited with a year that moves from preprint to proceedings, so the year is left out)."""
-    title = ref.title_norm
+    title key is the normalised title without its spaces (a PDF reader joins "Shift-Based" broken at a line end into
+    "ShiftBased") with the first author's surname (two works may share a title, "Notes on X in practice"; one work
+    is cited with a year that moves from preprint to proceedings, so the year is left out)."""
+    title = ref.title_norm.replace(" ", "")
     title_key = f"title:{title}|{surname_key(ref.authors[0]) if ref.authors else ''}" if len(title) >= 8 else None
     if ref.arxiv_id:
         return f"arxiv:{ref.arxiv_id}", title_key
