@@ -21,6 +21,7 @@ from typing import Any
 
 from . import _db
 from ._base import LogCore
+from ._errors import PaperNotFound
 from ._refparse import Reference, parse_reference, surname_key
 
 #: The least title similarity (difflib ratio of the normalised titles) for a match by title; set on
@@ -212,8 +213,6 @@ class CitationsMixin(LogCore):
         with self._lock, self._write():
             pdfs = _db.select_pdfs(self.conn, sha256=sha256)
             if not pdfs:
-                from ._errors import PaperNotFound
-
                 raise PaperNotFound(f"no PDF {sha256[:12]} in the log")
             rows = reference_rows(sha256, pdfs[0]["paper_id"], entries, self._paper_index())
             _db.replace_citations(self.conn, sha256, rows)
@@ -226,7 +225,9 @@ class CitationsMixin(LogCore):
         Returns ``{"pdfs": PDFs parsed, "linked": pending references matched}``.
         """
         with self._lock:
-            shas = _db.unparsed_reference_shas(self.conn)
+            pages = _db.pages_version(self.conn)  # moves when a PDF is stored, removed or read again
+            parsed_at = _db.get_meta(self.conn, "citations_pages")
+            shas = _db.unparsed_reference_shas(self.conn) if pages != parsed_at else []
             top = _db.max_paper_id(self.conn)
             seen = _db.get_meta(self.conn, "citations_linked")
         parsed = linked = 0
@@ -234,8 +235,14 @@ class CitationsMixin(LogCore):
         if shas and entries_of is not None:
             for sha in shas:
                 entries = [(e["page"], e["text"]) for e in entries_of(sha)]
-                self.store_references(sha, entries)
+                try:
+                    self.store_references(sha, entries)
+                except PaperNotFound:
+                    continue  # removed meanwhile
                 parsed += 1
+        if pages != parsed_at:
+            with self._lock, self._write():
+                _db.set_meta(self.conn, "citations_pages", pages)
         if top > seen:
             with self._lock, self._write():
                 index = self._paper_index(seen)
