@@ -53,6 +53,7 @@ class PaperIndex:
         self.by_arxiv: dict[str, int] = {}
         self.by_doi: dict[str, int] = {}
         self.by_token: dict[str, set[int]] = defaultdict(set)
+        self.by_title: dict[str, list[int]] = defaultdict(list)
         for p in papers:
             pid = int(p["id"])
             surnames = {surname_key(a) for a in p.get("authors") or []}
@@ -65,19 +66,39 @@ class PaperIndex:
                 self.by_doi[p["doi"]] = pid
             for tok in tokens:
                 self.by_token[tok].add(pid)
+            if p.get("title_norm"):
+                self.by_title[p["title_norm"]].append(pid)
 
     def __len__(self) -> int:
         return len(self.papers)
 
-    def _candidates(self, words: set[str], limit: int = 8) -> list[int]:
-        """Papers sharing the most title words with ``words`` (rarer words count more)."""
-        score: Counter[int] = Counter()
-        for w in words:
-            hits = self.by_token.get(w)
-            if hits and len(hits) <= max(50, len(self.papers) // 4):
-                for pid in hits:
+    def _candidates(self, words: set[str], title: str = "", limit: int = 8) -> list[int]:
+        """Papers that may carry this title: those with exactly this normalised ``title``, then those sharing the
+        most of its ``words``. Words on more than a quarter of the papers (and on at least 50) only add to the
+        papers a rarer word found; a title made of such words only ("Deep learning") looks among the papers holding
+        all of them (but one), those with the fewest other words first."""
+        exact = list(self.by_title.get(title, ())) if title else []
+        common = max(50, len(self.papers) // 4)
+        rare = [w for w in words if 0 < len(self.by_token.get(w, ())) <= common]
+        if rare:
+            score: Counter[int] = Counter()
+            for w in rare:
+                for pid in self.by_token[w]:
                     score[pid] += 1
-        return [pid for pid, n in score.most_common(limit) if n >= min(2, len(words), self.papers[pid]["ntok"])]
+            for w in words.difference(rare):
+                held = self.by_token.get(w, set())
+                for pid in score:
+                    if pid in held:
+                        score[pid] += 1
+            found = [pid for pid, n in score.most_common(limit)
+                     if n >= min(2, len(words), self.papers[pid]["ntok"])]
+        else:
+            holding = sorted((self.by_token[w] for w in words if w in self.by_token), key=len)
+            if not holding or len(holding) < len(words) - 1:  # one word may be misspelt or broken
+                return exact
+            both = set.intersection(*holding)
+            found = sorted(both, key=lambda pid: (self.papers[pid]["ntok"] - len(words), pid))[:limit]
+        return exact + [pid for pid in found if pid not in exact]
 
     def match(self, ref: Reference, *, citing: int | None = None) -> int | None:
         """The id of the paper ``ref`` names, or None (see the module docstring for the rules)."""
@@ -91,7 +112,7 @@ class PaperIndex:
         if not words:  # no title parsed: the entry's words
             bounded = f"| {_bounded_norm(ref.text)} |"
             words = _tokens(bounded.replace("|", " "))
-        candidates = [pid for pid in self._candidates(words) if pid != citing] if words else []
+        candidates = [pid for pid in self._candidates(words, title) if pid != citing] if words else []
         if not candidates:
             return None
         bounded = bounded or f"| {_bounded_norm(ref.text)} |"

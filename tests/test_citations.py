@@ -285,3 +285,16 @@ def test_a_reference_list_read_again_is_parsed_again(log):
     done, failed = log.reextract_pdfs(all_pdfs=True)
     assert (done, failed) == (1, [])
     assert log.cites(pid) == before
+
+
+def test_a_title_of_common_words_is_still_matched():
+    """In a library of deep-learning papers, "deep" and "learning" are on most titles: "Deep learning" is found all
+    the same (exactly, and among the papers holding both words)."""
+    papers = [{"id": i, "arxiv_id": None, "doi": None, "title_norm": f"deep learning for task {i}", "year": 2020,
+               "authors": [f"Author{i} Person"]} for i in range(1, 200)]
+    papers.append({"id": 500, "arxiv_id": None, "doi": None, "title_norm": "deep learning", "year": 2015,
+                   "authors": ["Yann LeCun"]})
+    index = PaperIndex(papers)
+    assert index.match(parse_reference("Y. LeCun, Y. Bengio, and G. Hinton. Deep learning. Nature, 2015.")) == 500
+    assert index.match(parse_reference("Y. LeCun and Y. Bengio. Deep learnin. Nature, 2015.")) == 500
+    assert index.match(parse_reference("A7 Person. Deep learning for task 7. In X, 2020.")) == 7
