@@ -42,12 +42,15 @@ def protected_files(db: Path | str | None = None) -> list[Path]:
     return _candidates(path)
 
 
-def check_output(path: str | os.PathLike[str], db: Path | str | None = None) -> Path:
+def check_output(path: str | os.PathLike[str], db: Path | str | None = None, *, replacing_log: bool = False
+                 ) -> Path:
     """The guard every output path goes through; returns ``path`` as a :class:`~pathlib.Path`.
 
     Args:
         path: the file the caller is about to write.
         db: the reading log in use; the configured one (``$READING_DB`` or the default) is protected as well.
+        replacing_log: the caller writes a whole log on purpose (``reading restore --force``): a log file itself is
+            allowed as the target, never its WAL, shared-memory or journal file, nor anything in its folders.
 
     Raises:
         reading.InvalidInput: one line: the target is the log or one of its files or folders (``refusing to
@@ -59,5 +62,11 @@ def check_output(path: str | os.PathLike[str], db: Path | str | None = None) -> 
     if db is not None:
         protect += protected_files(db)
     target = Path(path)
+    if replacing_log:
+        from reading import default_db_path
+
+        logs = {p.expanduser().resolve() for p in (default_db_path(), *([Path(db)] if db is not None else []))}
+        if target.expanduser().resolve() in logs:
+            protect = [p for p in protect if p.expanduser().resolve() not in logs]
     check_writable(target, protect=protect)
     return target

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from ._cli import LogState, OutputFile, log_of
+from reading import InvalidInput
+
+from ._cli import LogState, OutputFile, check_output, log_of
 from ._echo import echo
 
 
@@ -42,4 +44,8 @@ def restore(ctx: click.Context, file: Path, db: Path | None, force: bool) -> Non
 
     state = ctx.find_object(LogState)
     target = db or (state.db_path if state is not None and state.db_path is not None else default_db_path())
+    try:  # the one output guard: a log may be replaced (--force), never its WAL, journal or folders
+        check_output(target, state.db_path if state is not None else None, replacing_log=True)
+    except InvalidInput as err:
+        raise click.BadParameter(str(err), ctx, param_hint="--db") from None
     echo(restore_log(file, target, force=force, progress=sys.stderr.isatty()).summary())

@@ -351,6 +351,9 @@ def connect(path: Path | str) -> Connection:
     exists = file.exists() and file.stat().st_size > 0
     if not exists:
         file.parent.mkdir(parents=True, exist_ok=True)
+        folder = file.parent.resolve()
+        if not file.exists() and (not os.access(folder, os.W_OK) or not folder.stat().st_mode & 0o222):
+            raise LogReadOnly(f"cannot create the log {file}: its folder is read-only")
     version = identify(file) if exists else 0
     reason = _read_only_reason(file) if exists else None
     if reason is not None:

@@ -1,5 +1,5 @@
-"""Layout analysis of PDF pages: words with their positions and fonts in, lines in reading order and the document's
-structure (section headings, the reference list) out. Used by :func:`reading._pdf.extract`.
+"""Layout analysis of PDF pages: words with their positions and fonts in, lines in reading order out. Used by
+:func:`reading._pdf.extract`; :mod:`reading._pdf_sections` finds the headings and the reference list in the lines.
 
 The steps, each a function below:
 
@@ -14,12 +14,6 @@ The steps, each a function below:
 4. **Columns** (:func:`order_page`): a vertical strip near the middle that (almost) no word covers is a gutter; words
    left and right of it are read as two columns, and a line across the gutter (a title, a figure set across the
    page) cuts the page into bands read one after the other.
-5. **Headings** (:func:`find_headings`): short lines set larger, bold, in capitals or italic and numbered
-   ("4.2 Ablation", "IV. EXPERIMENTS", "A. Speed"), or the names papers give their sections ("Abstract",
-   "References"); kept as printed.
-6. **References** (:func:`reference_entries`): from the "References"/"Bibliography" heading to the end (or an
-   appendix heading), lines are grouped into entries: a new entry starts with a label ("[12]", "12.") or, in a list
-   without labels, at the column's left edge (continuation lines are indented) or after a wider vertical gap.
 """
 from __future__ import annotations
 
@@ -50,20 +44,6 @@ _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|medi|-b$|-sb$|cmbx|cmb\
 _ITALIC_NAME = re.compile(r"ital|oblique|-it$|-i$|cmti|cmmi|cmsl|ti\d|\.i$", re.IGNORECASE)
 _PAGE_NUMBER = re.compile(
     r"^[\W_]*(?:page|p\.|seite)?\s*(?:\d{1,4}|[ivxlc]{1,7})(?:\s*(?:of|/|von)\s*\d{1,4})?[\W_]*$", re.IGNORECASE)
-#: "4.2", "IV.", "A.", "A.1", "Appendix A" ... at the start of a heading.
-_NUMBERED = re.compile(r"^(?:(?:appendix|section|chapter)\s+)?(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-Z]\.|"
-                       r"[A-Z](?:\.\d{1,2}){1,3}\.?|[A-Z](?=\s+[A-Z]))\s+\S", re.IGNORECASE)
-_NAMED = re.compile(
-    r"^(?:abstract|introduction|related\s+work|background|preliminaries|method(?:s|ology)?|approach|experiments?|"
-    r"(?:experimental\s+)?results|evaluation|discussion|conclusions?|summary|limitations|future\s+work|"
-    r"acknowledge?ments?|references|bibliography|appendix|appendices|supplementary\s+material)\b", re.IGNORECASE)
-_REFERENCES = re.compile(
-    r"^(?:(?:\d{1,2}|[IVX]{1,5}|[A-Z])\.?\s+)?(?:references|bibliography|literature\s+cited|works\s+cited|"
-    r"reference\s+list|references\s+and\s+notes)\s*:?$", re.IGNORECASE)
-_APPENDIX = re.compile(r"^(?:appendix|appendices|supplementary|[A-Z](?:\.\d{1,2})*\.?\s+\S)", re.IGNORECASE)
-_RUN_IN_ABSTRACT = re.compile(r"^(abstract)\s*[—–\-.:]", re.IGNORECASE)
-#: A reference entry's label: "[12]", "[Smi19]", "12." or "(12)".
-_LABEL = re.compile(r"^(?:\[[^\]\s]{1,12}\]|\(\d{1,3}\)|\d{1,3}\.)(?=\s|$)")
 
 
 @dataclass
@@ -362,8 +342,22 @@ def _gutter(lines: list[Line], width: float) -> tuple[float, float] | None:
     if best is None or best[1] - best[0] < 3:
         return None
     g0, g1 = lo + best[0], lo + best[1] - 1
+    # the strip ends where the right column's lines start (its leftmost margin shared by several lines: a short last
+    # column of hanging references leaves a wide blank strip before its text)
+    firsts: Counter[int] = Counter()
+    for line in lines:
+        for k, w in enumerate(line.words):
+            if w.x0 >= g0 and (k == 0 or line.words[k - 1].x1 <= g0 + 1):
+                firsts[round(w.x0)] += 1
+                break
+    margins = [x for x in firsts if x <= g1 + 1 and firsts[x - 1] + firsts[x] + firsts[x + 1] >= 3]
+    if margins:
+        g1 = min(g1, min(margins) - 1)
+    if g1 - g0 < 3:
+        return None
     left = right = across = 0
     starts: Counter[int] = Counter()
+    gaps: list[float] = []  # between the two sides of a line: a gutter, not a space between words
     for line in lines:
         lw, rw, cross = _sides(line.words, g0, g1)
         if cross:
@@ -373,7 +367,9 @@ def _gutter(lines: list[Line], width: float) -> tuple[float, float] | None:
         right += bool(rw)
         if rw:
             starts[round(rw[0].x0)] += 1
-    if left < 3 or right < 3 or across > len(lines) * 0.6:
+        if lw and rw:
+            gaps.append((rw[0].x0 - lw[-1].x1) / line.size)
+    if left < 3 or right < 3 or across > len(lines) * 0.6 or (gaps and statistics.median(gaps) < 0.6):
         return None
     aligned = max((starts[x - 1] + starts[x] + starts[x + 1] for x in starts), default=0)
     return (g0, g1) if aligned >= 3 else None
@@ -460,120 +456,6 @@ def column(words: list[Word], col: int, edge: float) -> list[Line]:
     return lines
 
 
-# --- headings -----------------------------------------------------------------------------------------------------
-
-
-def body_size(pages: Sequence[Sequence[Line]]) -> float:
-    """The font size most of the text is set in (weighted by characters)."""
-    sizes: Counter[float] = Counter()
-    for lines in pages:
-        for line in lines:
-            for w in line.words:
-                sizes[round(w.size * 2) / 2] += len(w.text)
-    return sizes.most_common(1)[0][0] if sizes else 10.0
-
-
-def _caps(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 3 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
-
-
-def heading_text(line: Line, body: float, *, in_references: bool = False) -> str | None:
-    """The heading a line is, as printed, or None for a line of text."""
-    words = line.words
-    if len(words) > 14:
-        return None
-    text = " ".join(line.text.split())
-    if not text or len(text) > 100 or not text[0].isalnum():
-        return None
-    numbered = bool(_NUMBERED.match(text)) and not re.match(r"^\d+(\.\d+)?\s+[a-z%]", text)
-    named = bool(_NAMED.match(text)) and len(words) <= 5
-    size = statistics.median(w.size for w in words)
-    larger = size >= body * 1.12
-    if not (numbered or named or larger):
-        return None  # most lines of text end here
-    letters = sum(len(w.text) for w in words)
-    bold = sum(len(w.text) for w in words if w.bold) >= 0.8 * letters
-    italic = sum(len(w.text) for w in words if w.italic) >= 0.8 * letters
-    caps = _caps(text)
-    if text[-1] in ",;" or (text[-1] == "." and len(words) > 3 and not numbered):
-        return None
-    if re.search(r"\b(19|20)\d\d\b", text) or _LABEL.match(text):
-        return None  # a citation, a year in a sentence: not a heading
-    if in_references:  # a heading inside the reference list ends it (an appendix): it must stand out
-        return text if (bold or larger) and (_APPENDIX.match(text) or named) else None
-    if named and (bold or caps or larger or italic or len(words) == 1):
-        return text
-    if numbered and (bold or larger or caps or italic) and len(words) >= 2:
-        return text
-    if bold and larger and len(words) <= 10:
-        return text
-    return None
-
-
-def _run_in(line: Line) -> str | None:
-    """A heading set at the start of a paragraph ("Abstract—We ...", bold "Abstract." in llncs)."""
-    m = _RUN_IN_ABSTRACT.match(line.text)
-    if m and (line.words[0].bold or line.words[0].italic or _caps(m.group(1))):
-        return m.group(1)
-    return None
-
-
-# --- references ---------------------------------------------------------------------------------------------------
-
-
-def is_references_heading(text: str) -> bool:
-    return bool(_REFERENCES.match(" ".join(text.split())))
-
-
-def reference_entries(lines: Sequence[Line], labelled: bool) -> list[tuple[bool, str]]:
-    """Reference lines (in reading order) grouped into entries: (whether it starts an entry here, its text).
-
-    The first item does not start an entry when the page (or column) begins with the end of the entry before.
-    """
-    if not lines:
-        return []
-    edges: dict[int, float] = {}
-    for line in lines:
-        edges[line.col] = min(edges.get(line.col, line.x0), line.x0)
-    indented = sum(1 for line in lines if line.x0 > edges[line.col] + 0.8 * line.size)
-    gaps = [a.base - b.base for a, b in zip(lines, lines[1:]) if a.col == b.col and a.base > b.base]
-    step = statistics.median(gaps) if gaps else 0.0
-    out: list[tuple[bool, list[str]]] = []
-    prev: Line | None = None
-    for line in lines:
-        text = line.text.strip()
-        near_edge = line.x0 <= edges[line.col] + 0.6 * line.size
-        if labelled:
-            starts = bool(_LABEL.match(text)) and (near_edge or text.startswith("["))
-        elif indented >= max(1, len(lines) // 10):
-            starts = near_edge
-        else:  # no hanging indent: entries are told apart by the space between them
-            starts = prev is None or prev.col != line.col or (step > 0 and prev.base - line.base > 1.25 * step)
-        if starts or not out:
-            out.append((starts, [text]))
-        else:
-            out[-1][1].append(text)
-        prev = line
-    return [(starts, join_lines(parts)) for starts, parts in out]
-
-
-def join_lines(parts: Sequence[str]) -> str:
-    """Lines of one entry as one string: whitespace normalised, a word hyphenated at a line end joined."""
-    text = ""
-    for part in parts:
-        part = " ".join(part.split())
-        if not text:
-            text = part
-        elif text[-1] == SOFT or (text[-1] in HYPHENS and text[-2:-1].isalpha() and part[:1].islower()):
-            text = text[:-1] + part
-        elif text[-1] in "-\u2013/" and (part[:1].isdigit() or text[-2:-1] == "/"):
-            text += part  # "pp. 633–" "957", a URL broken after a slash
-        else:
-            text += " " + part
-    return normalise_text(text.replace(SOFT, ""))
-
-
 #: Accents TeX sets as glyphs of their own (OT1: "Gr¨unwald") and the combining marks they stand for.
 _ACCENTS = {"\u00a8": "\u0308", "\u00b4": "\u0301", "`": "\u0300", "\u02c6": "\u0302", "\u02dc": "\u0303",
             "\u00b8": "\u0327", "\u02c7": "\u030c", "\u02da": "\u030a", "\u02dd": "\u030b", "\u02d8": "\u0306",
@@ -591,105 +473,3 @@ def normalise_text(text: str) -> str:
         text = unicodedata.normalize("NFC", _ACCENT_RE.sub(
             lambda m: m.group(2).replace("\u0131", "i") + _ACCENTS[m.group(1)], text))
     return text.replace("\x00", "")
-
-
-# --- the document -------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class DocLayout:
-    """What :func:`analyse` found: per page the lines (text not yet de-hyphenated) and layout, the reference list."""
-
-    pages: list[list[str]]
-    layouts: list[PageLayout]
-    references: list[tuple[int, str]]
-    first_page_words: list[Word]  # the body's (no stamp, header or footer)
-    first_page_margin: str  # the first page's margin stamp, headers and footers
-
-
-def analyse(pages: Sequence[tuple[list[Word], float, float]]) -> DocLayout:
-    """Lines in reading order, headings and the reference list of a document, from each page's (words, width,
-    height)."""
-    bodies = []
-    margin = ""
-    for words, width, _height in pages:
-        kept, stamp = split_margin(words, width)
-        bodies.append(kept)
-        if not margin:
-            margin = " ".join(w.text for w in stamp)
-    glines = [group_lines(kept) for kept in bodies]
-    drops = running_lines([(lines, h) for lines, (_, _, h) in zip(glines, pages)])
-    ordered: list[list[Line]] = []
-    for lines, drop, (_, width, _) in zip(glines, drops, pages):
-        ordered.append(order_page([line for i, line in enumerate(lines) if i not in drop], width))
-    first_words = [w for i, line in enumerate(glines[0]) if i not in drops[0] for w in line.words] if glines else []
-    if glines:
-        margin = " ".join([margin] + [glines[0][i].text for i in sorted(drops[0])])
-    body = body_size(ordered)
-    title_size = max((w.size for w in first_words), default=0.0)
-
-    # headings, and where the reference list is
-    marks: list[list[str | None]] = []
-    refs_at: tuple[int, int] | None = None
-    for p, lines in enumerate(ordered):
-        page_marks: list[str | None] = []
-        for i, line in enumerate(lines):
-            head = heading_text(line, body)
-            if head is not None and p == 0 and line.size >= title_size - 0.5:
-                head = None  # the title
-            if head is None and is_references_heading(line.text) and len(line.words) <= 4:
-                head = " ".join(line.text.split())
-            if head is None:
-                head = _run_in(line)
-            page_marks.append(head)
-            if head is not None and is_references_heading(head):
-                refs_at = (p, i)
-        marks.append(page_marks)
-
-    out_pages: list[list[str]] = []
-    layouts: list[PageLayout] = []
-    references: list[tuple[int, str]] = []
-    in_refs = False
-    labelled = False
-    if refs_at is not None:
-        ref_lines = [line.text for p in range(refs_at[0], len(ordered)) for line in ordered[p]]
-        labelled = sum(bool(_LABEL.match(t.strip())) for t in ref_lines) >= 0.15 * max(1, len(ref_lines))
-    for p, lines in enumerate(ordered):
-        layout = PageLayout()
-        texts: list[str] = []
-        i = 0
-        while i < len(lines):
-            line = lines[i]
-            head = marks[p][i]
-            if refs_at is not None and (p, i) == refs_at:
-                in_refs = True
-                layout.refs_from = len(texts)
-            elif in_refs:
-                head = heading_text(line, body, in_references=True)
-            if head is not None:
-                layout.headings.append((len(texts), head))
-                texts.append(line.text)
-                i += 1
-                if in_refs and (p, i - 1) != refs_at:
-                    in_refs = False  # an appendix after the references
-                continue
-            if not in_refs:
-                texts.append(line.text)
-                i += 1
-                continue
-            j = i
-            while j < len(lines) and heading_text(lines[j], body, in_references=True) is None:
-                j += 1
-            for starts, entry in reference_entries(lines[i:j], labelled):
-                if layout.refs_from is None:
-                    layout.refs_from = len(texts)
-                texts.append(entry)
-                if starts or not references:
-                    references.append((p + 1, entry))
-                else:
-                    page, before = references[-1]
-                    references[-1] = (page, join_lines([before, entry]))
-            i = j
-        out_pages.append(texts)
-        layouts.append(layout)
-    return DocLayout(out_pages, layouts, references, first_words, margin)

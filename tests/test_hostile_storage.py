@@ -810,3 +810,65 @@ def test_a_copy_renamed_elsewhere_does_not_take_the_originals_folder(tmp_path):
     shutil.copy(main, tmp_path / "copy.db")
     assert _check(tmp_path / "copy.db").exit_code == 1  # its PDFs are the original's: missing here, and said so
     assert stored.is_file() and reading.library_dir(main) == stored.parent.parent
+
+
+@pytest.mark.parametrize("target", ["{db}-wal", "{db}-journal", "{lib}/restored.db", "{idx}/restored.db"])
+def test_restore_may_replace_a_log_but_never_its_wal_or_folders(db, tmp_path, target):
+    import index
+
+    with open_log(db) as log:
+        log.library_dir().mkdir(parents=True, exist_ok=True)
+        reading.backup(log, tmp_path / "b.tar")
+    where = target.format(db=db, lib=reading.library_dir(db), idx=index.index_dir(db))
+    before = _sha(db)
+    result = CliRunner().invoke(reading_cli, ["--db", str(db), "restore", str(tmp_path / "b.tar"), "--db", where,
+                                              "--force"])
+    assert result.exit_code == 2, result.output
+    _one_error(result, "refusing to write")
+    assert _sha(db) == before and not Path(where).exists()
+    result = CliRunner().invoke(reading_cli, ["--db", str(db), "restore", str(tmp_path / "b.tar"), "--force"])
+    assert result.exit_code == 0, result.output  # the log itself: on purpose
+
+
+def test_a_log_that_cannot_be_created_in_a_read_only_folder_says_so(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    os.chmod(folder, 0o555)
+    try:
+        result = CliRunner().invoke(reading_cli, ["--db", str(folder / "new.db"), "list"])
+        assert result.exit_code == 1
+        line = _one_error(result, "cannot create the log")
+        assert "read-only" in line and "damaged" not in line
+        assert list(folder.iterdir()) == []
+    finally:
+        os.chmod(folder, 0o755)
+
+
+def test_a_wal_log_whose_shared_memory_cannot_be_made_is_read_as_immutable(db, monkeypatch):
+    """Without root, a WAL log in a read-only folder cannot get its -shm file: read-only is retried as immutable."""
+    real = _db._open
+    opened = []
+
+    class NoShm:
+        def execute(self, *_):
+            raise sqlite3.OperationalError("unable to open database file")
+
+        def close(self):
+            pass
+
+    def no_shm(target, *, uri):
+        opened.append(target)
+        if uri and "mode=ro" in target and "immutable" not in target:
+            return NoShm()
+        return real(target, uri=uri)
+
+    with open_log(db):
+        pass
+    os.chmod(db, 0o444)
+    try:
+        monkeypatch.setattr(_db, "_open", no_shm)
+        with open_log(db) as log:
+            assert log.read_only and [p["title"] for p in log.papers()] == ["Deep Residual Learning"]
+        assert any("immutable=1" in t for t in opened)
+    finally:
+        os.chmod(db, 0o644)

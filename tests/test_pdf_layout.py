@@ -306,3 +306,33 @@ def test_corpus_paper_reads_as_typeset(corpus, truth):
     assert right >= total - 1 and len(doc.references) == total
     printed = [h for layout in doc.layout for _, h in layout.headings if h.lower() != "abstract"]
     assert printed == truth["headings"] + [truth["references_heading"]]  # as printed, in order
+
+
+def test_an_appendix_after_the_references_ends_them():
+    from reading._fulltext import page_passages
+    from reading._pdf_sections import analyse
+
+    def line(text, y, size=10.0, bold=False, x=72.0):
+        out = []
+        for word in text.split():
+            out.append(Word(word, x, x + 6 * len(word), y, size, bold=bold))
+            x += 6 * len(word) + 3
+        return out
+
+    words = line("A Paper Title", 740, 18, True) + line("1 Introduction", 700, 12, True) \
+        + line("Some text about networks here.", 686) \
+        + line("References", 660, 12, True) + line("[1] A. Author. A title of a paper. In CVPR, 2019.", 646) \
+        + line("and more of it.", 634, x=90.0) + line("[2] B. Author. Another title. In ICCV, 2017.", 622) \
+        + line("A Proofs", 596, 12, True) + line("The proof of the lemma goes here.", 582)
+    doc = analyse([(words, 612.0, 792.0)])
+    layout = doc.layouts[0]
+    lines = doc.pages[0]
+    assert [h for _, h in layout.headings] == ["1 Introduction", "References", "A Proofs"]
+    assert lines[0] == "A Paper Title"
+    assert [lines[i] for i in layout.reference_lines(len(lines))] == [
+        "References", "[1] A. Author. A title of a paper. In CVPR, 2019. and more of it.",
+        "[2] B. Author. Another title. In ICCV, 2017."]
+    assert [text for _, text in doc.references] == lines[4:6]
+    passages, section = page_passages("\n".join(lines), layout.to_json())
+    assert [s for _, s in passages] == ["", "1 Introduction", "A Proofs"] and section == "A Proofs"
+    assert "Author" not in " ".join(p for p, _ in passages)

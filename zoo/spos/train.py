@@ -215,12 +215,12 @@ def _stop_requests() -> Iterator[Callable[[], bool]]:
 
 
 def _check_config(config: TrainConfig) -> None:
-    """InvalidOption (one line) for a number no run can use: a NaN or negative learning rate trains to NaN."""
+    """InvalidOption (one line) for a number no run can use: a NaN or negative learning rate trains to NaN (0 is allowed: it freezes the weights)."""
     from .._registry import MAX_BATCH, MAX_SIDE, check_range
 
     check_range("steps", config.steps, 1, 10**9)
     check_range("batch size", config.batch_size, 1, 64 * MAX_BATCH)
-    check_range("lr", config.lr, 1e-12, 100.0)
+    check_range("lr", config.lr, 0.0, 100.0)
     check_range("momentum", config.momentum, 0.0, 1.0)
     check_range("weight decay", config.weight_decay, 0.0, 1.0)
     check_range("label smoothing", config.label_smoothing, 0.0, 0.999)
