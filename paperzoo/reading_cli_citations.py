@@ -28,7 +28,7 @@ def _ident(row: dict[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (id, title, arxiv_id, doi, year, text, page).")
 @click.pass_context
 def cites(ctx: click.Context, ref: str, as_json: bool) -> None:
-    """What a paper cites, from its PDF's reference list: the papers in your log first marked by their id.
+    """What a paper cites, from its PDF's reference list, in order: the papers in your log marked by their id.
 
     REF is the log id, an arXiv id or a DOI. Example: reading cites 1807.11164
     """
