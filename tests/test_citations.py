@@ -298,3 +298,13 @@ def test_a_title_of_common_words_is_still_matched():
     assert index.match(parse_reference("Y. LeCun, Y. Bengio, and G. Hinton. Deep learning. Nature, 2015.")) == 500
     assert index.match(parse_reference("Y. LeCun and Y. Bengio. Deep learnin. Nature, 2015.")) == 500
     assert index.match(parse_reference("A7 Person. Deep learning for task 7. In X, 2020.")) == 7
+
+
+def test_a_pdf_attached_to_a_paper_gives_it_its_references(log):
+    pid = log.add(title="SparseMix: Efficient Sparse Mixing of Feature Maps for Object Detection",
+                  authors="Freya Zielinski; Bruno Petrov", year=2019).paper["id"]
+    c00 = log.add_pdf(CORPUS / "c00-ieee.pdf", fetch=False).paper["id"]
+    assert log.cites(pid) == []
+    log.attach_pdf(pid, CORPUS / "c01-acm.pdf")
+    rows = log.cites(pid)
+    assert len(rows) == 18 and [r["id"] for r in rows if r["id"] is not None] == [c00]
