@@ -18,6 +18,7 @@ from reading import ENV_VAR, STATUSES, import_summary, write_atomic
 from . import (
     reading_cli_backup,
     reading_cli_check,
+    reading_cli_citations,
     reading_cli_fulltext,
     reading_cli_inbox,
     reading_cli_library,
@@ -398,6 +399,9 @@ cli.add_command(reading_cli_fulltext.pages)
 cli.add_command(reading_cli_backup.backup)
 cli.add_command(reading_cli_backup.restore)
 cli.add_command(reading_cli_check.check_cmd)
+cli.add_command(reading_cli_citations.cites)
+cli.add_command(reading_cli_citations.cited_by)
+cli.add_command(reading_cli_citations.suggest)
 
 
 def main() -> None:

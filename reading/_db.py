@@ -257,9 +257,66 @@ CREATE TABLE pdf_references (
 );
 """
 
+# v8: the citation graph. One row per reference entry of a stored PDF: what the parser read from it, and the paper
+# of the log it cites (NULL while unmatched: a pending reference). Edges to a paper added later appear by its arXiv
+# id or DOI through the triggers below; by title, when the log next syncs its citations (reading._citations). A
+# PDF's reference list read again (pdf_references replaced) drops its citations: the next sync parses the new one.
+# Written to be re-run safely (IF NOT EXISTS), as a log taken back to an earlier schema meets it again.
+# 'citations_pages' is the pages version whose PDFs' reference lists were all parsed (a sync looks for unparsed
+# ones only when the version moved). 'citations_linked' is the highest paper id whose title pending references
+# were matched against (lowered when a paper's title, authors or year change, so that they are matched against it
+# again). work_key groups the unmatched references that name one work (arXiv id, else DOI, else title_key: the
+# normalised title without spaces and the first author's surname).
+_V8_CITATIONS = """
+CREATE TABLE IF NOT EXISTS citations (
+    sha256 TEXT NOT NULL REFERENCES pdfs (sha256) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    paper_id INTEGER NOT NULL REFERENCES papers (id) ON DELETE CASCADE,
+    page INTEGER,
+    text TEXT NOT NULL,
+    arxiv_id TEXT,
+    doi TEXT,
+    title TEXT NOT NULL DEFAULT '',
+    title_norm TEXT NOT NULL DEFAULT '',
+    authors TEXT NOT NULL DEFAULT '[]',
+    year INTEGER,
+    cited_id INTEGER REFERENCES papers (id) ON DELETE SET NULL,
+    work_key TEXT,
+    title_key TEXT,
+    PRIMARY KEY (sha256, number)
+);
+CREATE INDEX IF NOT EXISTS citations_pending_work ON citations (work_key, paper_id) WHERE cited_id IS NULL;
+CREATE INDEX IF NOT EXISTS citations_title_only ON citations (title_key) WHERE work_key = title_key;
+CREATE INDEX IF NOT EXISTS citations_title_alias ON citations (title_key) WHERE work_key != title_key;
+CREATE INDEX IF NOT EXISTS citations_paper ON citations (paper_id);
+CREATE INDEX IF NOT EXISTS citations_cited ON citations (cited_id);
+CREATE INDEX IF NOT EXISTS citations_arxiv ON citations (arxiv_id, cited_id);
+CREATE INDEX IF NOT EXISTS citations_doi ON citations (doi, cited_id);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('citations_linked', 0);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('citations_pages', -1);
+CREATE TRIGGER IF NOT EXISTS citations_link_insert AFTER INSERT ON papers
+    WHEN new.arxiv_id IS NOT NULL OR new.doi IS NOT NULL
+BEGIN
+    UPDATE citations SET cited_id = new.id WHERE arxiv_id = new.arxiv_id AND cited_id IS NULL AND paper_id != new.id;
+    UPDATE citations SET cited_id = new.id WHERE doi = new.doi AND cited_id IS NULL AND paper_id != new.id;
+END;
+CREATE TRIGGER IF NOT EXISTS citations_relink_title AFTER UPDATE OF title_norm, authors, year ON papers BEGIN
+    UPDATE meta SET value = min(value, new.id - 1) WHERE key = 'citations_linked';
+END;
+CREATE TRIGGER IF NOT EXISTS citations_link_update AFTER UPDATE OF arxiv_id, doi ON papers
+    WHEN new.arxiv_id IS NOT NULL OR new.doi IS NOT NULL
+BEGIN
+    UPDATE citations SET cited_id = new.id WHERE arxiv_id = new.arxiv_id AND cited_id IS NULL AND paper_id != new.id;
+    UPDATE citations SET cited_id = new.id WHERE doi = new.doi AND cited_id IS NULL AND paper_id != new.id;
+END;
+CREATE TRIGGER IF NOT EXISTS citations_reread AFTER DELETE ON pdf_references BEGIN
+    DELETE FROM citations WHERE sha256 = old.sha256;
+END;
+"""
+
 # Each migration takes the schema from version i to i + 1. Append, never edit a released one.
 MIGRATIONS: tuple[str, ...] = (_V1 + _version_triggers(), _V2_INBOX, _V3_CANDIDATES_VERSION, _V4_FULLTEXT,
-                               _V5_IDENTITY, _V6_IMPORTED, _V7_PDF_LAYOUT)
+                               _V5_IDENTITY, _V6_IMPORTED, _V7_PDF_LAYOUT, _V8_CITATIONS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -1142,3 +1199,157 @@ def record_imported(conn: sqlite3.Connection, source: str, rows: Iterable[tuple[
     """Remember ``(item key, kind, paper id)`` rows of ``source`` (a key seen again keeps its first row)."""
     conn.executemany("INSERT OR IGNORE INTO imported_items (source, item_key, kind, paper_id, imported_at) "
                      "VALUES (?, ?, ?, ?, ?)", [(source, k, kind, pid, imported_at) for k, kind, pid in rows])
+
+
+# --- citations ------------------------------------------------------------------------------------------------
+
+CITATION_COLUMNS = ("sha256", "number", "paper_id", "page", "text", "arxiv_id", "doi", "title", "title_norm",
+                    "authors", "year", "cited_id", "work_key", "title_key")
+
+
+def replace_citations(conn: sqlite3.Connection, sha256: str, rows: Sequence[dict[str, Any]]) -> None:
+    """The reference entries of one PDF, parsed and matched (what was stored for it before is replaced).
+
+    Grouping keys stay consistent across the library: an entry with an id (``work_key`` not its ``title_key``)
+    moves the entries stored before with the same title key to its key; an entry with a title only joins the key
+    that the title was given before."""
+    conn.execute("DELETE FROM citations WHERE sha256 = ?", (sha256,))
+    for r in rows:
+        tk = r.get("title_key")
+        if tk and r.get("work_key") and r["work_key"] != tk:
+            conn.execute("UPDATE citations SET work_key = ? WHERE title_key = ? AND work_key = title_key",
+                         (r["work_key"], tk))
+        elif tk:
+            row = conn.execute("SELECT work_key FROM citations WHERE title_key = ? AND work_key != title_key LIMIT 1",
+                               (tk,)).fetchone()
+            if row:
+                r = {**r, "work_key": row[0]}
+        conn.execute(f"INSERT INTO citations ({', '.join(CITATION_COLUMNS)}) VALUES ({_placeholders(CITATION_COLUMNS)})",
+                     [json.dumps(r[c], ensure_ascii=False) if c == "authors" else r.get(c) for c in CITATION_COLUMNS])
+
+
+def _citation(row: sqlite3.Row) -> dict[str, Any]:
+    d = dict(row)
+    if "authors" in d:
+        d["authors"] = json.loads(d["authors"] or "[]")
+    return d
+
+
+def select_citations(conn: sqlite3.Connection, *, paper_id: int | None = None, cited_id: int | None = None
+                     ) -> list[dict[str, Any]]:
+    """Citation rows of one citing paper (its PDFs' entries, in list order) or to one cited paper, with the other
+    side's title (``cited_title`` / ``citing_title``)."""
+    sql = ("SELECT c.*, cp.title AS cited_title, gp.title AS citing_title FROM citations c "
+           "JOIN papers gp ON gp.id = c.paper_id LEFT JOIN papers cp ON cp.id = c.cited_id")
+    if paper_id is not None:
+        rows = conn.execute(sql + " WHERE c.paper_id = ? ORDER BY c.sha256, c.number", (paper_id,))
+    else:
+        rows = conn.execute(sql + " WHERE c.cited_id = ? AND c.paper_id != c.cited_id ORDER BY c.paper_id, c.page, "
+                            "c.number", (cited_id,))
+    return [_citation(r) for r in rows]
+
+
+def pending_citations(conn: sqlite3.Connection, words: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Unmatched references: sha256, number, paper_id, text, arxiv_id, doi, title_norm, authors, year; all of them,
+    or those whose text holds one of ``words`` (ASCII, any case)."""
+    sql = ("SELECT sha256, number, paper_id, text, arxiv_id, doi, title_norm, authors, year FROM citations "
+           "WHERE cited_id IS NULL")
+    args: list[Any] = []
+    if words is not None:
+        if not words:
+            return []
+        sql += " AND (" + " OR ".join("instr(lower(text), ?) > 0" for _ in words) + ")"
+        args += [w.lower() for w in words]
+    return [_citation(r) for r in conn.execute(sql, args)]
+
+
+def link_citations(conn: sqlite3.Connection, links: Iterable[tuple[int, str, int]]) -> None:
+    """Set (cited paper id, sha256, entry number) edges on pending references."""
+    conn.executemany("UPDATE citations SET cited_id = ? WHERE sha256 = ? AND number = ? AND cited_id IS NULL",
+                     list(links))
+
+
+def matching_papers(conn: sqlite3.Connection, min_id: int = 0) -> list[dict[str, Any]]:
+    """id, arxiv_id, doi, title_norm, year, authors of the papers with an id above ``min_id``."""
+    rows = conn.execute("SELECT id, arxiv_id, doi, title_norm, year, authors FROM papers WHERE id > ? ORDER BY id",
+                        (min_id,))
+    return [_citation(r) for r in rows]
+
+
+def max_paper_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) FROM papers").fetchone()[0]
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: int) -> None:
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                 (key, int(value)))
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def unparsed_reference_shas(conn: sqlite3.Connection) -> list[str]:
+    """PDFs whose reference entries (``pdf_references``) have no citation rows yet."""
+    if not has_table(conn, "pdf_references"):
+        return []
+    rows = conn.execute("SELECT p.sha256 FROM pdfs p WHERE NOT EXISTS (SELECT 1 FROM citations c WHERE c.sha256 = "
+                        "p.sha256) AND EXISTS (SELECT 1 FROM pdf_references r WHERE r.sha256 = p.sha256)")
+    return [r[0] for r in rows]
+
+
+def _tag_filter(tag: str | None, args: list[Any]) -> str:
+    if tag is None:
+        return ""
+    args.append(tag)
+    return " AND c.paper_id IN (SELECT paper_id FROM tags WHERE tag = ?)"
+
+
+def suggestion_groups(conn: sqlite3.Connection, *, tag: str | None, min_count: int, limit: int
+                      ) -> list[dict[str, Any]]:
+    """The works (``work_key``) that unmatched references of at least ``min_count`` papers name: ``{work_key,
+    count, last_read}``, most citing papers first, then the latest read among them (only papers with ``tag``).
+
+    The pending references are grouped first (walking the pending-work index), the citing papers' last reads looked
+    up per group after: per reference, that join cost more than the grouping."""
+    args: list[Any] = []
+    sql = ("SELECT work_key, count, (SELECT max(r.read_on) FROM reads r WHERE r.paper_id IN (SELECT value FROM "
+           "json_each('[' || papers || ']'))) AS last_read FROM (SELECT c.work_key, count(DISTINCT c.paper_id) AS count, "
+           "group_concat(DISTINCT c.paper_id) AS papers FROM citations c INDEXED BY citations_pending_work "
+           "WHERE c.cited_id IS NULL AND c.work_key IS NOT NULL" + _tag_filter(tag, args)
+           + " GROUP BY c.work_key HAVING count(DISTINCT c.paper_id) >= ?) "
+           "ORDER BY count DESC, last_read DESC NULLS LAST, work_key LIMIT ?")
+    args += [int(min_count), int(limit)]
+    return [dict(r) for r in conn.execute(sql, args)]
+
+
+def work_variants(conn: sqlite3.Connection, work_keys: Sequence[str], tag: str | None = None
+                  ) -> list[dict[str, Any]]:
+    """How the unmatched references of these works are written: one row per (work_key, title, year, arxiv_id,
+    doi) with ``n`` entries written so and ``papers`` (the citing paper ids, comma-separated)."""
+    args: list[Any] = [json.dumps(list(work_keys))]
+    sql = ("SELECT c.work_key, c.title, c.year, c.arxiv_id, c.doi, count(*) AS n, group_concat(DISTINCT c.paper_id) "
+           "AS papers FROM json_each(?) j JOIN citations c INDEXED BY citations_pending_work ON c.work_key = j.value "
+           "WHERE c.cited_id IS NULL" + _tag_filter(tag, args) + " GROUP BY c.work_key, c.title, c.year, c.arxiv_id, "
+           "c.doi")
+    return [dict(r) for r in conn.execute(sql, args)]
+
+
+def citation_keys(conn: sqlite3.Connection) -> dict[tuple[str, int], str | None]:
+    """(sha256, entry number) -> work_key of every unmatched reference (for the benchmark's grouping score)."""
+    return {(r[0], r[1]): r[2] for r in conn.execute(
+        "SELECT sha256, number, work_key FROM citations WHERE cited_id IS NULL")}
+
+
+def citation_edges(conn: sqlite3.Connection, paper_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """(citing, cited) edges within the log that touch any of ``paper_ids``."""
+    arg = json.dumps([int(i) for i in paper_ids])
+    rows = conn.execute(
+        "SELECT DISTINCT paper_id, cited_id FROM citations WHERE cited_id IS NOT NULL AND paper_id != cited_id AND "
+        "(paper_id IN (SELECT value FROM json_each(?)) OR cited_id IN (SELECT value FROM json_each(?)))", (arg, arg))
+    return [(r[0], r[1]) for r in rows]

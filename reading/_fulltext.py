@@ -602,6 +602,8 @@ class FulltextMixin(LogCore):
             if stored:
                 self._forget_files([sha])
             raise
+        with contextlib.suppress(Exception):  # derived data: what fails here is parsed again at the next read
+            self.sync_citations()  # its reference list parsed and matched now (a few ms), not at the first read
         return PdfAddResult(self._paper(pid), created, self._pdf_row({**row, "has_text": bool(row["has_text"])}),
                             message="; ".join(messages) or None)
 

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from . import _db
 from ._bulk import BulkMixin
+from ._citations import CitationsMixin
 from ._config import default_db_path
 from ._errors import InvalidInput, PaperNotFound
 from ._fields import (
@@ -35,7 +36,7 @@ from ._zoo_links import ZooLinksMixin
 __all__ = ["STATUSES", "AddResult", "Log", "check_log_file", "open_log"]
 
 
-class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin):
+class Log(BulkMixin, ZooLinksMixin, InboxMixin, FulltextMixin, CitationsMixin):
     """One SQLite reading log. Open it with :func:`open_log`; use it as a context manager to close it.
 
     The object is safe to share between threads (the Streamlit app does): calls are serialised by a lock.

@@ -15,7 +15,7 @@ from conftest import ARXIV_FIXTURES
 from ui._display import number
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["library", "search", "inbox", "log_paper", "stats", "zoo", "supernet", "paper"]
+PAGES = ["library", "search", "inbox", "log_paper", "stats", "suggestions", "zoo", "supernet", "paper"]
 
 
 @pytest.fixture

@@ -136,7 +136,7 @@ def _grid_fits(page) -> bool:
         return !!s && s.scrollWidth <= s.clientWidth + 1; }""")
 
 
-PAGES = ["library", "search", "inbox", "log", "stats", "zoo", "supernet", "paper"]
+PAGES = ["library", "search", "inbox", "log", "stats", "suggestions", "zoo", "supernet", "paper"]
 PATHS = {"library": ""}  # the default page lives at the root
 
 
@@ -289,5 +289,36 @@ def test_upload_pdfs_search_their_full_text_and_open_a_page(serve, shots, tmp_pa
         assert image.locator("img").evaluate("i => i.naturalWidth") > 400
         expect(page.get_by_role("button", name="Download the PDF")).to_be_visible()
         _shoot(page, shots / "fulltext-page.png")
+        browser.close()
+    assert not watch.off_machine(), watch.off_machine()[:5]
+
+
+def test_the_citation_graph_draws_offline(serve, shots, tmp_path):
+    """A paper cited by another: its page lists "Cited by" and draws the neighbourhood graph (st-link-analysis: its
+    Cytoscape.js comes from the wheel, served by Streamlit), and nothing leaves the machine."""
+    from playwright.sync_api import expect, sync_playwright
+
+    import reading
+    from bench.fulltext_pdfgen import make_paper_pdf
+
+    expect.set_options(timeout=60_000)
+    db = tmp_path / "log.db"
+    with reading.open_log(db) as log:
+        cited = log.add("1512.03385", title="Deep Residual Learning for Image Recognition", authors="Kaiming He",
+                        year=2015, fetch=False).paper["id"]
+        pdf = make_paper_pdf(tmp_path / "citing.pdf", title="A Paper That Cites ResNet", body="words " * 60)
+        sha = log.add_pdf(pdf, fetch=False).pdf["sha256"]
+        log.store_references(sha, [(2, "[1] K. He, X. Zhang, S. Ren, and J. Sun. Deep residual learning for image "
+                                       "recognition. In CVPR, 2016.")])
+    url = serve(db)
+    with sync_playwright() as pw:
+        browser, page = _browser(pw)
+        watch = Watch(page)
+        page.goto(f"{url}/paper?id={cited}")
+        _settle(page)
+        expect(page.get_by_text("Cited by (in your library)")).to_be_visible()
+        frame = page.frame_locator('iframe[title*="st_link_analysis"]')
+        expect(frame.locator("canvas").first).to_be_attached()
+        _shoot(page, shots / "citation-graph.png")
         browser.close()
     assert not watch.off_machine(), watch.off_machine()[:5]

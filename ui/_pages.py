@@ -20,6 +20,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("inbox", "ui/pages/inbox.py", "Inbox", "Papers", ":material/inbox:"),
     PageSpec("log", "ui/pages/log_paper.py", "Log a paper", "Papers", ":material/add_circle:"),
     PageSpec("stats", "ui/pages/stats.py", "Reading stats", "Papers", ":material/insights:"),
+    PageSpec("suggestions", "ui/pages/suggestions.py", "Reading suggestions", "Papers", ":material/menu_book:"),
     PageSpec("paper", "ui/pages/paper.py", "Paper", "Papers", hidden=True),
     PageSpec("zoo", "ui/pages/zoo.py", "Zoo", "Models", ":material/pets:"),
     PageSpec("supernet", "ui/pages/supernet.py", "Supernet", "Models", ":material/hub:"),

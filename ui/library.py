@@ -9,7 +9,7 @@ import streamlit as st
 import paperzoo
 import reading
 
-from . import _fulltext, resources
+from . import _fulltext, citations, resources
 from ._display import table
 from ._pages import PAGE_FILES
 from ._markdown import safe_markdown
@@ -283,7 +283,7 @@ def _related(log: reading.Log, paper: dict[str, Any]) -> None:
 
 
 def render_paper() -> None:
-    """A paper's page: metadata, abstract, editable notes, tags, reads, zoo models, related papers."""
+    """A paper's page: metadata, abstract, editable notes, tags, reads, zoo models, related papers, citations."""
     flash()
     log = log_or_stop()
     paper = _pick_paper(log)
@@ -309,6 +309,7 @@ def render_paper() -> None:
     _notes(log, paper)
     _models(log, paper)
     _related(log, paper)
+    citations.paper_section(log, paper)
     with st.expander("Edit metadata or remove"):
         with st.form(f"meta_{paper['id']}"):
             title = st.text_input("Title", paper["title"])

@@ -1,0 +1,4 @@
+"""Page script: Reading suggestions."""
+from ui import citations
+
+citations.render_suggestions()
