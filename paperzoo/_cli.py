@@ -64,6 +64,9 @@ class Group(click.Group):
             from reading import database_error
 
             raise click.ClickException(printable(one_line(database_error(err)))) from None
+        except BrokenPipeError:  # the reader went away (`reading list | head`): stop quietly, as Unix tools do
+            _silence_stdout()
+            ctx.exit(1)
         except OSError as err:  # the system refused (permissions, a full disk, a file-size limit): not a bug
             where = f": {err.filename}" if err.filename else ""
             raise click.ClickException(printable(f"{err.strerror or one_line(err)}{where}")) from None
@@ -73,6 +76,20 @@ class Group(click.Group):
             if isinstance(err, library_errors()):  # messages quote user text: printed escaped like all output
                 raise click.ClickException(printable(one_line(err))) from None
             raise
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush of what is still buffered for a closed pipe
+    prints no second error at exit."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test runner's buffer): nothing to flush
+        pass
 
 
 class OutputFile(click.ParamType):

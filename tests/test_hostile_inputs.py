@@ -662,3 +662,21 @@ def test_a_file_name_with_markdown_is_shown_escaped_in_full_text_hits(tmp_path, 
     texts = [m.value for m in at.markdown]
     assert any("track.png" in t for t in texts), texts
     assert not any("![" in t for t in texts), texts
+
+
+@pytest.mark.parametrize("argv", [["-m", "reading", "list"], ["-m", "zoo", "list"]])
+def test_a_reader_that_closes_the_pipe_gets_no_error(tmp_path, argv):
+    """`reading list | head -1`: the command stops quietly when its reader goes away (no "Error: Broken pipe", no
+    traceback), as Unix tools do."""
+    db = tmp_path / "log.db"
+    with open_log(db) as log:
+        log.import_records(({"title": f"A paper about pipes, part {n}", "year": 2020} for n in range(300)),
+                           source="test")
+    env = {**os.environ, "READING_DB": str(db)}
+    proc = subprocess.Popen([sys.executable, *argv], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the child prints anything: its first write meets a closed pipe
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert err == "", err
