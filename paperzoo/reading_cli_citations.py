@@ -11,6 +11,7 @@ import click
 
 from ._cli import log_of
 from ._echo import echo
+from ._params import COUNT, Int
 
 _NO_PDF = "no reference list found: {ref} has no PDF with a reference section (`reading attach {ref} FILE.pdf`)"
 
@@ -72,9 +73,9 @@ def cited_by(ctx: click.Context, ref: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("-k", type=click.IntRange(1, 1000), default=10, show_default=True, help="Number of suggestions.")
+@click.option("-k", type=Int(1, 1000), default=10, show_default=True, help="Number of suggestions.")
 @click.option("--tag", "-t", help="Count only the citations made by papers with this tag.")
-@click.option("--min", "min_count", type=click.IntRange(min=1), default=2, show_default=True,
+@click.option("--min", "min_count", type=COUNT, default=2, show_default=True,
               help="Only works cited by at least this many of your papers.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (title, count, citing, arxiv_id, doi, year).")
 @click.pass_context
