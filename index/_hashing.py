@@ -1,5 +1,5 @@
-"""Content hashes of what the index embeds: a changed hash means re-embedding. Used by the paper sync (`_sync`)
-and the candidates' (`_candidates`), which `_sync` drives: here, not in `_sync`, so `_candidates` needs no import of it."""
+"""Content hashes of what the index embeds: a changed hash means re-embedding. Used by the paper sync (`_sync`) and
+the candidates' (`_candidates`), which `_sync` drives: kept here, so that `_candidates` needs no import of `_sync`."""
 from __future__ import annotations
 
 import hashlib
