@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _store
 from ._embed import Embedder
+from ._hashing import content_hash
 from ._protocol import PaperLog
 
 #: Candidate states that are embedded: waiting ones (ranked) and skipped ones (classifier negatives).
@@ -48,8 +49,6 @@ def sync_locked(log: PaperLog, folder: Path, embedder: Embedder, report: Any, *,
     Counts into `report` (a `SyncReport`): `candidates` (vectors kept) and `candidates_embedded` (texts embedded).
     `full` re-embeds every candidate. Returns the candidate vectors as saved.
     """
-    from ._sync import content_hash
-
     version = log.candidates_version()  # before reading: a write after this makes the next check look again
     texts = dict(log.candidate_texts(state=STATES))
     hashes = {cid: content_hash(text) for cid, text in texts.items()}

@@ -53,7 +53,7 @@ def is_transient(exc: BaseException) -> bool:
 def _load(path: str, device: str = "cpu") -> Any:
     from sentence_transformers import SentenceTransformer
 
-    from ._embed import _quiet_weight_loading
+    from ._hf import _quiet_weight_loading
 
     with _quiet_weight_loading():
         try:  # eager attention traces into the pattern ONNX Runtime fuses; SDPA would stay unfused

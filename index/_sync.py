@@ -9,7 +9,6 @@ syncer waits for it and then finds nothing left to do.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import numpy as np
 
 from . import _candidates, _store, _vectors
 from ._embed import Embedder, get_embedder
+from ._hashing import checksum, content_hash
 from ._protocol import PaperLog
 
 logger = logging.getLogger("index")
@@ -58,19 +58,6 @@ class SyncReport:
     def changed(self) -> bool:
         """Whether the paper index changed (candidate vectors live apart from it)."""
         return bool(self.added or self.updated or self.removed or self.rebuilt)
-
-
-def content_hash(text: str) -> str:
-    """Hash of the text a paper is embedded from: a change means re-embedding."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
-
-
-def checksum(hashes: dict[str, str]) -> str:
-    """One checksum over all (paper id, content hash) pairs."""
-    h = hashlib.sha256()
-    for key in sorted(hashes, key=int):
-        h.update(f"{key}:{hashes[key]}\n".encode())
-    return h.hexdigest()
 
 
 def _note(report: SyncReport, message: str) -> None:

@@ -150,9 +150,10 @@ class BulkMixin(LogCore):
             if value is not None and not isinstance(value, (list, tuple)) and not (key == "authors"
                                                                                    and isinstance(value, str)):
                 raise InvalidInput(f"{key} must be a list, not {type(value).__name__}")
-            dated = key in ("notes", "reads")  # a note or read may come with its creation time: {text|read_on, created_at}
+            dated = key in ("notes", "reads")  # a note or read may carry its creation time: {text|read_on, created_at}
             if value is not None and not isinstance(value, str) and not all(
-                    isinstance(v, str) or (dated and isinstance(v, dict) and all(isinstance(x, str) for x in v.values()))
+                    isinstance(v, str) or (dated and isinstance(v, dict) and all(isinstance(x, str)
+                                                                                 for x in v.values()))
                     for v in value):
                 raise InvalidInput(f"{key} must be a list of strings")
         for key in ("title", "abstract", "venue", "url", "published", "doi", "arxiv_id"):

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from ._cells import citation_key, join_notes
 from ._errors import InvalidInput
 from ._ids import is_arxiv_id, parse_arxiv_id
 
@@ -175,15 +176,11 @@ def csl_item(paper: Mapping[str, Any], key: str) -> dict[str, Any]:
         item["keyword"] = ", ".join(paper["tags"])
     notes = [n["text"] for n in paper.get("notes") or []]
     if notes:
-        from ._intake import join_notes
-
         item["annote"] = join_notes(notes)
     return item
 
 
 def csl_json(papers: Sequence[Mapping[str, Any]]) -> str:
     """The papers as CSL-JSON text (a list of items, ids unique)."""
-    from ._export import _key
-
     used: set[str] = set()
-    return json.dumps([csl_item(p, _key(p, used)) for p in papers], ensure_ascii=False, indent=2) + "\n"
+    return json.dumps([csl_item(p, citation_key(p, used)) for p in papers], ensure_ascii=False, indent=2) + "\n"

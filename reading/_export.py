@@ -8,15 +8,17 @@ import os
 import re
 import stat
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._atomic import atomic_open
 from ._errors import InvalidInput
-from ._intake import CSV_COLUMNS, EXPORT_MARK, FLAGS_MARK, join_items, join_notes, neutralise_cell
-from ._log import Log
+from ._cells import citation_key, join_items, join_notes, neutralise_cell
+from ._intake import CSV_COLUMNS, EXPORT_MARK, FLAGS_MARK
+
+if TYPE_CHECKING:  # pragma: no cover  (Log imports this module's workflows: no import back)
+    from ._log import Log
 
 _CONFERENCE = re.compile(
     r"\b(CVPR|ICCV|ECCV|NeurIPS|NIPS|ICML|ICLR|AAAI|IJCAI|ACL|EMNLP|NAACL|KDD|SIGIR|WWW|BMVC|WACV|Multimedia|"
@@ -28,7 +30,7 @@ _CONFERENCE = re.compile(
 def log_files(log: Log | Path | str) -> list[Path]:
     """What makes up a log on disk (the database, its WAL, shared-memory and journal files, its PDF folder): never
     an export target. ``log`` is a :class:`Log` or the path of its file."""
-    path = Path(log.path if isinstance(log, Log) else log)
+    path = Path(log if isinstance(log, (str, os.PathLike)) else log.path)
     if str(path) == ":memory:":
         return []
     from ._fulltext import library_dir
@@ -175,23 +177,6 @@ def _csv(papers: Sequence[Mapping[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def _ascii_word(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]", "", folded.lower())
-
-
-def _key(paper: Mapping[str, Any], used: set[str]) -> str:
-    last = _ascii_word(paper["authors"][0].split()[-1]) if paper["authors"] else "anon"
-    words = [w for w in (_ascii_word(w) for w in paper["title"].split()) if w and w not in {"a", "an", "the", "on"}]
-    base = f"{last or 'anon'}{paper['year'] or ''}{words[0] if words else ''}" or f"paper{paper['id']}"
-    key, n = base, 0
-    while key in used:
-        n += 1
-        key = base + "abcdefghijklmnopqrstuvwxyz"[(n - 1) % 26] + ("" if n <= 26 else str(n))
-    used.add(key)
-    return key
-
-
 def _balanced(text: str) -> bool:
     depth = 0
     for ch in text:
@@ -246,7 +231,7 @@ def _bibtex(papers: Sequence[Mapping[str, Any]]) -> str:
                 # BibTeX cannot hold unbalanced braces; the JSON export keeps such text exactly
                 text = text.replace("{", "(").replace("}", ")")
             fields.append(model.Field(key, text))
-        library.add(model.Entry(entry_type, _key(p, used), fields))
+        library.add(model.Entry(entry_type, citation_key(p, used), fields))
     return bibtexparser.write_string(library)
 
 

@@ -15,18 +15,22 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._cells import (  # re-exported: importers and tests name them here
+    NOTE_SEPARATOR, _FORMULA_START, join_items, join_notes, neutralise_cell, restore_cell, split_items, split_notes,
+)
 from ._errors import InvalidInput, ReadingError
 from ._ids import ARXIV_ID_IN_TEXT, is_arxiv_id, normalise_title, parse_arxiv_id
 from ._libfiles import parse_file_field
-from ._log import Log
+
+if TYPE_CHECKING:  # pragma: no cover  (Log imports this module's workflows: no import back)
+    from ._log import Log
 
 EXPORT_MARK = "paper-zoo reading log export"
 #: In the mark line of exports that write each paper's pending flag (``needsrefresh = {yes}``): an export without
 #: it predates the flag, and its papers' flags are guessed as for any other file.
 FLAGS_MARK = "pending metadata marked needsrefresh"
-NOTE_SEPARATOR = "\n\n-----\n\n"
 # Records per write transaction, and the pause after each: a batch holds the write lock for tens of milliseconds, and
 # the pause lets another writer (`reading add`, the app) in between batches instead of waiting for the whole import.
 WRITE_BATCH = 200
@@ -118,74 +122,6 @@ def _merge_report(report: dict[str, Any], part: dict[str, Any]) -> None:
         report[k] += part[k]
     report["errors"] += part["errors"]
     report.setdefault("ids", []).extend(part.get("ids", []))
-
-
-# --- lists and notes inside one text cell (CSV cells, BibTeX fields) --------------------------------------------
-
-
-def join_items(items: Iterable[str], sep: str = "; ", specials: str = ";") -> str:
-    """Items in one cell, ``sep``-joined; a backslash escapes each of ``specials`` (and itself) inside an item,
-    so an item holding the separator survives the round trip."""
-    def esc(item: str) -> str:
-        out = item.replace("\\", "\\\\")
-        for ch in specials:
-            out = out.replace(ch, "\\" + ch)
-        return out
-
-    return sep.join(esc(i) for i in items)
-
-
-def split_items(text: str | None, specials: str = ";") -> list[str]:
-    """The inverse of :func:`join_items`: split on unescaped ``specials``, unescape, strip, drop empties."""
-    items, cur, i, text = [], [], 0, text or ""
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and (text[i + 1] in specials or text[i + 1] == "\\"):
-            cur.append(text[i + 1])
-            i += 2
-            continue
-        if ch in specials:
-            items.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-        i += 1
-    items.append("".join(cur))
-    return [item.strip() for item in items if item.strip()]
-
-
-_RULE_LINE = re.compile(r"^(\\*)-----$", re.MULTILINE)
-_ESCAPED_RULE_LINE = re.compile(r"^\\(\\*-----)$", re.MULTILINE)
-
-
-def join_notes(texts: Iterable[str]) -> str:
-    """Notes in one cell, separated by a rule line; a rule line inside a note gets one more leading backslash, so
-    it is never taken for the separator."""
-    return NOTE_SEPARATOR.join(_RULE_LINE.sub(lambda m: "\\" + m.group(0), t) for t in texts)
-
-
-def split_notes(text: str | None) -> list[str]:
-    """The inverse of :func:`join_notes` (files written before the escaping read the same, bar such lines)."""
-    return [_ESCAPED_RULE_LINE.sub(r"\1", n) for n in (text or "").split(NOTE_SEPARATOR) if n.strip()]
-
-
-# a cell starting with one of these is a formula (or a DDE payload) to a spreadsheet; a quote in front keeps it text
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value: str) -> str:
-    """A CSV cell safe to open in a spreadsheet: ``'`` put in front of a formula start (and of a cell that already
-    starts with ``'`` and one of them, so that :func:`restore_cell` undoes exactly what was done)."""
-    if value.startswith(_FORMULA_START) or (value.startswith("'") and value[1:2] in (*_FORMULA_START, "'")):
-        return "'" + value
-    return value
-
-
-def restore_cell(value: str) -> str:
-    """The inverse of :func:`neutralise_cell`."""
-    if value.startswith("'") and value[1:2] in (*_FORMULA_START, "'"):
-        return value[1:]
-    return value
 
 
 # --- BibTeX -----------------------------------------------------------------------------------------------------

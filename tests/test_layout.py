@@ -6,12 +6,13 @@
 | ui/, app.py        | paperzoo and the public surfaces of reading, index and zoo                             |
 | bench/, tests/     | anything                                                                               |
 
-And within each package the modules import each other without a cycle (module-level imports; imports inside
-functions are how a heavy dependency is deferred, not how a loop is hidden: there are none between our modules).
+And within each package the modules import each other without a cycle, counting imports inside functions: deferring
+an import is how a heavy dependency is kept off the fast path, not how a loop between our modules is hidden.
 """
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,8 +142,8 @@ def _graph(pkg: str) -> dict[str, set[str]]:
     files = {_module_name(p): p for p in _files(pkg)}
     graph: dict[str, set[str]] = {m: set() for m in files}
     for module, path in files.items():
-        for name, names, top in imports(path):
-            if not top or name.split(".")[0] != pkg:
+        for name, names, _ in imports(path):  # an import inside a function is a dependency too
+            if name.split(".")[0] != pkg:
                 continue
             targets = [f"{name}.{n}" for n in names if f"{name}.{n}" in files] or [name]
             graph[module] |= {t for t in targets if t in files and t != module}
@@ -171,17 +172,62 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+def _loops(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every group of modules that import one another in a loop (strongly connected, two or more), sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups = []
+
+    def visit(node: str) -> None:  # Tarjan's algorithm
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(groups)
+
+
 @pytest.mark.parametrize("pkg", [*LIBRARIES, "paperzoo", "ui"])
 def test_no_import_cycles_between_the_modules_of_a_package(pkg):
     graph = _graph(pkg)
     # a package's __init__ re-exports its modules; a module importing its own package back would close a loop
-    cycle = _cycle(graph)
-    assert cycle is None, " -> ".join(cycle or [])
+    loops = _loops(graph)
+    assert not loops, "modules in a loop: " + "; ".join(
+        f"{', '.join(group)} (e.g. {' -> '.join(_cycle({m: graph[m] & set(group) for m in group}) or [])})"
+        for group in loops)
 
 
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+    assert _loops({"a": {"b"}, "b": {"a"}, "c": {"d"}, "d": {"c", "a"}, "e": {"a"}}) == [["a", "b"], ["c", "d"]]
+
+
+def test_an_import_inside_a_function_is_a_dependency(tmp_path, monkeypatch):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from . import b\n")
+    (pkg / "b.py").write_text("def later():\n    from .a import x\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert _loops(_graph("pkg")) == [["pkg.a", "pkg.b"]]
 
 
 def test_no_package_reaches_outside_the_repo():

@@ -19,7 +19,7 @@ def library(tmp_path):
     with open_log(tmp_path / "original.db") as log:
         log.import_starter()
         first = log.papers(sort="added")[-1]
-        log.note(first["id"], "残差学习：恒等映射让很深的网络也容易优化。\n\n- 第二点：瓶颈结构")
+        log.note(first["id"], "残差学习：恒等映射让很深的网络也容易优化。\n\n- 第二点：瓶颈")
         log.add_read(first["id"], "2024-03-01")
         log.add_read(first["id"], "2024-05-20")
         log.rate(first["id"], 5)
