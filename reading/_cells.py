@@ -7,6 +7,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ._errors import InvalidInput
+
 NOTE_SEPARATOR = "\n\n-----\n\n"
 
 
@@ -92,3 +94,16 @@ def citation_key(paper: Mapping[str, Any], used: set[str]) -> str:
         key = base + "abcdefghijklmnopqrstuvwxyz"[(n - 1) % 26] + ("" if n <= 26 else str(n))
     used.add(key)
     return key
+
+
+def parse_json(text: str) -> Any:
+    """The value of a JSON export or import file; InvalidInput (one line) for text that is not JSON or is nested
+    too deeply for Python to read."""
+    import json
+
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise InvalidInput("the JSON is nested too deeply to read") from None
+    except ValueError as err:
+        raise InvalidInput(f"not JSON: {err}") from None

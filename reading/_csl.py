@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ._cells import citation_key, join_notes
+from ._cells import citation_key, join_notes, parse_json
 from ._errors import InvalidInput
 from ._ids import is_arxiv_id, parse_arxiv_id
 
@@ -107,12 +107,7 @@ def csl_record(item: Any, where: str) -> dict[str, Any]:
 
 def csl_records(text: str) -> Iterator[dict[str, Any]]:
     """Records from CSL-JSON text (a list of items, or ``{"items": [...]}``); an unreadable item is reported."""
-    try:
-        data = json.loads(text)
-    except RecursionError:
-        raise InvalidInput("the JSON is nested too deeply to read") from None
-    except ValueError as err:
-        raise InvalidInput(f"not JSON: {err}") from None
+    data = parse_json(text)
     items = data.get("items") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise InvalidInput("expected a CSL-JSON list of items")

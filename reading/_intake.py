@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._cells import (  # re-exported: importers and tests name them here
-    NOTE_SEPARATOR, _FORMULA_START, join_items, join_notes, neutralise_cell, restore_cell, split_items, split_notes,
+    NOTE_SEPARATOR, _FORMULA_START, join_items, join_notes, neutralise_cell, parse_json, restore_cell, split_items,
+    split_notes,
 )
 from ._errors import InvalidInput, ReadingError
 from ._ids import ARXIV_ID_IN_TEXT, is_arxiv_id, normalise_title, parse_arxiv_id
@@ -450,12 +451,7 @@ CSV_COLUMNS = ("id", "arxiv_id", "doi", "title", "authors", "year", "venue", "ca
 def json_records(text: str) -> Iterator[dict[str, Any]]:
     """Records from ``reading export --format json`` (a list of paper objects). A paper that cannot be read
     becomes a record with an ``_error`` (reported, not stored); the others import."""
-    try:
-        data = json.loads(text)
-    except RecursionError:
-        raise InvalidInput("the JSON is nested too deeply to read") from None
-    except ValueError as err:
-        raise InvalidInput(f"not JSON: {err}") from None
+    data = parse_json(text)
     if isinstance(data, dict):
         data = data.get("papers", [])
     if not isinstance(data, list):
