@@ -40,6 +40,8 @@ LOCK_TRIES = 10
 
 #: After a failed run, seconds before a new indexer is started (its one-line reason is in `LOG_FILE`).
 RETRY_AFTER_S = 300.0
+#: How much the indexer lowers its own CPU priority (POSIX niceness; searches and the app keep theirs).
+NICENESS = 10
 FAILED = "the background indexer failed:"
 
 _CHILDREN: list[subprocess.Popen[bytes]] = []
@@ -130,6 +132,15 @@ def run(log: Any, *, model: str | None = None, commit_every: float = COMMIT_EVER
     return True
 
 
+def _lower_priority() -> None:
+    """Background work yields the cores to what a user waits for (a search, the app): the indexer runs at niceness
+    `NICENESS`; on an idle machine it still gets every free core, so its rate is unchanged."""
+    try:
+        os.nice(NICENESS)
+    except (AttributeError, OSError):  # no nice() on this platform, or not allowed: run at the normal priority
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m index._indexer", description=__doc__.splitlines()[0])
     parser.add_argument("db", help="the log's database file")
@@ -138,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commit-every", type=float, default=COMMIT_EVERY, help="seconds between commits")
     parser.add_argument("--chunk-size", type=int, default=None, help="passages per saved chunk")
     args = parser.parse_args(argv)
+    _lower_priority()
     try:
         module, _, function = args.opener.partition(":")
         opened = getattr(importlib.import_module(module), function or "open_log")(args.db)

@@ -335,3 +335,19 @@ def test_a_failing_indexer_says_why_once_and_is_not_restarted_by_every_search(lo
     assert index.start_background_indexing(log.path, model=EMB.name) is False  # not yet again
     monkeypatch.setattr(_background, "RETRY_AFTER_S", 0.0)
     assert index.start_background_indexing(log.path, model=EMB.name)
+
+
+def test_the_indexer_lowers_its_own_priority_first(monkeypatch, tmp_path):
+    """Searches run beside the indexer: it gives up CPU priority (niceness) before it opens the log."""
+    import os
+
+    calls: list[str] = []
+    monkeypatch.setattr(os, "nice", lambda inc: calls.append(f"nice {inc}") or inc)
+
+    def opener(path):
+        calls.append("open")
+        raise RuntimeError("no log here")
+
+    monkeypatch.setattr(_background, "_test_opener", opener, raising=False)
+    assert _background.main([str(tmp_path / "x.db"), "--opener", "index._background:_test_opener"]) == 1
+    assert calls == [f"nice {_background.NICENESS}", "open"] and _background.NICENESS > 0
