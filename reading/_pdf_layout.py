@@ -240,8 +240,8 @@ def running_lines(pages: Sequence[tuple[list[Line], float]]) -> list[set[int]]:
     when its text (digits aside) recurs at the same edge of another page, when it is a page number, when it is
     short and holds the page's number (odd and even pages often carry different headers: "Title 3", "4 Author"),
     or, from page 2 on, when it is set smaller than the text and either its words are those of the first page's
-    title and author lines (a short paper shows its title head and its authors head once each) or it stands apart
-    from the text.
+    title and author lines (a short paper shows its title head and its authors head once each) or, at the top, it
+    stands apart from the text (at the bottom that would be a footnote).
     """
     sizes: Counter[float] = Counter()
     for lines, _ in pages:
@@ -292,7 +292,7 @@ def running_lines(pages: Sequence[tuple[list[Line], float]]) -> list[set[int]]:
                 plain = line.size <= body * 1.05 and not all(w.bold for w in line.words)  # not a heading
                 running = (short and seen[side][_signature(line)] >= 2) or bool(_PAGE_NUMBER.match(text)) or (
                     short and plain and any(k - n in offset for k in _numbers(line)) and len(line.words) <= 10) or (
-                    n > 1 and short and (echoes_first_page(line) or apart(lines, i, side)))
+                    n > 1 and short and (echoes_first_page(line) or (side == 0 and apart(lines, i, side))))
                 if not running:
                     break
                 drop.add(i)

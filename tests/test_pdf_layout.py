@@ -300,6 +300,8 @@ def test_corpus_paper_reads_as_typeset(corpus, truth):
     assert doc.title == " ".join(truth["title"].split()) and doc.authors == truth["authors"]
     assert fx.order_score(truth, doc.pages) >= 0.97
     assert fx.margins_left(truth, doc.pages)[0] == 0  # running heads, footers, page numbers, the stamp
+    text = " ".join(" ".join(doc.pages).split())
+    assert all(" ".join(note.split()[1:]) in text for note in truth["footnotes"])  # footnotes are no footers
     assert fx.refsec_found(truth, doc)
     assert [layout.refs_from is not None for layout in doc.layout].index(True) + 1 == truth["references_page"]
     right, total = fx.entries_right(truth, doc)
