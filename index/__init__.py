@@ -32,12 +32,13 @@ from ._embed import (
 from ._errors import SearchIndexError
 from ._passages import PassageHits, indexing_status, mark_matches, passages_dir, sync_passages
 from ._protocol import PaperLog
-from ._search import MODES, SearchError, reindex, related, search, vectors
+from ._search import FOREGROUND_PAPERS, MODES, SearchError, SearchHits, reindex, related, search, vectors
 from ._store import check_folder, index_dir, indexed_ids
 from ._sync import SyncReport, sync
 
 __all__ = [
     "DEFAULT_MODEL",
+    "FOREGROUND_PAPERS",
     "MODEL_ENV",
     "MODEL_SETTING",
     "MODES",
@@ -47,6 +48,7 @@ __all__ = [
     "PaperLog",
     "PassageHits",
     "SearchError",
+    "SearchHits",
     "SearchIndexError",
     "SentenceTransformerEmbedder",
     "SyncReport",

@@ -5,7 +5,8 @@
 
 Started as ``python -m index._indexer DB`` in its own session (it outlives the command or app that started
 it, and a Ctrl-C there does not reach it). It takes the passage index's writer lock (a second indexer, or a
-foreground `reindex`, finds it taken and leaves the work to the holder), embeds the waiting pages in page order,
+foreground `reindex`, finds it taken and leaves the work to the holder), syncs the paper index (papers a search
+did not wait for), embeds the waiting pages in page order,
 saves every chunk as it is embedded (kill -9 loses at most the chunk in flight; the next run reuses the saved ones)
 and commits the index every `COMMIT_EVERY` seconds, so searches see it fill; then it exits.
 
@@ -37,6 +38,10 @@ LOG_FILE = "indexer.log"
 #: it for an instant).
 LOCK_TRIES = 10
 
+#: After a failed run, seconds before a new indexer is started (its one-line reason is in `LOG_FILE`).
+RETRY_AFTER_S = 300.0
+FAILED = "the background indexer failed:"
+
 _CHILDREN: list[subprocess.Popen[bytes]] = []
 
 
@@ -61,7 +66,7 @@ def start_background_indexing(log_path: Any, *, model: str | None = None, opener
     if str(log_path) == ":memory:":
         return False  # another process cannot open an in-memory log
     folder = passages_dir(log_path)
-    if _store.lock_held(folder):
+    if _store.lock_held(folder) or _failed_recently(folder):
         return False
     folder.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "index._indexer", str(Path(log_path).resolve()), "--opener", opener]
@@ -76,6 +81,18 @@ def start_background_indexing(log_path: Any, *, model: str | None = None, opener
     _CHILDREN.append(child)
     threading.Thread(target=child.wait, name="index-background-reaper", daemon=True).start()  # no zombie
     return True
+
+
+def _failed_recently(folder: Path) -> bool:
+    """Whether the last indexer failed less than `RETRY_AFTER_S` ago (then searches do not start one each)."""
+    try:
+        st = (folder / LOG_FILE).stat()
+        if time.time() - st.st_mtime >= RETRY_AFTER_S:
+            return False
+        with open(folder / LOG_FILE, "rb") as fh:
+            return FAILED.encode() in fh.read(1 << 16)
+    except OSError:
+        return False
 
 
 def wait_for_children(timeout: float | None = None) -> None:
@@ -97,7 +114,10 @@ def run(log: Any, *, model: str | None = None, commit_every: float = COMMIT_EVER
     from ._embed import get_embedder
     from ._passages import CHUNK_SIZE, is_fresh, sync_passages
 
+    from ._sync import sync
+
     embedder = get_embedder(model, log=log)
+    sync(log, embedder=embedder, progress=False)  # the papers first (a search waits for a few, not for many)
     tries = 0
     while not is_fresh(log, embedder):  # PDFs added while it ran found it running: it does them too
         report = sync_passages(log, embedder=embedder, wait=False, progress=False, commit_every=commit_every,
@@ -118,12 +138,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commit-every", type=float, default=COMMIT_EVERY, help="seconds between commits")
     parser.add_argument("--chunk-size", type=int, default=None, help="passages per saved chunk")
     args = parser.parse_args(argv)
-    module, _, function = args.opener.partition(":")
-    opened = getattr(importlib.import_module(module), function or "open_log")(args.db)
     try:
-        run(opened, model=args.model, commit_every=args.commit_every, chunk_size=args.chunk_size)
-    finally:
-        close = getattr(opened, "close", None)
-        if close is not None:
-            close()
+        module, _, function = args.opener.partition(":")
+        opened = getattr(importlib.import_module(module), function or "open_log")(args.db)
+        try:
+            run(opened, model=args.model, commit_every=args.commit_every, chunk_size=args.chunk_size)
+        finally:
+            close = getattr(opened, "close", None)
+            if close is not None:
+                close()
+    except Exception as exc:  # noqa: BLE001 - one line for the log file, and searches wait before retrying
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"{FAILED} {first}", file=sys.stderr)
+        return 1
     return 0

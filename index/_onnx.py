@@ -157,6 +157,9 @@ def stat_key(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
+#: A recorded export failure that was the machine's (memory, disk), not the model's.
+_TRANSIENT = re.compile(r"MemoryError|out of memory|can(?:no|')t allocate|not enough memory|no space left|errno 28",
+                        re.IGNORECASE)
 #: What a usable meta.json holds, with the types its readers need.
 _META_TYPES = {"dim": int, "max_seq_length": int, "onnx_sha256": str, "onnx_size": int}
 
@@ -187,6 +190,8 @@ def check(folder: Path, source: Path) -> dict[str, Any]:
         with contextlib.suppress(OSError):
             write_meta(folder, meta)
     if meta.get("failed"):
+        if _TRANSIENT.search(str(meta["failed"])):  # recorded by an older version: the machine's failure, not a verdict
+            raise StaleEncoder("an earlier export ran out of memory or disk; trying again")
         return meta
     if any(not isinstance(meta.get(k), t) or isinstance(meta.get(k), bool) for k, t in _META_TYPES.items()) \
             or not 0 < meta["dim"] <= 65_536 or not 0 < meta["max_seq_length"] <= 1 << 20:

@@ -124,6 +124,7 @@ class _Ingest:
         self.commit_every = commit_every
         self.index: Any = None
         self.indexed: dict[int, str] = {}
+        self.rate: float | None = None  # pages/s of this run, once measured
 
     def run(self, full: bool, progress: bool | None) -> None:
         log, report = self.log, self.report
@@ -189,6 +190,8 @@ class _Ingest:
                     self.indexed[page] = keys[page]
                     pages_done += 1
             elapsed = time.monotonic() - started
+            if pages_done and elapsed > 0:
+                self.rate = round(pages_done / elapsed, 3)
             _store.write_status(self.folder, {
                 "pid": os.getpid(), "pages_todo": len(per_page), "pages_done": pages_done,
                 "passages_todo": len(texts), "passages_done": sum(done.values()),
@@ -232,7 +235,7 @@ class _Ingest:
             "kind": _vectors.kind_of(self.index), "pages_version": None, "data_version": None, **(versions or {}),
             "page_keys": {str(g): k for g, k in sorted(self.indexed.items())}, "titles": self.titles,
             "ingest_path": getattr(self.embedder, "ingest_path", None), "updated_at": _now(),
-            "ingest_peak_rss_mb": _peak_rss_mb(),
+            "ingest_peak_rss_mb": _peak_rss_mb(), "ingest_rate_pages_s": self.rate,
         })
 
 
@@ -377,7 +380,7 @@ def search_passages(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybr
     trusted = {g for g, key in keys.items() if held.get(g) == key}  # a reused row id holds another page's vectors
     out = PassageHits(_search(log, query, k, mode, embedder, allowed, fusion, index, trusted,
                               allowed is not None or trusted != set(held)))
-    out.metadata = _status(log, keys, trusted) if mode != "keyword" else {}
+    out.metadata = _status(log, keys, trusted, manifest) if mode != "keyword" else {}
     return out
 
 
@@ -416,11 +419,14 @@ def _search(log: PaperLog, query: str, k: int, mode: str, embedder: Embedder | N
     return _rows(log, [(shown[page], score) for page, score in pages if page in shown])
 
 
-def _status(log: PaperLog, keys: dict[int, str], trusted: set[int]) -> dict[str, Any]:
+def _status(log: PaperLog, keys: dict[int, str], trusted: set[int], manifest: dict[str, Any] | None
+            ) -> dict[str, Any]:
     folder = passages_dir(log.path)
     running = _store.lock_held(folder)
     status = _store.read_status(folder) if running else None
     rate = status.get("rate_pages_s") if status else None
+    if running and not rate and manifest:  # not measured yet in this run: the last run's rate
+        rate = manifest.get("ingest_rate_pages_s")
     waiting = len(keys) - len(trusted & set(keys))
     return {"pages_total": len(keys), "pages_indexed": len(keys) - waiting, "pages_waiting": waiting,
             "running": running, "rate": rate, "eta_s": round(waiting / rate, 1) if rate and waiting else None,
@@ -439,7 +445,7 @@ def indexing_status(log: PaperLog) -> dict[str, Any]:
         manifest = None
     held = indexed_keys(manifest, keys)
     trusted = {g for g, key in keys.items() if held.get(g) == key}
-    out = _status(log, keys, trusted)
+    out = _status(log, keys, trusted, manifest)
     if out["path"] is None and manifest:
         out["path"] = manifest.get("ingest_path")
     return out

@@ -22,6 +22,10 @@ MODES = ("hybrid", "dense", "keyword")
 #: alone on one CSFCube fold at k = 10 (papers in only one of two shallow rankings scored 0 in the other); 200
 #: beats 100 on both folds, and 500 or the whole corpus score the same within noise (bench/search_quality.py --sweep).
 MIN_DEPTH = 200
+#: A paper-level search embeds up to this many new or changed papers itself before answering (about a second on
+#: 2 busy cores: 8.8 s per 100 titles at load 7, bench/library_scale.py); with more, and `foreground=False`, it
+#: answers from the index as saved and leaves them to the background indexer.
+FOREGROUND_PAPERS = 10
 
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -29,6 +33,13 @@ _LOADED: dict[tuple[str, str], Any] = {}
 _LOADED_LOCK = threading.Lock()
 #: "The caller has not synced yet" (None means: synced, and no index is usable).
 _SYNC: Any = object()
+
+
+class SearchHits(list[dict[str, Any]]):
+    """What `search` returns: the hits (a list of dicts, best first) and, in `metadata`, how complete the index it
+    searched was (paper-level: papers_waiting, running; full text: see `indexing_status`)."""
+
+    metadata: dict[str, Any]
 
 
 class SearchError(SearchIndexError):
@@ -152,7 +163,8 @@ def _results(log: PaperLog, ranked: Sequence[tuple[int, float]], query: str) -> 
 
 def _rank(log: PaperLog, query: str, k: int, mode: str, embedder: Embedder | None, allowed: set[int] | None,
           vector: np.ndarray | None = None, exclude: int | None = None,
-          fusion: tuple[str, float] | None = None, index: Any = _SYNC) -> list[tuple[int, float]]:
+          fusion: tuple[str, float] | None = None, index: Any = _SYNC, unknown: set[int] | None = None
+          ) -> list[tuple[int, float]]:
     if allowed is not None and not allowed:
         return []
     depth = k if mode != "hybrid" else max(MIN_DEPTH, 5 * k)
@@ -165,7 +177,39 @@ def _rank(log: PaperLog, query: str, k: int, mode: str, embedder: Embedder | Non
         return dense[:k]
     if mode == "keyword":
         return keyword[:k]
-    return _fusion.fuse(dense, keyword, fusion)[:k]
+    return _fusion.fuse(dense, keyword, fusion, unknown=unknown or ())[:k]
+
+
+def _waiting_papers(log: PaperLog, embedder: Embedder) -> set[int]:
+    """The papers whose text the saved index does not hold (new or changed; all of them when there is no usable
+    saved index: missing, unreadable, of another model)."""
+    from ._sync import content_hash, is_fresh
+
+    if is_fresh(log, embedder):
+        return set()
+    try:
+        manifest = _store.read_manifest(_store.index_dir(log.path))
+    except _store.CorruptIndex:
+        manifest = None
+    held = manifest.get("hashes", {}) if manifest and manifest.get("model") == embedder.name else {}
+    return {pid for pid, text in log.index_texts() if held.get(str(pid)) != content_hash(text)}
+
+
+def _saved_index(log: PaperLog, embedder: Embedder, foreground: bool) -> tuple[Any, set[int]]:
+    """(the index to search, the papers it lacks): synced first (`_SYNC`) unless the caller allows answering
+    without waiting and more than `FOREGROUND_PAPERS` papers wait."""
+    if foreground:
+        return _SYNC, set()
+    waiting = _waiting_papers(log, embedder)
+    if len(waiting) <= FOREGROUND_PAPERS:
+        return _SYNC, set()
+    try:
+        loaded = _read_loaded(_store.index_dir(log.path))
+    except _store.CorruptIndex:
+        loaded = None
+    if loaded is None or loaded[1].get("model") != embedder.name:
+        return None, waiting
+    return loaded[0], waiting
 
 
 def search(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybrid", tag: str | None = None,
@@ -184,9 +228,10 @@ def search(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybrid", tag:
         embedder: defaults to the configured model (`get_embedder(log=log)`).
         fusion: ("rrf", k) or ("blend", alpha); defaults to the one measured best on CSFCube.
         fulltext: search the passages of the papers' PDFs instead (see `index._passages`).
-        foreground: with `fulltext`, embed the pages not indexed yet before searching (the search waits); False
-            answers at once from what the passage index holds (see `start_background_indexing`), and the
-            returned list's `metadata` says how many pages are not yet searchable by meaning.
+        foreground: embed what is not indexed yet before searching (the search waits). False answers at once
+            from the index as saved when more than `FOREGROUND_PAPERS` papers (with `fulltext`: any page) wait,
+            their dense score unknown in the fusion, and the returned list's `metadata` says how many wait
+            (the background indexer embeds them: `start_background_indexing`).
 
     Returns:
         Dicts with id, arxiv_id, title, year, score and snippet; with `fulltext`, passages: id, arxiv_id, title,
@@ -205,7 +250,21 @@ def search(log: PaperLog, query: str, k: int = 10, *, mode: str = "hybrid", tag:
 
         return search_passages(log, query, int(k), mode=mode, embedder=embedder, allowed=allowed, fusion=fusion,
                                foreground=foreground)
-    return _results(log, _rank(log, query, int(k), mode, embedder, allowed, fusion=fusion), query)
+    index: Any = _SYNC
+    waiting: set[int] = set()
+    if mode != "keyword" and embedder is not None:
+        index, waiting = _saved_index(log, embedder, foreground)
+    hits = SearchHits(_results(log, _rank(log, query, int(k), mode, embedder, allowed, fusion=fusion, index=index,
+                                          unknown=waiting), query))
+    hits.metadata = {"papers_waiting": len(waiting), "running": bool(waiting) and _writing(log)}
+    return hits
+
+
+def _writing(log: PaperLog) -> bool:
+    """Whether an indexer holds the paper or the passage index's writer lock."""
+    from ._passages import passages_dir
+
+    return _store.lock_held(_store.index_dir(log.path)) or _store.lock_held(passages_dir(log.path))
 
 
 def related(log: PaperLog, ref: Any, k: int = 10, *, mode: str = "hybrid", tag: str | None = None,

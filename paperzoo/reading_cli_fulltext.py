@@ -189,14 +189,7 @@ def passage_status(log: Any) -> dict[str, Any] | None:
 
 
 def passage_status_line(status: Mapping[str, Any]) -> str:
-    """"PDF pages searchable by meaning: 9,000 of 13,000 (4,000 waiting; indexing at 6.1 pages/s, ETA 11 min)"."""
-    from ._search import format_eta
+    """The `reading stats` line on the passage index (`paperzoo.indexing_line`)."""
+    from ._search import indexing_line
 
-    line = f"PDF pages searchable by meaning: {status['pages_indexed']:,} of {status['pages_total']:,}"
-    if not status["pages_waiting"]:
-        return line
-    if not status["running"]:
-        return f"{line} ({status['pages_waiting']:,} waiting; `reading reindex --passages` indexes them)"
-    rate = f" at {status['rate']:.1f} pages/s" if status.get("rate") else ""
-    eta = f", ETA {format_eta(status['eta_s'])}" if status.get("eta_s") else ""
-    return f"{line} ({status['pages_waiting']:,} waiting; indexing{rate}{eta})"
+    return indexing_line(status)

@@ -72,6 +72,9 @@ def search(ctx: click.Context, query: str, k: int, mode: str, tag, status, year_
             echo(waiting, err=True)
         return
     _print(hits, as_json)
+    waiting = _search.waiting_line(getattr(hits, "metadata", None) or {})
+    if waiting:
+        echo(waiting, err=True)
 
 
 @click.command()

@@ -40,6 +40,9 @@ MIN_TEXT_CHARS = 20
 #: Bounds on what a file may claim (memory follows them, not the file's size): the inflated size of one stream, the
 #: bytes of strings in one content stream, the characters of one page's text, the pixels of one rendered page.
 MAX_STREAM_BYTES = 256 << 20
+#: ... and for streams that may hold page content (not images or fonts): one stream, and all of them in the file.
+MAX_CONTENT_STREAM_BYTES = 64 << 20
+MAX_CONTENT_BYTES = 256 << 20
 MAX_STREAM_TEXT = 1_000_000
 MAX_PAGE_CHARS = 400_000
 MAX_RENDER_PIXELS = 16_000_000
@@ -120,8 +123,9 @@ def check_streams(path: Path, name: str | None = None) -> None:
     PDFium inflates a whole stream into memory, and reads every string of a page into its text page (~300 bytes
     of memory per character): a 1 MB file may hold a 1 GiB stream of zeros, or a page of millions of words.
     Each Flate stream is inflated here in 1 MiB pieces and thrown away, counting its bytes (at most
-    ``MAX_STREAM_BYTES``) and, for page content, the bytes of its strings (at most ``MAX_STREAM_TEXT``); memory
-    stays at a few MiB. A file is checked once per process (by path, size, mtime and inode).
+    ``MAX_STREAM_BYTES``; for streams that may be page content ``MAX_CONTENT_STREAM_BYTES`` each and
+    ``MAX_CONTENT_BYTES`` in all) and, for page content, the bytes of its strings (at most ``MAX_STREAM_TEXT``);
+    memory stays at a few MiB. A file is checked once per process (by path, size, mtime and inode).
 
     Raises:
         PdfError: in one line, naming the bound.
@@ -138,6 +142,7 @@ def check_streams(path: Path, name: str | None = None) -> None:
     if key in _CHECKED or st.st_size == 0:
         return
     try:
+        all_content = 0
         with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
             for m in _STREAM_START.finditer(data):
                 if m.end() + 2 > len(data):
@@ -149,6 +154,7 @@ def check_streams(path: Path, name: str | None = None) -> None:
                 head = head[head.rfind(b"obj") + 3:] if b"obj" in head else head
                 # strings are counted unless the dictionary says the stream holds no page text (an image, a font)
                 content = not _NO_TEXT_STREAM.search(head)
+                limit = MAX_CONTENT_STREAM_BYTES if content else MAX_STREAM_BYTES
                 inflate = zlib.decompressobj()
                 total = text = 0
                 pos = m.end()
@@ -167,12 +173,17 @@ def check_streams(path: Path, name: str | None = None) -> None:
                     total += len(out)
                     if content and (b"(" in out or b"<" in out):
                         text += sum(len(s) for s in _STRING.findall(out))
-                    if total > MAX_STREAM_BYTES:
-                        raise PdfError(f"{name} holds a compressed stream of more than {MAX_STREAM_BYTES >> 20} MiB "
+                    if total > limit:
+                        raise PdfError(f"{name} holds a compressed stream of more than {limit >> 20} MiB "
                                        f"(at byte {m.start():,}): not read (a decompression bomb?)")
+                    if content and all_content + total > MAX_CONTENT_BYTES:
+                        raise PdfError(f"{name} holds more than {MAX_CONTENT_BYTES >> 20} MiB of page content in all: "
+                                       "not read (a decompression bomb?)")
                     if text > MAX_STREAM_TEXT:
                         raise PdfError(f"{name} holds a page of more than {MAX_STREAM_TEXT:,} bytes of text "
                                        f"(at byte {m.start():,}): not read")
+                if content:
+                    all_content += total
     except (OSError, ValueError) as err:
         raise PdfError(f"cannot read {name}: {getattr(err, 'strerror', None) or err}") from None
     _CHECKED[key] = None

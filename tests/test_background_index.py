@@ -198,3 +198,140 @@ def test_the_manifest_records_the_ingest_path(log, tmp_path):
     assert index.indexing_status(log)["path"] == "test-engine 1 thread"
     assert np.all(_vectors.ids_of(_store.read_index(passages_dir(log.path),
                                                     _store.read_manifest(passages_dir(log.path)))[0]) // SLOTS > 0)
+
+
+# --- the paper index: a search waits for a few new papers, not for many -------------------------------------------
+
+
+class OneText(index.HashEmbedder):
+    """Embeds queries only: a search that embeds papers fails."""
+
+    def encode(self, texts, *, batch_size=32):
+        assert len(texts) == 1, "the search embedded papers"
+        return super().encode(texts, batch_size=batch_size)
+
+
+def _papers(log, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        log.add(title=f"Paper {i} on channel shuffle and group convolution", abstract=f"network number {i}",
+                fetch=False)
+
+
+def test_many_new_papers_wait_for_the_background_and_an_exact_match_comes_first(log):
+    _papers(log, 3)
+    index.sync(log, embedder=EMB)
+    _papers(log, index.FOREGROUND_PAPERS + 2, start=3)
+    log.add(title="The xylophone quokka paper", fetch=False)
+    hits = index.search(log, "xylophone quokka", k=3, embedder=OneText(64), foreground=False)
+    assert hits[0]["title"] == "The xylophone quokka paper"
+    assert hits.metadata["papers_waiting"] == index.FOREGROUND_PAPERS + 3
+    assert index.search(log, "channel shuffle", k=3, embedder=EMB, foreground=True).metadata["papers_waiting"] == 0
+
+
+def test_a_few_new_papers_are_embedded_before_the_search(log):
+    _papers(log, 3)
+    index.sync(log, embedder=EMB)
+    _papers(log, index.FOREGROUND_PAPERS, start=3)
+    hits = index.search(log, "channel shuffle", k=3, embedder=EMB, foreground=False)
+    assert hits.metadata["papers_waiting"] == 0
+    assert index.sync(log, embedder=EMB).embedded == 0
+
+
+def test_the_background_indexer_syncs_the_paper_index(log):
+    _papers(log, index.FOREGROUND_PAPERS + 5)
+    assert index.start_background_indexing(log.path, model=EMB.name)
+    _background.wait_for_children(timeout=120)
+    assert index.search(log, "channel shuffle", k=3, embedder=OneText(64), foreground=False
+                        ).metadata["papers_waiting"] == 0
+
+
+def test_the_app_search_page_says_what_waits(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "app.db"
+    monkeypatch.setenv("READING_DB", str(db))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    monkeypatch.setenv("INDEX_BACKGROUND", "1")
+    monkeypatch.setattr(index, "start_background_indexing", lambda *a, **kw: True)  # app start, and the search
+    with open_log(db) as log:
+        log.add_pdf(FIXTURES / "twocolumn.pdf", fetch=False)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("ui/pages/search.py").run()
+    at.text_input(key="s_query").set_value("Charlie cosine schedule epochs")
+    at.session_state["s_scope"] = "Full text"
+    at.run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "2 of 2 pages not yet searchable by meaning; indexing in the background" in captions
+    assert "page 2" in " ".join(m.value for m in at.markdown)  # keyword matches are shown already
+
+
+def test_the_app_stats_page_shows_the_passage_index(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "app.db"
+    monkeypatch.setenv("READING_DB", str(db))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    with open_log(db) as log:
+        log.add_pdf(FIXTURES / "twocolumn.pdf", fetch=False)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("ui/pages/stats.py").run()
+    assert not at.exception
+    assert "PDF pages searchable by meaning: 0 of 2 (2 waiting;" in " ".join(c.value for c in at.caption)
+
+
+_SLOW_INDEXER = """
+import sys, time
+import index
+from reading import open_log
+
+class Slow(index.HashEmbedder):
+    def encode(self, texts, *, batch_size=32):
+        time.sleep(0.3)
+        return super().encode(texts, batch_size=batch_size)
+
+log = open_log(sys.argv[1])
+index.sync_passages(log, embedder=Slow(64), chunk_size=1, commit_every=0.0, progress=False)
+"""
+
+
+def test_kill_9_loses_at_most_the_chunk_in_flight(log, tmp_path):
+    """A real process killed with SIGKILL mid-ingest: the lock is free again, committed pages stay searchable, the
+    restart reuses every saved chunk and the index holds each passage exactly once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    log.add_pdf(_pdf(tmp_path, "k.pdf", [f"page {i} " + "words " * 60 for i in range(8)]), title="Killed Mid-Way")
+    folder = passages_dir(log.path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_INDEXER, str(log.path)], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while (index.indexing_status(log)["pages_indexed"] < 3) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    status = index.indexing_status(log)
+    assert 3 <= status["pages_indexed"] < 8 and not status["running"]
+    saved = len(list((folder / "chunks").glob("*.npz")))
+    report = index.sync_passages(log, embedder=EMB, chunk_size=1)
+    assert report.embedded == 8 - saved  # every saved chunk reused
+    ids = _vectors.ids_of(_store.read_index(folder, _store.read_manifest(folder))[0])
+    assert sorted(ids.tolist()) == sorted(row[0] for row in log.passage_texts())  # once each
+
+
+def test_a_failing_indexer_says_why_once_and_is_not_restarted_by_every_search(log, monkeypatch):
+    log.add_pdf(FIXTURES / "onecolumn.pdf")
+    assert index.start_background_indexing(log.path, model="/no/such/model/folder")
+    _background.wait_for_children(timeout=120)
+    text = (passages_dir(log.path) / _background.LOG_FILE).read_text()
+    assert _background.FAILED in text and "Traceback" not in text
+    assert index.start_background_indexing(log.path, model=EMB.name) is False  # not yet again
+    monkeypatch.setattr(_background, "RETRY_AFTER_S", 0.0)
+    assert index.start_background_indexing(log.path, model=EMB.name)

@@ -442,6 +442,19 @@ def test_a_damaged_encoder_cache_is_made_again_with_a_message(tmp_path, monkeypa
     assert any(why in r.getMessage() and "again" in r.getMessage() for r in caplog.records)
 
 
+def test_a_transient_failure_recorded_by_an_older_version_is_retried(entry):
+    from index import _onnx
+
+    folder, source = entry
+    meta = _onnx.read_meta(folder)
+    assert meta is not None
+    _onnx.write_meta(folder, {**meta, "failed": "cannot load it (MemoryError())"})
+    with pytest.raises(_onnx.StaleEncoder, match="trying again"):
+        _onnx.check(folder, source)
+    _onnx.write_meta(folder, {**meta, "failed": "its ONNX export does not reproduce its vectors (cosine 0.9000)"})
+    assert _onnx.check(folder, source)["failed"]  # a verdict about the model stands
+
+
 def test_a_transient_export_failure_is_not_recorded(tmp_path, monkeypatch):
     import index
     from index import _embed, _onnx, _onnx_export
@@ -487,6 +500,19 @@ def test_a_bomb_behind_a_padded_dictionary_is_found(tmp_path):
     bomb.write_bytes(_pdf_bytes(flate=_zeros_deflated(300), dict_pad=5_000))  # /FlateDecode 10 KB before "stream"
     with pytest.raises(PdfError, match="decompression bomb"):
         extract(bomb)
+
+
+def test_many_content_streams_under_the_per_stream_bound_are_bounded_in_all(tmp_path):
+    from reading._pdf import MAX_CONTENT_BYTES, MAX_CONTENT_STREAM_BYTES, check_streams
+
+    n = MAX_CONTENT_BYTES // MAX_CONTENT_STREAM_BYTES + 1
+    piece = _zeros_deflated((MAX_CONTENT_STREAM_BYTES >> 20) - 1)
+    body = b"".join(b"%d 0 obj\n<< /Length %d /Filter /FlateDecode >>\nstream\n" % (i, len(piece)) + piece
+                    + b"\nendstream\nendobj\n" for i in range(1, n + 1))
+    many = tmp_path / "many.pdf"
+    many.write_bytes(b"%PDF-1.4\n" + body + b"%%EOF\n")
+    with pytest.raises(PdfError, match="page content in all"):
+        check_streams(many)
 
 
 def test_a_page_of_a_million_words_is_refused(tmp_path):
@@ -596,4 +622,24 @@ def test_a_pdf_title_with_markdown_is_shown_escaped(tmp_path, monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     texts = [m.value for m in at.markdown]
     assert any("doi:10.1000/a" in t for t in texts), texts
+    assert not any("![" in t for t in texts), texts
+
+
+def test_a_file_name_with_markdown_is_shown_escaped_in_full_text_hits(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    db = tmp_path / "log.db"
+    monkeypatch.setenv("READING_DB", str(db))
+    monkeypatch.setenv("INDEX_MODEL", "hash-bow-64")
+    with open_log(db) as log:
+        log.add_pdf(FIXTURES / "twocolumn.pdf", name=f"a`{TRACKER}`b.pdf", fetch=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("ui/pages/search.py").run()
+    at.text_input(key="s_query").set_value("Charlie cosine schedule epochs")
+    at.session_state["s_scope"] = "Full text"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts = [m.value for m in at.markdown]
+    assert any("track.png" in t for t in texts), texts
     assert not any("![" in t for t in texts), texts

@@ -42,3 +42,25 @@ def test_bf16_batches_match_fp32_and_the_path_is_recorded(monkeypatch):
         assert emb.ingest_path.startswith("openvino-bf16" if precision == "bf16" else "onnxruntime-fp32")
     cos = (vecs["fp32"] * vecs["bf16"]).sum(axis=1)
     assert cos.min() > 0.9995 and np.allclose(np.linalg.norm(vecs["bf16"], axis=1), 1, atol=1e-5)
+
+
+def test_large_batches_go_to_cuda_when_a_gpu_is_present(monkeypatch):
+    """No GPU here: the CUDA branch with a stand-in for sentence-transformers (larger batches, the path named)."""
+    from index import _embed
+
+    calls = []
+
+    class FakeST:
+        def __init__(self, name, device=None):
+            self.model = type("M", (), {"device": "cuda:0"})()
+
+        def encode(self, texts, *, batch_size=32):
+            calls.append((len(texts), batch_size))
+            return np.ones((len(texts), 4), np.float32) / 2
+
+    monkeypatch.setattr(_embed, "_gpu_present", lambda: True)
+    monkeypatch.setattr(_embed, "SentenceTransformerEmbedder", FakeST)
+    emb = _embed.OnnxEmbedder("some-model")
+    out = emb.encode([f"text {i}" for i in range(200)], batch_size=32)
+    assert out.shape == (200, 4) and calls == [(200, _embed.GPU_BATCH)]
+    assert emb.ingest_path == f"sentence-transformers cuda:0 batch {_embed.GPU_BATCH}"

@@ -66,7 +66,7 @@ def show_passages(log: reading.Log, query: str, k: int, mode: str, embedder: Any
             where = f"`{hit['file']}` · " if hit.get("file") else ""
             where += f"page {hit['page']}"
             where += " · " + _MD_SPECIAL.sub(r"\\\1", hit["section"]) if hit.get("section") else ""
-            st.markdown(f"**{rank}. {title}** · {where}")
+            st.markdown(safe_markdown(f"**{rank}. {title}** · {where}"))  # a file name may hold a backtick
             st.markdown(_marked(hit["passage"], query))
             c1, c2 = st.columns([2, 5])
             with c1:

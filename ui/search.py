@@ -113,6 +113,9 @@ def render() -> None:
         except Exception as err:  # bad input or a broken index: one line, never a traceback
             st.error(one_line(err))
         else:
+            waiting = paperzoo.waiting_line(getattr(hits, "metadata", None) or {})
+            if waiting:
+                st.caption(waiting.replace("; run `reading reindex` to index them", "") + ".")
             _show(hits, by_id, key="more")
     else:
         st.caption(f"{len(snapshot)} papers in the log.")

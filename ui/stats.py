@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+import paperzoo
 import reading
 
 from . import resources
@@ -157,6 +158,9 @@ def render() -> None:
             goal = new_goal
     stats = resources.stats_snapshot(log, today.isoformat())
     _habit(stats, goal, today)
+    with guarded():
+        if log.page_refs():  # the full text's passage index: pages indexed / waiting, rate, ETA
+            st.caption(paperzoo.indexing_line(paperzoo.indexing_status(log)))
     papers = resources.papers_snapshot(log)
     st.subheader("Tags over time")
     frame = tags_over_time(papers)
