@@ -460,7 +460,8 @@ def column(words: list[Word], col: int, edge: float) -> list[Line]:
 _ACCENTS = {"\u00a8": "\u0308", "\u00b4": "\u0301", "`": "\u0300", "\u02c6": "\u0302", "\u02dc": "\u0303",
             "\u00b8": "\u0327", "\u02c7": "\u030c", "\u02da": "\u030a", "\u02dd": "\u030b", "\u02d8": "\u0306",
             "\u02d9": "\u0307", "\u00af": "\u0304"}
-_ACCENT_RE = re.compile("([" + "".join(_ACCENTS) + "])([A-Za-z\u0131])")
+#: A grave accent is the ASCII backtick, which also opens TeX quotes (`like this'): only inside a word, on a vowel.
+_ACCENT_RE = re.compile("([" + "".join(a for a in _ACCENTS if a != "`") + "])([A-Za-z\u0131])|(?<=[A-Za-z])(`)([aeiouAEIOU])")
 
 
 def normalise_text(text: str) -> str:
@@ -471,5 +472,5 @@ def normalise_text(text: str) -> str:
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     if _ACCENT_RE.search(text):
         text = unicodedata.normalize("NFC", _ACCENT_RE.sub(
-            lambda m: m.group(2).replace("\u0131", "i") + _ACCENTS[m.group(1)], text))
+            lambda m: (m.group(2) or m.group(4)).replace("\u0131", "i") + _ACCENTS[m.group(1) or m.group(3)], text))
     return text.replace("\x00", "")

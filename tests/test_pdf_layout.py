@@ -338,3 +338,14 @@ def test_an_appendix_after_the_references_ends_them():
     passages, section = page_passages("\n".join(lines), layout.to_json())
     assert [s for _, s in passages] == ["", "1 Introduction", "A Proofs"] and section == "A Proofs"
     assert "Author" not in " ".join(p for p, _ in passages)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Gr\u00a8unwald", "Grünwald"), ("Ram\u00b4\u0131rez", "Ramírez"), ("na\u00a8\u0131ve", "naïve"),
+    ("Mor`eno", "Morèno"),
+    ("`The Inmates are Running the Asylum'", "`The Inmates are Running the Asylum'"),  # TeX quotes stay
+])
+def test_accents_set_apart_join_their_letter(raw, expected):
+    from reading._pdf import normalise_text
+
+    assert normalise_text(raw) == expected
