@@ -147,11 +147,27 @@ def reindex(log: Log, *, full: bool = False, embedder: Embedder | None = None,
     return index.reindex(log, full=full, embedder=embedder, progress=progress)
 
 
-def reread_pdfs(log: Log) -> list[str]:
-    """Read the PDFs stored before sections and reference lists were kept again; one-line notes (also logged)."""
+def reread_pdfs(log: Log, *, progress: bool | None = None) -> list[str]:
+    """Read the PDFs stored before sections and reference lists were kept again (a progress bar on a terminal);
+    one-line notes (also logged)."""
     import logging
 
-    done, failed = log.reextract_pdfs()
+    from tqdm.auto import tqdm
+
+    bar: Any = None
+
+    def on_pdf(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="pdf", desc="reading PDFs again",
+                       disable=None if progress is None else not progress, leave=False)
+        bar.update(done - bar.n)
+
+    try:
+        done, failed = log.reextract_pdfs(on_pdf=on_pdf)
+    finally:
+        if bar is not None:
+            bar.close()
     notes = [f"read {done} PDFs stored by an earlier version again for their sections and reference lists"] \
         if done else []
     notes += [f"{name} could not be read again ({why}); it keeps its old text" for name, why in failed]
@@ -170,7 +186,7 @@ def reindex_passages(log: Log, *, full: bool = False, embedder: Embedder | None 
     """
     import index
 
-    notes = reread_pdfs(log)
+    notes = reread_pdfs(log, progress=progress)
     status = index.indexing_status(log)
     if status["running"] and not full:
         from tqdm.auto import tqdm

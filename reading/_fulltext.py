@@ -806,6 +806,8 @@ class FulltextMixin(LogCore):
                 failed.append((name, str(err).splitlines()[0] if str(err) else type(err).__name__))
                 with self._lock, self._write():  # asked once: it keeps its text, with no sections known
                     _db.settle_layouts(self.conn, sha, PageLayout().to_json())
+                if on_pdf is not None:
+                    on_pdf(k, len(shas))
                 continue
             pages, layouts, refs = _stored_text(doc)
             with self._lock, self._write():

@@ -22,15 +22,19 @@ import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ReadingError
 from ._ids import ARXIV_ID_IN_TEXT, is_arxiv_id, parse_arxiv_id, parse_doi, trim_doi
-from ._pdf_layout import HYPHENS, SOFT, PageLayout, Word, group_lines, normalise_text, page_words
-from ._pdf_sections import analyse
 
-_SOFT = SOFT
-_HYPHENS = HYPHENS
+if TYPE_CHECKING:
+    from ._pdf_layout import PageLayout, Word
+
+# the layout analysis (reading._pdf_layout, reading._pdf_sections) is imported where a PDF is read: `import reading`
+# (every command) only needs the errors
+#: PDFium marks a hyphen it found at a line end with U+0002 (U+FFFE in extracted text); _pdf_layout.SOFT too.
+_SOFT = "\ufffe"
+_HYPHENS = "-\u00ad\u2010\u2011" + _SOFT
 #: A page with fewer characters than this (after whitespace is dropped) counts as having no text layer.
 MIN_TEXT_CHARS = 20
 #: Bounds on what a file may claim (memory follows them, not the file's size): the inflated size of one stream, the
@@ -269,6 +273,14 @@ def metadata(pdf: Any) -> dict[str, str]:
 # --- page text ----------------------------------------------------------------------------------------------------
 
 
+def normalise_text(text: str) -> str:
+    """Ligatures to letters, an accent set apart joined to its letter, NULs dropped (:func:`reading._pdf_layout.
+    normalise_text`)."""
+    from ._pdf_layout import normalise_text as normalise
+
+    return normalise(text)
+
+
 _LINE_END_HYPHEN = re.compile(r"(\w+)[" + _HYPHENS + r"]\n([^\W\d_]\w*)(?: |(?=\n)|$)")
 _PDFIUM_HYPHEN = re.compile(r"(\w+)" + _SOFT + r"\s*([^\W\d_]\w*)")
 _HYPHENATED = re.compile(r"\b\w+-\w+\b")
@@ -299,6 +311,8 @@ _START_WORD = re.compile(r"^([^\W\d_]\w*)([^\s]*)(?:\s+|$)")
 def _finish_page(lines: list[str], layout: PageLayout, keep: set[str]) -> tuple[str, PageLayout]:
     """A page's text from its lines: ligatures to letters, a word hyphenated at a line end joined on the first line
     (so the lines stay the lines of the layout; one left empty is dropped and the layout's indices follow)."""
+    from ._pdf_layout import PageLayout
+
     lines = [normalise_text(line) for line in lines]
     fixed = set(layout.reference_lines(len(lines))) | {i for i, h in layout.headings if lines[i].strip() == h}
     for i in range(len(lines) - 1):
@@ -343,6 +357,8 @@ def _title_from_words(words: list[Word], page_height: float) -> tuple[str | None
     biggest = max(round(w.size, 1) for w in top)
     if biggest < common * 1.15:
         return None, []
+    from ._pdf_layout import group_lines
+
     lines = [line.words for line in group_lines(top)]
     picked: list[int] = [i for i, line in enumerate(lines) if max(round(w.size, 1) for w in line) >= biggest - 0.5]
     # the title: the first run of consecutive largest-font lines
@@ -455,6 +471,9 @@ def extract(path: str | os.PathLike[str], *, password: str | None = None, name: 
     Raises:
         PdfError: not a PDF, truncated or corrupt. EncryptedPdf: encrypted, no or a wrong password.
     """
+    from ._pdf_layout import page_words
+    from ._pdf_sections import analyse
+
     name = name or Path(path).name
     with open_pdf(path, password=password) as pdf:
         total = len(pdf)

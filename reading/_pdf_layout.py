@@ -240,8 +240,8 @@ def running_lines(pages: Sequence[tuple[list[Line], float]]) -> list[set[int]]:
     when its text (digits aside) recurs at the same edge of another page, when it is a page number, when it is
     short and holds the page's number (odd and even pages often carry different headers: "Title 3", "4 Author"),
     or, from page 2 on, when it is set smaller than the text and either its words are those of the first page's
-    title and author lines (a short paper shows its title head and its authors head once each) or it stands apart
-    from the text.
+    title and author lines (a short paper shows its title head and its authors head once each) or, at the top, it
+    stands apart from the text (at the bottom that would be a footnote).
     """
     sizes: Counter[float] = Counter()
     for lines, _ in pages:
@@ -292,7 +292,7 @@ def running_lines(pages: Sequence[tuple[list[Line], float]]) -> list[set[int]]:
                 plain = line.size <= body * 1.05 and not all(w.bold for w in line.words)  # not a heading
                 running = (short and seen[side][_signature(line)] >= 2) or bool(_PAGE_NUMBER.match(text)) or (
                     short and plain and any(k - n in offset for k in _numbers(line)) and len(line.words) <= 10) or (
-                    n > 1 and short and (echoes_first_page(line) or apart(lines, i, side)))
+                    n > 1 and short and (echoes_first_page(line) or (side == 0 and apart(lines, i, side))))
                 if not running:
                     break
                 drop.add(i)
@@ -460,7 +460,8 @@ def column(words: list[Word], col: int, edge: float) -> list[Line]:
 _ACCENTS = {"\u00a8": "\u0308", "\u00b4": "\u0301", "`": "\u0300", "\u02c6": "\u0302", "\u02dc": "\u0303",
             "\u00b8": "\u0327", "\u02c7": "\u030c", "\u02da": "\u030a", "\u02dd": "\u030b", "\u02d8": "\u0306",
             "\u02d9": "\u0307", "\u00af": "\u0304"}
-_ACCENT_RE = re.compile("([" + "".join(_ACCENTS) + "])([A-Za-z\u0131])")
+#: A grave accent is the ASCII backtick, which also opens TeX quotes (`like this'): only inside a word, on a vowel.
+_ACCENT_RE = re.compile("([" + "".join(a for a in _ACCENTS if a != "`") + "])([A-Za-z\u0131])|(?<=[A-Za-z])(`)([aeiouAEIOU])")
 
 
 def normalise_text(text: str) -> str:
@@ -471,5 +472,5 @@ def normalise_text(text: str) -> str:
         text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     if _ACCENT_RE.search(text):
         text = unicodedata.normalize("NFC", _ACCENT_RE.sub(
-            lambda m: m.group(2).replace("\u0131", "i") + _ACCENTS[m.group(1)], text))
+            lambda m: (m.group(2) or m.group(4)).replace("\u0131", "i") + _ACCENTS[m.group(1) or m.group(3)], text))
     return text.replace("\x00", "")

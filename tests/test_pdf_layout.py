@@ -300,6 +300,8 @@ def test_corpus_paper_reads_as_typeset(corpus, truth):
     assert doc.title == " ".join(truth["title"].split()) and doc.authors == truth["authors"]
     assert fx.order_score(truth, doc.pages) >= 0.97
     assert fx.margins_left(truth, doc.pages)[0] == 0  # running heads, footers, page numbers, the stamp
+    text = " ".join(" ".join(doc.pages).split())
+    assert all(" ".join(note.split()[1:]) in text for note in truth["footnotes"])  # footnotes are no footers
     assert fx.refsec_found(truth, doc)
     assert [layout.refs_from is not None for layout in doc.layout].index(True) + 1 == truth["references_page"]
     right, total = fx.entries_right(truth, doc)
@@ -336,3 +338,14 @@ def test_an_appendix_after_the_references_ends_them():
     passages, section = page_passages("\n".join(lines), layout.to_json())
     assert [s for _, s in passages] == ["", "1 Introduction", "A Proofs"] and section == "A Proofs"
     assert "Author" not in " ".join(p for p, _ in passages)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Gr\u00a8unwald", "Grünwald"), ("Ram\u00b4\u0131rez", "Ramírez"), ("na\u00a8\u0131ve", "naïve"),
+    ("Mor`eno", "Morèno"),
+    ("`The Inmates are Running the Asylum'", "`The Inmates are Running the Asylum'"),  # TeX quotes stay
+])
+def test_accents_set_apart_join_their_letter(raw, expected):
+    from reading._pdf import normalise_text
+
+    assert normalise_text(raw) == expected
