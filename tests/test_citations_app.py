@@ -8,10 +8,11 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from _apptest import open_page as _at
+
 import reading
 from bench.fulltext_pdfgen import make_paper_pdf
 
-ROOT = Path(__file__).resolve().parents[1]
 ENTRIES = [
     (5, "[1] K. He, X. Zhang, S. Ren, and J. Sun. Deep residual learning for image recognition. In CVPR, 2016."),
     (5, "[2] D. P. Kingma and J. Ba. Adam: A method for stochastic optimization. arXiv preprint arXiv:1412.6980, "
@@ -32,15 +33,6 @@ def db(tmp_path, monkeypatch) -> Path:
             result = log.add_pdf(pdf, fetch=False, tags=["nas"])
             log.store_references(result.pdf["sha256"], ENTRIES)
     return path
-
-
-def _at(script: str, **query: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.query_params.update(query)
-    at.switch_page(f"ui/pages/{script}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def _links(at: AppTest) -> list[tuple[str, dict]]:

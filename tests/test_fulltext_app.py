@@ -7,11 +7,10 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from _apptest import open_page as _at
 
 import reading
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
 
 
@@ -24,15 +23,6 @@ def db(tmp_path, monkeypatch) -> Path:
         log.add_pdf(FIXTURES / "twocolumn.pdf", fetch=False)
         log.add_pdf(FIXTURES / "onecolumn.pdf")
     return path
-
-
-def _at(script: str, **query: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.query_params.update(query)
-    at.switch_page(f"ui/pages/{script}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def test_full_text_scope_lists_passages_with_pages_and_links_to_the_page(db):

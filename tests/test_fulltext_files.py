@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from streamlit.testing.v1 import AppTest
+from _apptest import open_page as _at
 
 import index
 import paperzoo
@@ -18,7 +18,6 @@ import reading
 from bench.fulltext_pdfgen import make_pages_pdf
 from paperzoo.reading_cli import cli
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
 TWO = FIXTURES / "twocolumn.pdf"
 
@@ -85,15 +84,6 @@ def test_hits_scoring_zero_are_not_listed(tmp_path):
 ])
 def test_function_words_are_not_marked(query, marked):
     assert index.mark_matches("We drop the shuffle on purpose; they agree.", query) == marked
-
-
-def _at(script: str, **query: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.query_params.update(query)
-    at.switch_page(f"ui/pages/{script}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def test_app_hit_names_its_file_and_links_to_that_file(two_files):
